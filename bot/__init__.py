@@ -1,0 +1,1 @@
+"""Wiring: configuration, the Bolt app factory, the HTTP server, the CLI."""

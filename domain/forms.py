@@ -1,0 +1,64 @@
+"""Validating modal input, field by field, so that errors can be shown inline."""
+from __future__ import annotations
+
+from datetime import date
+
+from domain.dates import DateError, check_past_date
+from domain.parsing import AskEntry, CommandError, Person, parse_person, plain_text
+
+FOR_WHOM_LIMIT = 200
+
+
+class FormErrors(ValueError):
+    """Field name -> short message; the listener maps fields to its block ids."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def ask_from_form(
+    *, selected_user: str | None, typed_name: str | None, for_whom: str | None, occurred_on: str | None, today: date,
+) -> AskEntry:
+    errors: dict[str, str] = {}
+    asked: Person | None = None
+    if selected_user:
+        asked = Person(selected_user, typed_name.strip() if typed_name and typed_name.strip() else selected_user)
+    elif typed_name and typed_name.strip():
+        try:
+            asked = parse_person(typed_name)
+        except CommandError as error:
+            errors["name"] = error.message
+    else:
+        errors["name"] = "Pick someone in Slack or type their name."
+
+    day = today
+    if occurred_on:
+        try:
+            day = date.fromisoformat(occurred_on)
+            check_past_date(day, today=today)
+        except DateError as error:
+            errors["date"] = str(error)
+        except ValueError:
+            errors["date"] = "Pick a date."
+
+    cleaned_for = plain_text(for_whom or "") or None
+    if cleaned_for and len(cleaned_for) > FOR_WHOM_LIMIT:
+        errors["for_whom"] = f"Keep it under {FOR_WHOM_LIMIT} characters."
+    if errors or asked is None:
+        raise FormErrors(errors)
+    return AskEntry(asked=asked, for_whom=cleaned_for, occurred_on=day)
+
+
+def prospect_from_form(*, outcome: str | None, prospect: str | None) -> tuple[str, str | None]:
+    """The outcome of an ask from its modal: ("introduced", prospect) or ("nobody", None)."""
+    if outcome not in ("introduced", "nobody"):
+        raise FormErrors({"outcome": "Choose what happened."})
+    if outcome == "nobody":
+        return outcome, None
+    name = plain_text(prospect or "")
+    if not name:
+        raise FormErrors({"prospect": "Who were you introduced to?"})
+    if len(name) > 150:
+        raise FormErrors({"prospect": "Keep it under 150 characters."})
+    return outcome, name

@@ -1,0 +1,58 @@
+"""Plain records that services hand to renderers: no ORM rows leave storage/services."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from domain.funnel import ReferralStatus
+from domain.kpis import KpiCounts
+from domain.periods import Period
+
+
+@dataclass(frozen=True)
+class AskRecord:
+    id: int
+    asked_user_id: str | None
+    asked_name: str
+    for_whom: str | None
+    asked_on: date
+    outcome: str
+
+
+@dataclass(frozen=True)
+class WeekProgress:
+    asks: int
+    minimum: int
+    days_left: int
+    week: Period
+
+    @property
+    def met(self) -> bool:
+        return self.asks >= self.minimum
+
+
+@dataclass(frozen=True)
+class ReferralRecord:
+    id: int
+    number: int
+    prospect_name: str
+    referrer_user_id: str | None
+    referrer_name: str
+    status: ReferralStatus
+    introduced_on: date
+    meeting_on: date | None = None
+    meeting_held_on: date | None = None
+    closed_on: date | None = None
+    amount: Decimal | None = None
+    close_reason: str | None = None
+    thanked_on: date | None = None
+    linked_ask_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StatsReport:
+    current: Period
+    previous: Period
+    current_counts: KpiCounts
+    previous_counts: KpiCounts

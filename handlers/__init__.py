@@ -1,0 +1,1 @@
+"""Thin Slack listeners, registered per surface through ``register(app, ctx)`` functions."""

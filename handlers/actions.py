@@ -1,0 +1,55 @@
+"""Buttons on our messages: Undo, and "Log what happened" for an ask."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from domain.periods import local_today
+from handlers.payloads import requester
+from services import asks as ask_service
+from services.context import AppContext
+from views import ids, modals, replies
+
+
+def _ask_ids(value: str) -> list[int]:
+    """Button values are ours, but a forged payload must not crash us: ignore what isn't an id."""
+    return [int(part) for part in value.split(",") if part.strip().isdigit()][:50]
+
+
+def register(app: App, ctx: AppContext) -> None:
+    @app.action(ids.UNDO_ASK)
+    def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        who = requester(body)
+        now = ctx.clock()
+        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        results = [ask_service.remove_ask(engine=ctx.engine, workspace=who.workspace, rep=rep, now=now, ask_id=ask_id)
+                   for ask_id in _ask_ids(action.get("value", ""))]
+        removed = [r.removed for r in results if r.removed]
+        reasons = [r.reason for r in results if r.reason]
+        progress = results[-1].progress if results else ask_service.week_progress(
+            engine=ctx.engine, workspace=who.workspace, rep=rep, now=now)
+        respond(replace_original=True, response_type="ephemeral", **replies.ask_removed(
+            removed=removed, reason="; ".join(reasons) or None, progress=progress,
+            today=local_today(now, rep.timezone)))
+
+    @app.action(ids.LOG_ASK_OUTCOME)
+    def log_outcome(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                    respond: Respond) -> None:
+        ack()
+        who = requester(body)
+        now = ctx.clock()
+        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        ask_ids = _ask_ids(action.get("value", ""))
+        ask = ask_service.get_ask_record(engine=ctx.engine, workspace=who.workspace, rep=rep,
+                                         ask_id=ask_ids[0]) if ask_ids else None
+        if ask is None:
+            respond(response_type="ephemeral", replace_original=False,
+                    **replies.command_error(problem="That ask was removed.", usage="/asked <name>"))
+            return
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        meta = json.dumps({"ask_id": ask.id, "channel_id": channel})
+        client.views_open(trigger_id=body["trigger_id"], view=modals.ask_outcome_modal(ask=ask, private_metadata=meta))

@@ -1,0 +1,117 @@
+"""Slash commands: /asked and /referral.
+
+Each listener acks at once (Slack's 3-second deadline), parses, makes one
+service call and replies ephemerally through the command's response_url.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from domain.parsing import (
+    ASKED_USAGE,
+    REFERRAL_VERBS_HELP,
+    AskedHelp,
+    CloseLost,
+    CloseNoDecision,
+    CloseWon,
+    CommandError,
+    GotReferral,
+    ListReferrals,
+    LogAsks,
+    MeetingHeld,
+    NobodyToIntroduce,
+    OpenAskModal,
+    ReferralHelp,
+    ScheduleMeeting,
+    ShowStats,
+    Thanked,
+    UndoLastAsk,
+    parse_asked,
+    parse_referral,
+)
+from domain.periods import local_today
+from handlers.payloads import requester
+from services import asks as ask_service
+from services import referrals as referral_service
+from services.context import AppContext
+from views import modals, replies
+
+ASKED_HELP_LINES = (
+    ("/asked Jane Doe", "Log that you asked someone for an introduction"),
+    ("/asked @jane for Bob Smith, CFO at Acme", "…and whom you asked to meet"),
+    ("/asked @jane; @raj yesterday", "Several people at once, with a date"),
+    ("/asked Maria on 2026-11-20", "A date: yesterday, a weekday, or YYYY-MM-DD"),
+    ("/asked undo", "Remove your latest ask from the last 24 hours"),
+    ("/asked", "Open a form"),
+)
+
+
+def register(app: App, ctx: AppContext) -> None:
+    @app.command("/asked")
+    def asked(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        who = requester(body)
+        now = ctx.clock()
+        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        today = local_today(now, rep.timezone)
+        try:
+            command = parse_asked(body.get("text") or "", today=today)
+        except CommandError as error:
+            respond(response_type="ephemeral", **replies.command_error(problem=error.message, usage=error.usage))
+            return
+        match command:
+            case OpenAskModal():
+                meta = json.dumps({"channel_id": body.get("channel_id")})
+                client.views_open(trigger_id=body["trigger_id"], view=modals.ask_modal(today=today,
+                                                                                      private_metadata=meta))
+            case AskedHelp():
+                respond(response_type="ephemeral", **replies.usage_message("Logging asks", ASKED_HELP_LINES))
+            case UndoLastAsk():
+                result = ask_service.remove_ask(engine=ctx.engine, workspace=who.workspace, rep=rep, now=now)
+                respond(response_type="ephemeral", **replies.ask_removed(
+                    removed=[result.removed] if result.removed else [], reason=result.reason,
+                    progress=result.progress, today=today))
+            case LogAsks(entries=entries):
+                result = ask_service.log_asks(engine=ctx.engine, workspace=who.workspace, rep=rep, entries=entries,
+                                              now=now)
+                respond(response_type="ephemeral", **replies.asks_logged(
+                    logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today))
+
+    @app.command("/referral")
+    def referral(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        who = requester(body)
+        now = ctx.clock()
+        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        today = local_today(now, rep.timezone)
+        services = dict(engine=ctx.engine, workspace=who.workspace, rep=rep)
+        try:
+            command = parse_referral(body.get("text") or "", today=today)
+            match command:
+                case ReferralHelp():
+                    reply = replies.usage_message("Logging the rest of the funnel", REFERRAL_VERBS_HELP)
+                case GotReferral():
+                    logged = referral_service.log_referral(**services, command=command, now=now)
+                    reply = replies.referral_logged(referral=logged.referral, linked_ask=logged.linked_ask,
+                                                    today=today)
+                case NobodyToIntroduce():
+                    nobody = referral_service.log_nobody(**services, command=command, now=now)
+                    reply = replies.nobody_logged(ask=nobody.ask, referrer_user_id=nobody.referrer_user_id,
+                                                  referrer_name=nobody.referrer_name)
+                case ScheduleMeeting() | MeetingHeld() | CloseWon() | CloseLost() | CloseNoDecision() | Thanked():
+                    updated = referral_service.advance_referral(**services, command=command, now=now)
+                    reply = replies.referral_updated(referral=updated.referral, change=updated.change,
+                                                     already=updated.already, today=today)
+                case ListReferrals():
+                    listed = referral_service.open_referrals(**services, command=command)
+                    reply = replies.referral_list(referrals=listed.referrals, total_open=listed.total_open,
+                                                  today=today)
+                case ShowStats():
+                    reply = replies.stats_report(referral_service.stats(**services, command=command, now=now))
+        except CommandError as error:
+            reply = replies.command_error(problem=error.message, usage=error.usage, suggestion=error.suggestion)
+        respond(response_type="ephemeral", **reply)

@@ -1,0 +1,34 @@
+"""Pulling the few fields listeners need out of Slack payloads, in one place."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from domain.funnel import Workspace
+
+
+@dataclass(frozen=True)
+class Requester:
+    workspace: Workspace
+    user_id: str
+
+
+def requester(body: dict[str, Any]) -> Requester:
+    """Works for slash commands (flat fields) and for interactive payloads (nested ``team``/``user``)."""
+    team = body.get("team")
+    team_id = team.get("id") if isinstance(team, dict) else body.get("team_id")
+    user = body.get("user")
+    user_id = user.get("id") if isinstance(user, dict) else body.get("user_id")
+    enterprise = body.get("enterprise")
+    enterprise_id = enterprise.get("id") if isinstance(enterprise, dict) else body.get("enterprise_id")
+    return Requester(Workspace(team_id=str(team_id or ""), enterprise_id=enterprise_id or None), str(user_id or ""))
+
+
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """A modal's private_metadata, written by us as JSON; anything else reads as empty."""
+    try:
+        value = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,102 @@
+"""Modal submissions: the /asked form and "what happened" for an ask.
+
+Validation runs before ``ack`` here, because Slack shows inline errors only
+through the ack itself (``response_action: errors``).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from domain.forms import FormErrors, ask_from_form, prospect_from_form
+from domain.parsing import GotReferral
+from domain.parsing import Person as NamedPerson
+from domain.periods import local_today
+from handlers.payloads import metadata, requester
+from services import asks as ask_service
+from services import referrals as referral_service
+from services.context import AppContext
+from views import ids, replies
+
+log = logging.getLogger(__name__)
+
+ASK_FIELD_BLOCKS = {"name": ids.ASK_NAME_BLOCK, "date": ids.ASK_DATE_BLOCK, "for_whom": ids.ASK_FOR_BLOCK}
+OUTCOME_FIELD_BLOCKS = {"outcome": ids.OUTCOME_BLOCK, "prospect": ids.PROSPECT_BLOCK}
+
+
+def _value(values: dict[str, Any], block: str, action: str, key: str) -> Any:
+    return ((values.get(block) or {}).get(action) or {}).get(key)
+
+
+def _tell(client: WebClient, *, channel_id: str | None, user_id: str, reply: dict[str, Any]) -> None:
+    """Confirm privately where the user was; a DM when we can't post there (e.g. the bot isn't in the channel)."""
+    if channel_id:
+        try:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, **reply)
+            return
+        except SlackApiError as error:
+            log.info("ephemeral confirmation failed (%s); sending a DM", error.response.get("error"))
+    client.chat_postMessage(channel=user_id, **reply)
+
+
+def register(app: App, ctx: AppContext) -> None:
+    @app.view(ids.ASK_MODAL)
+    def submit_ask(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        who = requester(body)
+        now = ctx.clock()
+        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        today = local_today(now, rep.timezone)
+        values = view.get("state", {}).get("values", {})
+        try:
+            entry = ask_from_form(
+                selected_user=_value(values, ids.ASK_USER_BLOCK, ids.ASK_USER_ACTION, "selected_user"),
+                typed_name=_value(values, ids.ASK_NAME_BLOCK, ids.ASK_NAME_ACTION, "value"),
+                for_whom=_value(values, ids.ASK_FOR_BLOCK, ids.ASK_FOR_ACTION, "value"),
+                occurred_on=_value(values, ids.ASK_DATE_BLOCK, ids.ASK_DATE_ACTION, "selected_date"),
+                today=today,
+            )
+        except FormErrors as invalid:
+            ack(response_action="errors",
+                errors={ASK_FIELD_BLOCKS[field]: message for field, message in invalid.errors.items()})
+            return
+        ack()
+        result = ask_service.log_asks(engine=ctx.engine, workspace=who.workspace, rep=rep, entries=(entry,), now=now)
+        _tell(client, channel_id=metadata(view).get("channel_id"), user_id=who.user_id, reply=replies.asks_logged(
+            logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today))
+
+    @app.view(ids.ASK_OUTCOME_MODAL)
+    def submit_outcome(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        who = requester(body)
+        values = view.get("state", {}).get("values", {})
+        try:
+            outcome, prospect = prospect_from_form(
+                outcome=(_value(values, ids.OUTCOME_BLOCK, ids.OUTCOME_ACTION, "selected_option") or {}).get("value"),
+                prospect=_value(values, ids.PROSPECT_BLOCK, ids.PROSPECT_ACTION, "value"),
+            )
+        except FormErrors as invalid:
+            ack(response_action="errors",
+                errors={OUTCOME_FIELD_BLOCKS[field]: message for field, message in invalid.errors.items()})
+            return
+        ack()
+        now = ctx.clock()
+        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        today = local_today(now, rep.timezone)
+        meta = metadata(view)
+        ask_id = meta.get("ask_id") if isinstance(meta.get("ask_id"), int) else -1
+        ask = ask_service.get_ask_record(engine=ctx.engine, workspace=who.workspace, rep=rep, ask_id=ask_id)
+        if ask is None:
+            reply = replies.command_error(problem="That ask was removed, so nothing was saved.", usage="/asked <name>")
+        elif outcome == "nobody":
+            ask_service.mark_ask_nobody(engine=ctx.engine, workspace=who.workspace, rep=rep, ask_id=ask.id, now=now)
+            reply = replies.nobody_logged(ask=ask, referrer_user_id=ask.asked_user_id, referrer_name=ask.asked_name)
+        else:
+            command = GotReferral(prospect=prospect or "", occurred_on=today,
+                                  referrer=NamedPerson(ask.asked_user_id, ask.asked_name))
+            logged = referral_service.log_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
+                                                   command=command, now=now, ask_id=ask.id)
+            reply = replies.referral_logged(referral=logged.referral, linked_ask=logged.linked_ask, today=today)
+        _tell(client, channel_id=meta.get("channel_id"), user_id=who.user_id, reply=reply)

@@ -1,0 +1,1 @@
+"""Use cases: one call per user action, combining storage with domain rules."""

@@ -1,0 +1,125 @@
+"""Logging asks: the habit the whole product is about."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from domain.funnel import AskOutcome, Workspace
+from domain.kpis import MINIMUM_ASKS_PER_WEEK
+from domain.parsing import AskEntry
+from domain.periods import days_left_in_week, local_today, period_containing
+from domain.records import AskRecord, WeekProgress
+from services.people import Person
+from storage.engine import run_in_transaction, session_scope
+from storage.models import Ask
+from storage.queries import (
+    add_ask,
+    count_kpis,
+    count_referrals_of_ask,
+    delete_ask,
+    find_latest_ask,
+    get_ask,
+    set_ask_outcome,
+)
+
+UNDO_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class LoggedAsks:
+    logged: tuple[AskRecord, ...]
+    duplicates: tuple[AskRecord, ...]
+    progress: WeekProgress
+
+
+@dataclass(frozen=True)
+class RemovedAsk:
+    removed: AskRecord | None
+    reason: str | None  # why nothing was removed
+    progress: WeekProgress
+
+
+def ask_record(ask: Ask) -> AskRecord:
+    return AskRecord(id=ask.id or 0, asked_user_id=ask.asked_user_id, asked_name=ask.asked_name,
+                     for_whom=ask.for_whom, asked_on=ask.asked_on, outcome=ask.outcome)
+
+
+def week_progress(*, engine: sa.Engine, workspace: Workspace, rep: Person, now: datetime) -> WeekProgress:
+    today = local_today(now, rep.timezone)
+    week = period_containing("week", today)
+    with session_scope(engine) as session:
+        asks = count_kpis(session=session, workspace=workspace, rep_user_ids=[rep.user_id],
+                          start=week.start, end=week.end).asks
+    return WeekProgress(asks=asks, minimum=MINIMUM_ASKS_PER_WEEK, days_left=days_left_in_week(today), week=week)
+
+
+def log_asks(
+    *, engine: sa.Engine, workspace: Workspace, rep: Person, entries: tuple[AskEntry, ...], now: datetime,
+) -> LoggedAsks:
+    """Store every entry in one transaction: all of them or, on error, none."""
+
+    def work(session) -> tuple[list[AskRecord], list[AskRecord]]:  # noqa: ANN001
+        logged, duplicates = [], []
+        for entry in entries:
+            ask, created = add_ask(
+                session=session, workspace=workspace, rep_user_id=rep.user_id,
+                asked_user_id=entry.asked.user_id, asked_name=entry.asked.name or entry.asked.user_id or "",
+                for_whom=entry.for_whom, asked_on=entry.occurred_on, now=now,
+            )
+            (logged if created else duplicates).append(ask_record(ask))
+        return logged, duplicates
+
+    logged, duplicates = run_in_transaction(engine, work)
+    return LoggedAsks(tuple(logged), tuple(duplicates),
+                      week_progress(engine=engine, workspace=workspace, rep=rep, now=now))
+
+
+def remove_ask(
+    *, engine: sa.Engine, workspace: Workspace, rep: Person, now: datetime, ask_id: int | None = None,
+) -> RemovedAsk:
+    """Undo: the given ask, or the rep's latest from the last 24 hours.
+
+    An ask that already led to a logged referral is kept: removing it would
+    orphan the funnel that grew from it.
+    """
+
+    def work(session) -> tuple[AskRecord | None, str | None]:  # noqa: ANN001
+        if ask_id is None:
+            ask = find_latest_ask(session=session, workspace=workspace, rep_user_id=rep.user_id,
+                                  created_since=now - UNDO_WINDOW)
+            if ask is None:
+                return None, "You have no ask from the last 24 hours to undo."
+        else:
+            ask = get_ask(session=session, workspace=workspace, rep_user_id=rep.user_id, ask_id=ask_id)
+            if ask is None:
+                return None, "That ask is already gone."
+        if count_referrals_of_ask(session=session, workspace=workspace, ask_id=ask.id or 0):
+            return None, f"Your ask of {ask.asked_name} already led to a referral, so it stays."
+        record = ask_record(ask)
+        delete_ask(session=session, ask=ask)
+        return record, None
+
+    removed, reason = run_in_transaction(engine, work)
+    return RemovedAsk(removed, reason, week_progress(engine=engine, workspace=workspace, rep=rep, now=now))
+
+
+def mark_ask_nobody(*, engine: sa.Engine, workspace: Workspace, rep: Person, ask_id: int, now: datetime) -> AskRecord | None:
+    """"Wanted to help but couldn't think of anyone": the ask still counts; no introduction."""
+
+    def work(session) -> AskRecord | None:  # noqa: ANN001
+        ask = get_ask(session=session, workspace=workspace, rep_user_id=rep.user_id, ask_id=ask_id)
+        if ask is None:
+            return None
+        set_ask_outcome(session=session, ask=ask, outcome=AskOutcome.NOBODY,
+                        outcome_on=local_today(now, rep.timezone))
+        return ask_record(ask)
+
+    return run_in_transaction(engine, work)
+
+
+def get_ask_record(*, engine: sa.Engine, workspace: Workspace, rep: Person, ask_id: int) -> AskRecord | None:
+    with session_scope(engine) as session:
+        ask = get_ask(session=session, workspace=workspace, rep_user_id=rep.user_id, ask_id=ask_id)
+        return ask_record(ask) if ask else None

@@ -1,0 +1,78 @@
+"""Who a Slack user is to us: time zone and admin flag, from ``users.info``, cached.
+
+A person's week is Monday to Sunday in their own zone, so every "this week"
+needs their zone. Slack is asked at most once a day per person; when Slack
+cannot answer, a stale cached zone is better than none, and ``DEFAULT_TIMEZONE``
+is the last resort. The Slack call happens outside any transaction.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+
+from domain.funnel import Workspace
+from storage.engine import run_in_transaction, session_scope
+from storage.queries import get_profile, save_profile
+
+log = logging.getLogger(__name__)
+PROFILE_TTL = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    timezone: ZoneInfo
+    is_admin: bool
+
+
+class PeopleDirectory:
+    def __init__(self, *, engine: sa.Engine, default_timezone: str, admin_user_ids: frozenset[str]):
+        self._engine = engine
+        self._default_zone = ZoneInfo(default_timezone)
+        self._admin_user_ids = admin_user_ids
+
+    def person(self, *, client: Any, workspace: Workspace, user_id: str, now: datetime) -> Person:
+        with session_scope(self._engine) as session:
+            cached = get_profile(session=session, workspace=workspace, user_id=user_id)
+            cached_zone, cached_admin, fetched_at = (
+                (cached.timezone, cached.is_admin, cached.fetched_at) if cached else (None, False, None)
+            )
+        if fetched_at is not None and now - fetched_at < PROFILE_TTL:
+            return self._person(user_id, cached_zone, cached_admin)
+
+        fetched = self._fetch(client, user_id)
+        if fetched is None:
+            return self._person(user_id, cached_zone, cached_admin)
+        zone, is_admin, real_name = fetched
+        run_in_transaction(self._engine, lambda session: save_profile(
+            session=session, workspace=workspace, user_id=user_id, timezone=zone, is_admin=is_admin,
+            real_name=real_name, fetched_at=now,
+        ))
+        return self._person(user_id, zone, is_admin)
+
+    def _person(self, user_id: str, zone_name: str | None, is_admin: bool) -> Person:
+        return Person(user_id=user_id, timezone=self._zone(zone_name),
+                      is_admin=is_admin or user_id in self._admin_user_ids)
+
+    def _zone(self, name: str | None) -> ZoneInfo:
+        if not name:
+            return self._default_zone
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            return self._default_zone
+
+    @staticmethod
+    def _fetch(client: Any, user_id: str) -> tuple[str | None, bool, str | None] | None:
+        try:
+            user = client.users_info(user=user_id)["user"]
+        except Exception as error:  # noqa: BLE001 - Slack down, unknown user, rate limited: fall back
+            log.warning("users.info failed for %s; using the cached or default time zone (%s)",
+                        user_id, type(error).__name__)
+            return None
+        return user.get("tz"), bool(user.get("is_admin") or user.get("is_owner")), user.get("real_name")

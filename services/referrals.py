@@ -1,0 +1,237 @@
+"""The rest of the funnel: introductions, meetings, outcomes, thank-yous, stats."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from domain.funnel import AskOutcome, ReferralStatus, Workspace
+from domain.parsing import (
+    CloseLost,
+    CloseNoDecision,
+    CloseWon,
+    CommandError,
+    GotReferral,
+    ListReferrals,
+    MeetingHeld,
+    NobodyToIntroduce,
+    RefQuery,
+    ScheduleMeeting,
+    ShowStats,
+    Thanked,
+    usage_for,
+)
+from domain.periods import local_today, period_containing, previous_period
+from domain.records import AskRecord, ReferralRecord, StatsReport
+from services.asks import ask_record
+from services.people import Person
+from storage.engine import run_in_transaction, session_scope
+from storage.models import Referral
+from storage.queries import (
+    add_referral,
+    count_open_referrals,
+    count_kpis,
+    find_open_ask_of_referrer,
+    find_referrals_by_prospect,
+    get_ask,
+    get_referral_by_number,
+    list_open_referrals,
+    save_referral,
+    set_ask_outcome,
+)
+
+LIST_USAGE = "/referral list"
+
+
+@dataclass(frozen=True)
+class ReferralLogged:
+    referral: ReferralRecord
+    linked_ask: AskRecord | None
+
+
+@dataclass(frozen=True)
+class ReferralUpdated:
+    referral: ReferralRecord
+    change: str  # "meeting", "met", "won", "lost", "no_decision", "thanked"
+    already: bool = False  # nothing changed: it was already in that state
+
+
+@dataclass(frozen=True)
+class NobodyLogged:
+    ask: AskRecord | None
+    referrer_name: str
+    referrer_user_id: str | None
+
+
+@dataclass(frozen=True)
+class OpenReferrals:
+    referrals: tuple[ReferralRecord, ...]
+    total_open: int
+
+
+def referral_record(referral: Referral) -> ReferralRecord:
+    return ReferralRecord(
+        id=referral.id or 0, number=referral.number, prospect_name=referral.prospect_name,
+        referrer_user_id=referral.referrer_user_id, referrer_name=referral.referrer_name,
+        status=ReferralStatus(referral.status), introduced_on=referral.introduced_on,
+        meeting_on=referral.meeting_on, meeting_held_on=referral.meeting_held_on, closed_on=referral.closed_on,
+        amount=referral.amount, close_reason=referral.close_reason, thanked_on=referral.thanked_on,
+        linked_ask_id=referral.ask_id,
+    )
+
+
+def log_referral(
+    *, engine: sa.Engine, workspace: Workspace, rep: Person, command: GotReferral, now: datetime,
+    ask_id: int | None = None,
+) -> ReferralLogged:
+    """An introduction received. It closes the given ask, or else the referrer's latest open ask."""
+
+    def work(session: Session) -> ReferralLogged:
+        ask = get_ask(session=session, workspace=workspace, rep_user_id=rep.user_id, ask_id=ask_id) \
+            if ask_id is not None else find_open_ask_of_referrer(
+                session=session, workspace=workspace, rep_user_id=rep.user_id,
+                referrer_user_id=command.referrer.user_id, referrer_name=command.referrer.name,
+            )
+        if ask is not None:
+            set_ask_outcome(session=session, ask=ask, outcome=AskOutcome.INTRODUCED, outcome_on=command.occurred_on)
+        referral = add_referral(
+            session=session, workspace=workspace, rep_user_id=rep.user_id, prospect_name=command.prospect,
+            referrer_user_id=command.referrer.user_id,
+            referrer_name=command.referrer.name or command.referrer.user_id or "",
+            ask_id=ask.id if ask else None, introduced_on=command.occurred_on, now=now,
+        )
+        return ReferralLogged(referral_record(referral), ask_record(ask) if ask else None)
+
+    return run_in_transaction(engine, work)
+
+
+def log_nobody(
+    *, engine: sa.Engine, workspace: Workspace, rep: Person, command: NobodyToIntroduce, now: datetime,
+) -> NobodyLogged:
+    """The person wanted to help but could not think of anyone: the ask still counted."""
+
+    def work(session: Session) -> NobodyLogged:
+        ask = find_open_ask_of_referrer(
+            session=session, workspace=workspace, rep_user_id=rep.user_id,
+            referrer_user_id=command.referrer.user_id, referrer_name=command.referrer.name,
+        )
+        if ask is not None:
+            set_ask_outcome(session=session, ask=ask, outcome=AskOutcome.NOBODY, outcome_on=command.occurred_on)
+        return NobodyLogged(ask_record(ask) if ask else None, command.referrer.name, command.referrer.user_id)
+
+    return run_in_transaction(engine, work)
+
+
+def advance_referral(
+    *, engine: sa.Engine, workspace: Workspace, rep: Person,
+    command: ScheduleMeeting | MeetingHeld | CloseWon | CloseLost | CloseNoDecision | Thanked, now: datetime,
+) -> ReferralUpdated:
+    """Move one referral a step along the funnel, refusing steps that make no sense."""
+    today = local_today(now, rep.timezone)
+
+    def work(session: Session) -> ReferralUpdated:
+        referral = _resolve(session=session, workspace=workspace, rep=rep, ref=command.ref, usage=_usage(command))
+        return _apply(referral, command, today=today, session=session, now=now)
+
+    return run_in_transaction(engine, work)
+
+
+def _apply(referral: Referral, command: object, *, today: date, session: Session, now: datetime) -> ReferralUpdated:
+    status = ReferralStatus(referral.status)
+    label = f"#{referral.number} {referral.prospect_name}"
+    if not isinstance(command, Thanked) and status.is_closed:
+        raise CommandError(f"{label} is already closed ({status.next_step.removeprefix('Closed: ')}).",
+                           usage=_usage(command))
+
+    def done(change: str, already: bool = False) -> ReferralUpdated:
+        if not already:
+            save_referral(session=session, referral=referral, now=now)
+        return ReferralUpdated(referral_record(referral), change, already)
+
+    match command:
+        case ScheduleMeeting(meeting_on=meeting_on):
+            if status is ReferralStatus.MEETING_HELD:
+                raise CommandError(f"The meeting with {label} was already held; close it with won, lost or nodecision.",
+                                   usage=_usage(command))
+            referral.meeting_scheduled_on = referral.meeting_scheduled_on or today
+            referral.meeting_on = meeting_on
+            referral.status = ReferralStatus.MEETING_SCHEDULED
+            return done("meeting")
+        case MeetingHeld(occurred_on=held_on):
+            if held_on < referral.introduced_on:
+                raise CommandError(f"{label} was introduced on {referral.introduced_on}; the meeting can't be earlier.",
+                                   usage=_usage(command))
+            if status is ReferralStatus.MEETING_HELD:
+                return done("met", already=True)
+            # A meeting that was held was scheduled at some point, even if nobody logged it.
+            referral.meeting_scheduled_on = referral.meeting_scheduled_on or held_on
+            referral.meeting_held_on = held_on
+            referral.status = ReferralStatus.MEETING_HELD
+            return done("met")
+        case CloseWon(amount=amount):
+            referral.status, referral.closed_on, referral.amount = ReferralStatus.WON, today, amount
+            return done("won")
+        case CloseLost(reason=reason):
+            referral.status, referral.closed_on, referral.close_reason = ReferralStatus.LOST, today, reason
+            return done("lost")
+        case CloseNoDecision(reason=reason):
+            referral.status, referral.closed_on, referral.close_reason = ReferralStatus.NO_DECISION, today, reason
+            return done("no_decision")
+        case Thanked():
+            if referral.thanked_on is not None:
+                return done("thanked", already=True)
+            referral.thanked_on = today
+            return done("thanked")
+    raise AssertionError(f"unhandled command {command!r}")
+
+
+def _usage(command: object) -> str:
+    return usage_for(command)
+
+
+def _resolve(*, session: Session, workspace: Workspace, rep: Person, ref: RefQuery, usage: str) -> Referral:
+    """A <ref> is the short number, or an unambiguous part of the prospect's name."""
+    if ref.number is not None:
+        referral = get_referral_by_number(session=session, workspace=workspace, rep_user_id=rep.user_id,
+                                          number=ref.number)
+        if referral is None:
+            raise CommandError(f"You have no referral #{ref.number}. `{LIST_USAGE}` shows yours.", usage=usage)
+        return referral
+    fragment = ref.text or ""
+    matches = find_referrals_by_prospect(session=session, workspace=workspace, rep_user_id=rep.user_id,
+                                         fragment=fragment)
+    open_matches = [r for r in matches if not ReferralStatus(r.status).is_closed]
+    if len(matches) == 1:
+        return matches[0]
+    if len(open_matches) == 1:
+        return open_matches[0]
+    if not matches:
+        names = [r.prospect_name for r in list_open_referrals(session=session, workspace=workspace,
+                                                              rep_user_id=rep.user_id)]
+        close = difflib.get_close_matches(fragment, names, n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]}?" if close else f" `{LIST_USAGE}` shows yours."
+        raise CommandError(f"No referral of yours matches “{fragment}”.{hint}", usage=usage)
+    listed = ", ".join(f"#{r.number} {r.prospect_name}" for r in matches[:5])
+    raise CommandError(f"“{fragment}” matches several referrals: {listed}. Use the number.", usage=usage)
+
+
+def open_referrals(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: ListReferrals) -> OpenReferrals:
+    with session_scope(engine) as session:
+        rows = list_open_referrals(session=session, workspace=workspace, rep_user_id=rep.user_id)
+        total = count_open_referrals(session=session, workspace=workspace, rep_user_id=rep.user_id)
+        return OpenReferrals(tuple(referral_record(r) for r in rows), total)
+
+
+def stats(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: ShowStats, now: datetime) -> StatsReport:
+    current = period_containing(command.period, local_today(now, rep.timezone))
+    previous = previous_period(current)
+    with session_scope(engine) as session:
+        counts = [
+            count_kpis(session=session, workspace=workspace, rep_user_ids=[rep.user_id], start=p.start, end=p.end)
+            for p in (current, previous)
+        ]
+    return StatsReport(current, previous, counts[0], counts[1])
+

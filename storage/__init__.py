@@ -1,0 +1,1 @@
+"""Tables, engine, queries and migrations. Every row is scoped to one Slack workspace."""

@@ -1,0 +1,99 @@
+"""Database engine and transactions.
+
+SQLite is the embedded default: WAL so readers never block the writer, a busy
+timeout so concurrent writers wait instead of failing, foreign keys on, and
+``BEGIN IMMEDIATE`` so a transaction takes the write lock up front (a deferred
+transaction that reads and then writes can fail with "database is locked" when
+another writer got in between; the busy timeout cannot save it).
+PostgreSQL needs none of that. Writes are short; no Slack call is ever made
+while a transaction is open (services fetch from Slack first, then write).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def create_db_engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url,
+            # Autocommit at the driver level; transactions are begun explicitly below.
+            connect_args={"isolation_level": None, "check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=8,
+            max_overflow=16,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin_immediate(connection):  # noqa: ANN001
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+@contextmanager
+def session_scope(engine: sa.Engine) -> Iterator[Session]:
+    """One short transaction: commit on success, roll back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def run_in_transaction(engine: sa.Engine, work: Callable[[Session], T], *, attempts: int = 4) -> T:
+    """Run ``work`` in a transaction, retrying on races the database reports.
+
+    Two requests can race for the same unique value (a referral number, a dedupe
+    key). The loser gets an IntegrityError or a serialization failure; running the
+    work again sees the winner's row and does the right thing.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope(engine) as session:
+                return work(session)
+        except (IntegrityError, OperationalError) as error:
+            if attempt == attempts or not _is_retryable(error):
+                raise
+            log.info("retrying a transaction after a write race (attempt %d)", attempt)
+    raise AssertionError("unreachable")
+
+
+def _is_retryable(error: DBAPIError) -> bool:
+    if isinstance(error, IntegrityError):
+        return True
+    text = str(error.orig).lower()
+    return "locked" in text or "serializ" in text or "deadlock" in text
+
+
+def ping(engine: sa.Engine) -> bool:
+    """True when the database answers; used by /healthz."""
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False

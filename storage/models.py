@@ -1,0 +1,111 @@
+"""Tables. Every row carries its Slack workspace (``team_id``, plus ``enterprise_id``
+on Enterprise Grid), and every query in ``storage.queries`` filters on it.
+
+Event dates (``*_on``) are the rep's own local calendar dates at the moment the
+event happened; weekly, monthly and quarterly counts are computed from them.
+``created_at``/``updated_at`` are audit timestamps in UTC.
+"""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC and always hands back an aware datetime, on SQLite as on PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UserProfile(SQLModel, table=True):
+    """What we cache from ``users.info``: time zone and admin flags."""
+
+    __tablename__ = "user_profile"
+    __table_args__ = (sa.UniqueConstraint("team_id", "user_id", name="uq_user_profile_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    user_id: str = Field(max_length=32)
+    timezone: str | None = Field(default=None, max_length=64)
+    is_admin: bool = False
+    real_name: str | None = Field(default=None, max_length=200)
+    fetched_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Ask(SQLModel, table=True):
+    """One person a rep asked for an introduction."""
+
+    __tablename__ = "ask"
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "rep_user_id", "dedupe_key", name="uq_ask_dedupe"),
+        sa.Index("ix_ask_rep_date", "team_id", "rep_user_id", "asked_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    rep_user_id: str = Field(max_length=32)
+    asked_user_id: str | None = Field(default=None, max_length=32)
+    asked_name: str = Field(max_length=200)
+    for_whom: str | None = Field(default=None, max_length=300)
+    asked_on: date
+    outcome: str = Field(default="pending", max_length=16)
+    outcome_on: date | None = None
+    # Guards against the same command fired twice in a few seconds (double Enter, client retry).
+    dedupe_key: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Referral(SQLModel, table=True):
+    """An introduction a rep received, and its way through the funnel."""
+
+    __tablename__ = "referral"
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "rep_user_id", "number", name="uq_referral_number"),
+        sa.Index("ix_referral_rep_status", "team_id", "rep_user_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    rep_user_id: str = Field(max_length=32)
+    # The short per-rep number shown to the rep (#1, #2, ...), used as <ref> in commands.
+    number: int
+    prospect_name: str = Field(max_length=200)
+    referrer_user_id: str | None = Field(default=None, max_length=32)
+    referrer_name: str = Field(max_length=200)
+    ask_id: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("ask.id", ondelete="SET NULL")))
+    status: str = Field(default="introduced", max_length=24)
+    introduced_on: date
+    meeting_scheduled_on: date | None = None
+    meeting_on: date | None = None
+    meeting_held_on: date | None = None
+    closed_on: date | None = None
+    amount: Decimal | None = Field(default=None, sa_type=sa.Numeric(16, 2))
+    close_reason: str | None = Field(default=None, max_length=300)
+    thanked_on: date | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

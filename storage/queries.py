@@ -1,0 +1,244 @@
+"""Every read and write, keyword-only and scoped to one workspace.
+
+Each function takes the open ``session`` of a short transaction; callers (the
+services) decide where transactions begin and end.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from domain.funnel import CLOSED_STATUSES, AskOutcome, ReferralStatus, Workspace
+from domain.kpis import KpiCounts
+from storage.models import Ask, Referral, UserProfile
+
+# Two identical asks logged within this window are one ask fired twice.
+DUPLICATE_WINDOW_SECONDS = 10
+
+
+def _scoped(model, workspace: Workspace):  # noqa: ANN001, ANN202
+    return sa.and_(model.team_id == workspace.team_id, model.enterprise_id == workspace.enterprise_id) \
+        if workspace.enterprise_id is not None \
+        else sa.and_(model.team_id == workspace.team_id, col(model.enterprise_id).is_(None))
+
+
+# --- profiles -------------------------------------------------------------------------------------
+
+def get_profile(*, session: Session, workspace: Workspace, user_id: str) -> UserProfile | None:
+    return session.exec(select(UserProfile).where(_scoped(UserProfile, workspace), UserProfile.user_id == user_id)).first()
+
+
+def save_profile(
+    *, session: Session, workspace: Workspace, user_id: str, timezone: str | None, is_admin: bool,
+    real_name: str | None, fetched_at: datetime,
+) -> UserProfile:
+    profile = get_profile(session=session, workspace=workspace, user_id=user_id)
+    if profile is None:
+        profile = UserProfile(team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, user_id=user_id,
+                              fetched_at=fetched_at)
+    profile.timezone = timezone
+    profile.is_admin = is_admin
+    profile.real_name = real_name[:200] if real_name else None
+    profile.fetched_at = fetched_at
+    session.add(profile)
+    session.flush()
+    return profile
+
+
+# --- asks -----------------------------------------------------------------------------------------
+
+def _ask_dedupe_key(*, asked_user_id: str | None, asked_name: str, for_whom: str | None, asked_on: date,
+                    bucket: int) -> str:
+    identity = "\x1f".join((asked_user_id or "", asked_name.casefold(), (for_whom or "").casefold(),
+                            asked_on.isoformat(), str(bucket)))
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+def add_ask(
+    *, session: Session, workspace: Workspace, rep_user_id: str, asked_user_id: str | None, asked_name: str,
+    for_whom: str | None, asked_on: date, now: datetime,
+) -> tuple[Ask, bool]:
+    """Insert an ask, or return the identical one logged seconds ago. Returns (ask, created).
+
+    The unique dedupe key catches two identical commands racing within one
+    window; the look-back into the previous window catches a pair straddling it.
+    """
+    bucket = int(now.timestamp()) // DUPLICATE_WINDOW_SECONDS
+    keys = [
+        _ask_dedupe_key(asked_user_id=asked_user_id, asked_name=asked_name, for_whom=for_whom, asked_on=asked_on,
+                        bucket=b)
+        for b in (bucket, bucket - 1)
+    ]
+    existing = session.exec(
+        select(Ask).where(_scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, col(Ask.dedupe_key).in_(keys))
+    ).first()
+    if existing is not None:
+        return existing, False
+    ask = Ask(
+        team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, rep_user_id=rep_user_id,
+        asked_user_id=asked_user_id, asked_name=asked_name, for_whom=for_whom, asked_on=asked_on,
+        outcome=AskOutcome.PENDING, dedupe_key=keys[0], created_at=now,
+    )
+    session.add(ask)
+    session.flush()
+    return ask, True
+
+
+def get_ask(*, session: Session, workspace: Workspace, rep_user_id: str, ask_id: int) -> Ask | None:
+    return session.exec(
+        select(Ask).where(_scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, Ask.id == ask_id)
+    ).first()
+
+
+def find_latest_ask(*, session: Session, workspace: Workspace, rep_user_id: str, created_since: datetime) -> Ask | None:
+    return session.exec(
+        select(Ask)
+        .where(_scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, Ask.created_at >= created_since)
+        .order_by(col(Ask.created_at).desc(), col(Ask.id).desc())
+    ).first()
+
+
+def delete_ask(*, session: Session, ask: Ask) -> None:
+    session.delete(ask)
+    session.flush()
+
+
+def count_referrals_of_ask(*, session: Session, workspace: Workspace, ask_id: int) -> int:
+    return session.exec(
+        select(sa.func.count()).select_from(Referral).where(_scoped(Referral, workspace), Referral.ask_id == ask_id)
+    ).one()
+
+
+def find_open_ask_of_referrer(
+    *, session: Session, workspace: Workspace, rep_user_id: str, referrer_user_id: str | None, referrer_name: str,
+) -> Ask | None:
+    """The rep's most recent still-pending ask of this person (by Slack ID, else by name)."""
+    who = Ask.asked_user_id == referrer_user_id if referrer_user_id else \
+        sa.func.lower(Ask.asked_name) == referrer_name.lower()
+    return session.exec(
+        select(Ask)
+        .where(_scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, Ask.outcome == AskOutcome.PENDING, who)
+        .order_by(col(Ask.asked_on).desc(), col(Ask.id).desc())
+    ).first()
+
+
+def set_ask_outcome(*, session: Session, ask: Ask, outcome: AskOutcome, outcome_on: date | None) -> Ask:
+    ask.outcome = outcome
+    ask.outcome_on = outcome_on
+    session.add(ask)
+    session.flush()
+    return ask
+
+
+# --- referrals ------------------------------------------------------------------------------------
+
+def add_referral(
+    *, session: Session, workspace: Workspace, rep_user_id: str, prospect_name: str, referrer_user_id: str | None,
+    referrer_name: str, ask_id: int | None, introduced_on: date, now: datetime,
+) -> Referral:
+    """Insert a referral with the rep's next short number (a race is retried by the caller)."""
+    highest = session.exec(
+        select(sa.func.max(Referral.number)).where(_scoped(Referral, workspace), Referral.rep_user_id == rep_user_id)
+    ).one()
+    referral = Referral(
+        team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, rep_user_id=rep_user_id,
+        number=(highest or 0) + 1, prospect_name=prospect_name, referrer_user_id=referrer_user_id,
+        referrer_name=referrer_name, ask_id=ask_id, status=ReferralStatus.INTRODUCED, introduced_on=introduced_on,
+        created_at=now, updated_at=now,
+    )
+    session.add(referral)
+    session.flush()
+    return referral
+
+
+def get_referral_by_number(*, session: Session, workspace: Workspace, rep_user_id: str, number: int) -> Referral | None:
+    return session.exec(
+        select(Referral).where(_scoped(Referral, workspace), Referral.rep_user_id == rep_user_id,
+                               Referral.number == number)
+    ).first()
+
+
+def find_referrals_by_prospect(
+    *, session: Session, workspace: Workspace, rep_user_id: str, fragment: str, limit: int = 10,
+) -> Sequence[Referral]:
+    """Referrals whose prospect name contains ``fragment`` (case-insensitive, LIKE wildcards escaped)."""
+    escaped = fragment.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return session.exec(
+        select(Referral)
+        .where(_scoped(Referral, workspace), Referral.rep_user_id == rep_user_id,
+               sa.func.lower(Referral.prospect_name).like(f"%{escaped}%", escape="\\"))
+        .order_by(col(Referral.number).desc())
+        .limit(limit)
+    ).all()
+
+
+def list_open_referrals(*, session: Session, workspace: Workspace, rep_user_id: str, limit: int = 40) -> Sequence[Referral]:
+    return session.exec(
+        select(Referral)
+        .where(_scoped(Referral, workspace), Referral.rep_user_id == rep_user_id,
+               col(Referral.status).not_in([s.value for s in CLOSED_STATUSES]))
+        .order_by(col(Referral.number))
+        .limit(limit)
+    ).all()
+
+
+def count_open_referrals(*, session: Session, workspace: Workspace, rep_user_id: str) -> int:
+    return session.exec(
+        select(sa.func.count()).select_from(Referral)
+        .where(_scoped(Referral, workspace), Referral.rep_user_id == rep_user_id,
+               col(Referral.status).not_in([s.value for s in CLOSED_STATUSES]))
+    ).one()
+
+
+def save_referral(*, session: Session, referral: Referral, now: datetime) -> Referral:
+    referral.updated_at = now
+    session.add(referral)
+    session.flush()
+    return referral
+
+
+# --- counts ---------------------------------------------------------------------------------------
+
+def count_kpis(
+    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
+) -> KpiCounts:
+    """The five indicators for these reps, each event counted by the date it happened (inclusive range)."""
+    reps = list(rep_user_ids)
+
+    def between(column) -> sa.ColumnElement[bool]:  # noqa: ANN001
+        return sa.and_(column >= start, column <= end)
+
+    def count(model, *conditions) -> int:  # noqa: ANN001
+        return session.exec(
+            select(sa.func.count()).select_from(model)
+            .where(_scoped(model, workspace), col(model.rep_user_id).in_(reps), *conditions)
+        ).one()
+
+    return KpiCounts(
+        asks=count(Ask, between(Ask.asked_on)),
+        referrals=count(Referral, between(Referral.introduced_on)),
+        meetings_scheduled=count(Referral, between(Referral.meeting_scheduled_on)),
+        meetings_held=count(Referral, between(Referral.meeting_held_on)),
+        won=count(Referral, between(Referral.closed_on), Referral.status == ReferralStatus.WON),
+        lost=count(Referral, between(Referral.closed_on), Referral.status == ReferralStatus.LOST),
+        no_decision=count(Referral, between(Referral.closed_on), Referral.status == ReferralStatus.NO_DECISION),
+    )
+
+
+def list_asks(*, session: Session, workspace: Workspace, rep_user_id: str | None = None) -> Sequence[Ask]:
+    query = select(Ask).where(_scoped(Ask, workspace))
+    if rep_user_id is not None:
+        query = query.where(Ask.rep_user_id == rep_user_id)
+    return session.exec(query.order_by(col(Ask.id))).all()
+
+
+def list_referrals(*, session: Session, workspace: Workspace, rep_user_id: str | None = None) -> Sequence[Referral]:
+    query = select(Referral).where(_scoped(Referral, workspace))
+    if rep_user_id is not None:
+        query = query.where(Referral.rep_user_id == rep_user_id)
+    return session.exec(query.order_by(col(Referral.id))).all()
+

@@ -1,0 +1,17 @@
+"""Block Kit identifiers shared by the builders (which emit them) and the listeners (which match them)."""
+
+UNDO_ASK = "ask_undo"
+LOG_ASK_OUTCOME = "ask_log_outcome"
+OPEN_ASK_MODAL = "ask_open_modal"
+
+ASK_MODAL = "ask_modal"
+ASK_OUTCOME_MODAL = "ask_outcome_modal"
+
+# Input blocks of the ask modal: block_id doubles as the key for inline errors.
+ASK_USER_BLOCK, ASK_USER_ACTION = "asked_user", "asked_user_select"
+ASK_NAME_BLOCK, ASK_NAME_ACTION = "asked_name", "asked_name_input"
+ASK_FOR_BLOCK, ASK_FOR_ACTION = "for_whom", "for_whom_input"
+ASK_DATE_BLOCK, ASK_DATE_ACTION = "asked_on", "asked_on_picker"
+
+OUTCOME_BLOCK, OUTCOME_ACTION = "outcome", "outcome_choice"
+PROSPECT_BLOCK, PROSPECT_ACTION = "prospect", "prospect_input"

@@ -1,0 +1,187 @@
+"""Ephemeral replies to /asked and /referral, as pure Block Kit builders."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from domain.funnel import ReferralStatus
+from domain.kpis import KPI_LABELS, KpiCounts
+from domain.records import AskRecord, ReferralRecord, StatsReport, WeekProgress
+from views import ids
+from views.text import button, clip, context, day, escape, message, person, section
+
+Message = dict[str, Any]
+
+
+def progress_line(progress: WeekProgress) -> str:
+    count = f"{progress.asks} ask{'s' if progress.asks != 1 else ''} this week (minimum {progress.minimum})"
+    if progress.met:
+        return f":white_check_mark: {count}. Keep the habit going."
+    left = "today is the last day" if progress.days_left == 1 else f"{progress.days_left} days left"
+    return f":hourglass_flowing_sand: {count}; {left}. Who else will you ask?"
+
+
+def _ask_line(ask: AskRecord, today: date) -> str:
+    line = f"{person(ask.asked_user_id, ask.asked_name)}"
+    if ask.for_whom:
+        line += f" for an introduction to {escape(ask.for_whom)}"
+    return line + f" ({day(ask.asked_on, today)})"
+
+
+def asks_logged(*, logged: Sequence[AskRecord], duplicates: Sequence[AskRecord], progress: WeekProgress,
+                today: date) -> Message:
+    blocks: list[dict[str, Any]] = []
+    if logged:
+        blocks.append(section(f":raised_hands: Logged {len(logged)} ask{'s' if len(logged) != 1 else ''}. Nice."))
+        for ask in logged:
+            block = section(f"• You asked {_ask_line(ask, today)}")
+            block["accessory"] = button("Log what happened", ids.LOG_ASK_OUTCOME, str(ask.id))
+            blocks.append(block)
+    if duplicates:
+        names = ", ".join(person(a.asked_user_id, a.asked_name) for a in duplicates)
+        blocks.append(context(f"Already logged a moment ago, not counted twice: {names}"))
+    blocks.append(context(progress_line(progress)))
+    if logged:
+        blocks.append({"type": "actions", "elements": [
+            button("Undo", ids.UNDO_ASK, ",".join(str(a.id) for a in logged)),
+        ]})
+    text = f"Logged {len(logged)} ask(s). {progress.asks} this week." if logged else "Already logged."
+    return message(text, blocks)
+
+
+def ask_removed(*, removed: Sequence[AskRecord], reason: str | None, progress: WeekProgress, today: date) -> Message:
+    if removed:
+        lines = "\n".join(f"• {_ask_line(a, today)}" for a in removed)
+        head = f":leftwards_arrow_with_hook: Removed:\n{lines}"
+    else:
+        head = f":information_source: {escape(reason or 'Nothing to undo.')}"
+    return message(head, [section(head), context(progress_line(progress))])
+
+
+def usage_message(title: str, lines: Sequence[tuple[str, str]]) -> Message:
+    body = "\n".join(f"`{escape(usage)}`  {escape(description)}" for usage, description in lines)
+    return message(title, [section(f"*{escape(title)}*"), section(body)])
+
+
+def command_error(*, problem: str, usage: str, suggestion: str | None = None) -> Message:
+    text = f":warning: {escape(problem)}"
+    blocks = [section(text), context(f"Try: `{escape(clip(usage, 1500))}`")]
+    return message(problem, blocks)
+
+
+def internal_error() -> Message:
+    text = (":warning: Something went wrong on our side and your last command was not saved. "
+            "Please try again in a minute.")
+    return message("Something went wrong; please try again.", [section(text)])
+
+
+def referral_logged(*, referral: ReferralRecord, linked_ask: AskRecord | None, today: date) -> Message:
+    who = person(referral.referrer_user_id, referral.referrer_name)
+    head = (f":tada: Referral *#{referral.number}*: {escape(referral.prospect_name)}, introduced by {who} "
+            f"({day(referral.introduced_on, today)}).")
+    note = ("Linked to your ask of " + person(linked_ask.asked_user_id, linked_ask.asked_name)
+            + f" from {day(linked_ask.asked_on, today)}.") if linked_ask else "No open ask of this person, logged on its own."
+    blocks = [section(head), context(note),
+              context(f"Next: book the meeting with `/referral meeting {referral.number} <date>`, and thank {who}.")]
+    return message(f"Referral #{referral.number} logged: {referral.prospect_name}", blocks)
+
+
+def nobody_logged(*, ask: AskRecord | None, referrer_user_id: str | None, referrer_name: str) -> Message:
+    who = person(referrer_user_id, referrer_name)
+    if ask is not None:
+        text = (f":handshake: Noted: {who} wanted to help but couldn't think of anyone. "
+                "The ask still counts; ask again in a few months.")
+    else:
+        text = (f":information_source: You have no open ask of {who}. Log the ask first with `/asked`, "
+                "then mark it with `/referral nobody`.")
+    return message(text, [section(text)])
+
+
+_CHANGE_TEXT = {
+    "meeting": "Meeting scheduled",
+    "met": "Meeting held",
+    "won": "Won",
+    "lost": "Lost",
+    "no_decision": "Closed with no decision",
+    "thanked": "Thanked the referrer",
+}
+
+
+def _amount(amount: Decimal | None) -> str:
+    return "" if amount is None else f" ({amount:,.2f})"
+
+
+def referral_updated(*, referral: ReferralRecord, change: str, already: bool, today: date) -> Message:
+    label = f"*#{referral.number}* {escape(referral.prospect_name)}"
+    if already:
+        text = f":information_source: {label}: already marked as {_CHANGE_TEXT[change].lower()}."
+        return message(text, [section(text)])
+    detail = ""
+    if change == "meeting" and referral.meeting_on:
+        detail = f" for {day(referral.meeting_on, today)}"
+    if change == "met" and referral.meeting_held_on:
+        detail = f" on {day(referral.meeting_held_on, today)}"
+    if change == "won":
+        detail = _amount(referral.amount)
+    if change in ("lost", "no_decision") and referral.close_reason:
+        detail = f": {escape(referral.close_reason)}"
+    text = f":white_check_mark: {label}: {_CHANGE_TEXT[change]}{detail}."
+    blocks = [section(text)]
+    who = person(referral.referrer_user_id, referral.referrer_name)
+    if change in ("met", "won", "lost", "no_decision") and referral.thanked_on is None:
+        blocks.append(context(f"Close the loop: thank {who} and tell them how it went. Then `/referral thanked "
+                              f"{referral.number}`."))
+    return message(f"#{referral.number} {referral.prospect_name}: {_CHANGE_TEXT[change]}", blocks)
+
+
+def _next_step(referral: ReferralRecord, today: date) -> str:
+    step = referral.status.next_step
+    if referral.status is ReferralStatus.MEETING_SCHEDULED and referral.meeting_on:
+        step = f"Meeting {day(referral.meeting_on, today)}"
+    if referral.thanked_on is None and referral.status is not ReferralStatus.INTRODUCED:
+        step += "; thank the referrer"
+    return step
+
+
+def referral_list(*, referrals: Sequence[ReferralRecord], total_open: int, today: date) -> Message:
+    if not referrals:
+        text = "You have no open referrals. Every introduction starts with an ask: `/asked <name>`."
+        return message(text, [section(text)])
+    blocks = [section(f"*Your open referrals ({total_open})*")]
+    for referral in referrals[:45]:
+        blocks.append(section(
+            f"*#{referral.number}* {escape(referral.prospect_name)}, from "
+            f"{person(referral.referrer_user_id, referral.referrer_name)} ({day(referral.introduced_on, today)})\n"
+            f"Next: {_next_step(referral, today)}"
+        ))
+    if total_open > len(referrals[:45]):
+        blocks.append(context(f"Showing {len(referrals[:45])} of {total_open}."))
+    return message(f"Your open referrals ({total_open})", blocks)
+
+
+def _trend(now: int, before: int) -> str:
+    if now > before:
+        return f"▲ {now - before}"
+    if now < before:
+        return f"▼ {before - now}"
+    return "="
+
+
+def stats_report(report: StatsReport) -> Message:
+    current, previous = report.current_counts, report.previous_counts
+    rows = []
+    for key, label in KPI_LABELS:
+        a, b = getattr(current, key), getattr(previous, key)
+        rows.append(f"{label}: *{a}*  (before: {b}, {_trend(a, b)})")
+    closed = _closed_line(current)
+    text = (f"*Your numbers, {report.current.label}* (compared with {report.previous.label})\n"
+            + "\n".join(rows) + (f"\n{closed}" if closed else ""))
+    return message(f"Your numbers, {report.current.label}: {current.asks} asks", [section(text)])
+
+
+def _closed_line(counts: KpiCounts) -> str:
+    if not (counts.lost or counts.no_decision):
+        return ""
+    return f"Also closed: {counts.lost} lost, {counts.no_decision} no decision."

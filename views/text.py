@@ -1,0 +1,58 @@
+"""Safe text for Block Kit: user input is escaped so that it can never become a live
+mention (``<!channel>``) or a link, and every text fits Slack's limits."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+SECTION_LIMIT = 3000
+MESSAGE_BLOCK_LIMIT = 50
+FALLBACK_TEXT_LIMIT = 3000
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters, as Slack documents: & < > become entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def person(user_id: str | None, name: str) -> str:
+    """A Slack user renders as a mention (which notifies nobody in an ephemeral reply); a name as text."""
+    return f"<@{user_id}>" if user_id else f"*{escape(name)}*"
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}}
+
+
+def context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}]}
+
+
+def button(text: str, action_id: str, value: str = "", style: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": clip(text, 75)},
+                               "action_id": action_id, "value": value[:2000]}
+    if style:
+        element["style"] = style
+    return element
+
+
+def day(d: date, today: date | None = None) -> str:
+    if today is not None:
+        if d == today:
+            return "today"
+        if (today - d).days == 1:
+            return "yesterday"
+        if (d - today).days == 1:
+            return "tomorrow"
+    return f"{d:%a} {d:%b} {d.day}"
+
+
+def message(text: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """A reply within Slack's limits: at most 50 blocks, plain-text fallback for notifications."""
+    if len(blocks) > MESSAGE_BLOCK_LIMIT:
+        blocks = blocks[: MESSAGE_BLOCK_LIMIT - 1] + [context("…and more; narrow it down to see the rest.")]
+    return {"text": clip(text, FALLBACK_TEXT_LIMIT), "blocks": blocks}
