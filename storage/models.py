@@ -7,7 +7,7 @@ event happened; weekly, monthly and quarterly counts are computed from them.
 """
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -109,3 +109,89 @@ class Referral(SQLModel, table=True):
     thanked_on: date | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SalesTeam(SQLModel, table=True):
+    """A team of reps with its managers, cadence settings and leaderboard channel.
+
+    ``team_id`` is the Slack workspace, as on every table; the team's own key is ``id``.
+    A workspace's default team collects reps who log before any team exists.
+    """
+
+    __tablename__ = "sales_team"
+    __table_args__ = (sa.UniqueConstraint("team_id", "name", name="uq_sales_team_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    name: str = Field(max_length=80)
+    is_default: bool = False
+    channel_id: str | None = Field(default=None, max_length=32)
+    minimum: int = 1
+    reminder_weekday: int = 3
+    reminder_time: time = Field(default=time(14, 0))
+    digest_weekday: int = 0
+    digest_time: time = Field(default=time(8, 0))
+    leaderboard_weekday: int | None = 0  # None: no leaderboard
+    leaderboard_time: time | None = Field(default=time(9, 0))
+    timezone: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TeamMember(SQLModel, table=True):
+    """A rep or a manager of one team; a person can belong to several teams."""
+
+    __tablename__ = "team_member"
+    __table_args__ = (sa.UniqueConstraint("sales_team_id", "user_id", "role", name="uq_team_member"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sales_team_id: int = Field(sa_column=sa.Column(sa.ForeignKey("sales_team.id", ondelete="CASCADE"),
+                                                   nullable=False))
+    team_id: str = Field(max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    user_id: str = Field(max_length=32)
+    role: str = Field(max_length=16)  # "rep" or "manager"
+
+
+class Pause(SQLModel, table=True):
+    """Time off: no nudges, and the weeks show as paused rather than missed."""
+
+    __tablename__ = "pause"
+    __table_args__ = (sa.Index("ix_pause_user", "team_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    user_id: str = Field(max_length=32)
+    starts_on: date
+    until_on: date  # inclusive
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Delivery(SQLModel, table=True):
+    """The delivery ledger: one row per (kind, recipient, period), claimed before sending.
+
+    The unique key makes a second claim fail, across restarts and across processes
+    sharing one database, so nothing is sent twice. A failed send stays here with
+    its error and its next attempt time; it is never silently dropped.
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "kind", "recipient", "period_key", name="uq_delivery"),
+        sa.Index("ix_delivery_status", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    kind: str = Field(max_length=24)
+    recipient: str = Field(max_length=64)
+    period_key: str = Field(max_length=32)
+    status: str = Field(max_length=16)  # claimed, sent, failed, expired
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=300)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime = Field(sa_type=UTCDateTime)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

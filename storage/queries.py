@@ -20,7 +20,7 @@ from storage.models import Ask, Referral, UserProfile
 DUPLICATE_WINDOW_SECONDS = 10
 
 
-def _scoped(model, workspace: Workspace):  # noqa: ANN001, ANN202
+def scoped(model, workspace: Workspace):  # noqa: ANN001, ANN202
     return sa.and_(model.team_id == workspace.team_id, model.enterprise_id == workspace.enterprise_id) \
         if workspace.enterprise_id is not None \
         else sa.and_(model.team_id == workspace.team_id, col(model.enterprise_id).is_(None))
@@ -29,7 +29,7 @@ def _scoped(model, workspace: Workspace):  # noqa: ANN001, ANN202
 # --- profiles -------------------------------------------------------------------------------------
 
 def get_profile(*, session: Session, workspace: Workspace, user_id: str) -> UserProfile | None:
-    return session.exec(select(UserProfile).where(_scoped(UserProfile, workspace), UserProfile.user_id == user_id)).first()
+    return session.exec(select(UserProfile).where(scoped(UserProfile, workspace), UserProfile.user_id == user_id)).first()
 
 
 def save_profile(
@@ -74,7 +74,7 @@ def add_ask(
         for b in (bucket, bucket - 1)
     ]
     existing = session.exec(
-        select(Ask).where(_scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, col(Ask.dedupe_key).in_(keys))
+        select(Ask).where(scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, col(Ask.dedupe_key).in_(keys))
     ).first()
     if existing is not None:
         return existing, False
@@ -90,14 +90,14 @@ def add_ask(
 
 def get_ask(*, session: Session, workspace: Workspace, rep_user_id: str, ask_id: int) -> Ask | None:
     return session.exec(
-        select(Ask).where(_scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, Ask.id == ask_id)
+        select(Ask).where(scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, Ask.id == ask_id)
     ).first()
 
 
 def find_latest_ask(*, session: Session, workspace: Workspace, rep_user_id: str, created_since: datetime) -> Ask | None:
     return session.exec(
         select(Ask)
-        .where(_scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, Ask.created_at >= created_since)
+        .where(scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, Ask.created_at >= created_since)
         .order_by(col(Ask.created_at).desc(), col(Ask.id).desc())
     ).first()
 
@@ -109,7 +109,7 @@ def delete_ask(*, session: Session, ask: Ask) -> None:
 
 def count_referrals_of_ask(*, session: Session, workspace: Workspace, ask_id: int) -> int:
     return session.exec(
-        select(sa.func.count()).select_from(Referral).where(_scoped(Referral, workspace), Referral.ask_id == ask_id)
+        select(sa.func.count()).select_from(Referral).where(scoped(Referral, workspace), Referral.ask_id == ask_id)
     ).one()
 
 
@@ -121,7 +121,7 @@ def find_open_ask_of_referrer(
         sa.func.lower(Ask.asked_name) == referrer_name.lower()
     return session.exec(
         select(Ask)
-        .where(_scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, Ask.outcome == AskOutcome.PENDING, who)
+        .where(scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, Ask.outcome == AskOutcome.PENDING, who)
         .order_by(col(Ask.asked_on).desc(), col(Ask.id).desc())
     ).first()
 
@@ -142,7 +142,7 @@ def add_referral(
 ) -> Referral:
     """Insert a referral with the rep's next short number (a race is retried by the caller)."""
     highest = session.exec(
-        select(sa.func.max(Referral.number)).where(_scoped(Referral, workspace), Referral.rep_user_id == rep_user_id)
+        select(sa.func.max(Referral.number)).where(scoped(Referral, workspace), Referral.rep_user_id == rep_user_id)
     ).one()
     referral = Referral(
         team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, rep_user_id=rep_user_id,
@@ -157,7 +157,7 @@ def add_referral(
 
 def get_referral_by_number(*, session: Session, workspace: Workspace, rep_user_id: str, number: int) -> Referral | None:
     return session.exec(
-        select(Referral).where(_scoped(Referral, workspace), Referral.rep_user_id == rep_user_id,
+        select(Referral).where(scoped(Referral, workspace), Referral.rep_user_id == rep_user_id,
                                Referral.number == number)
     ).first()
 
@@ -169,7 +169,7 @@ def find_referrals_by_prospect(
     escaped = fragment.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return session.exec(
         select(Referral)
-        .where(_scoped(Referral, workspace), Referral.rep_user_id == rep_user_id,
+        .where(scoped(Referral, workspace), Referral.rep_user_id == rep_user_id,
                sa.func.lower(Referral.prospect_name).like(f"%{escaped}%", escape="\\"))
         .order_by(col(Referral.number).desc())
         .limit(limit)
@@ -179,7 +179,7 @@ def find_referrals_by_prospect(
 def list_open_referrals(*, session: Session, workspace: Workspace, rep_user_id: str, limit: int = 40) -> Sequence[Referral]:
     return session.exec(
         select(Referral)
-        .where(_scoped(Referral, workspace), Referral.rep_user_id == rep_user_id,
+        .where(scoped(Referral, workspace), Referral.rep_user_id == rep_user_id,
                col(Referral.status).not_in([s.value for s in CLOSED_STATUSES]))
         .order_by(col(Referral.number))
         .limit(limit)
@@ -189,7 +189,7 @@ def list_open_referrals(*, session: Session, workspace: Workspace, rep_user_id: 
 def count_open_referrals(*, session: Session, workspace: Workspace, rep_user_id: str) -> int:
     return session.exec(
         select(sa.func.count()).select_from(Referral)
-        .where(_scoped(Referral, workspace), Referral.rep_user_id == rep_user_id,
+        .where(scoped(Referral, workspace), Referral.rep_user_id == rep_user_id,
                col(Referral.status).not_in([s.value for s in CLOSED_STATUSES]))
     ).one()
 
@@ -215,7 +215,7 @@ def count_kpis(
     def count(model, *conditions) -> int:  # noqa: ANN001
         return session.exec(
             select(sa.func.count()).select_from(model)
-            .where(_scoped(model, workspace), col(model.rep_user_id).in_(reps), *conditions)
+            .where(scoped(model, workspace), col(model.rep_user_id).in_(reps), *conditions)
         ).one()
 
     return KpiCounts(
@@ -230,14 +230,14 @@ def count_kpis(
 
 
 def list_asks(*, session: Session, workspace: Workspace, rep_user_id: str | None = None) -> Sequence[Ask]:
-    query = select(Ask).where(_scoped(Ask, workspace))
+    query = select(Ask).where(scoped(Ask, workspace))
     if rep_user_id is not None:
         query = query.where(Ask.rep_user_id == rep_user_id)
     return session.exec(query.order_by(col(Ask.id))).all()
 
 
 def list_referrals(*, session: Session, workspace: Workspace, rep_user_id: str | None = None) -> Sequence[Referral]:
-    query = select(Referral).where(_scoped(Referral, workspace))
+    query = select(Referral).where(scoped(Referral, workspace))
     if rep_user_id is not None:
         query = query.where(Referral.rep_user_id == rep_user_id)
     return session.exec(query.order_by(col(Referral.id))).all()

@@ -1,0 +1,711 @@
+"""The grammar of ``/asked`` and ``/referral``: slash-command text in, a frozen command out.
+
+Pure standard library, no Slack or SQL: the listeners hand in the raw ``text``
+of the command and the rep's local ``today``, and get back either one of the
+command dataclasses below or a ``CommandError`` that says what was wrong and
+shows the right form. Any other exception would be a bug: every ``str`` input,
+however hostile, parses or raises CommandError.
+
+Slack sends command text *escaped* (the app's manifest sets ``should_escape``):
+a mention arrives as ``<@U123|jane>``, a typed ``&`` as ``&amp;``, a typed ``<``
+as ``&lt;``. So the structure of a command (``;``, ``for``, ``from``, quotes) is
+found on a *mask* of the text in which every piece of Slack markup and every
+entity is blanked out, and each field is then cut from the original text and
+turned into plain text exactly once, by ``plain_text``. That way a ``;`` in
+``&amp;`` never splits an entry, a ``for`` in a link label never splits a name,
+and no field can ever carry live markup such as ``<!channel>`` into a reply.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import TypeAlias
+
+from domain.dates import DateError, check_date_window, check_past_date, split_trailing_date
+from domain.periods import PERIODS
+
+__all__ = [
+    "ASKED_USAGE",
+    "MAX_ASK_ENTRIES",
+    "MAX_FOR_WHOM",
+    "MAX_NAME",
+    "MAX_REASON",
+    "MAX_TEXT",
+    "REFERRAL_USAGE",
+    "REFERRAL_VERBS",
+    "REFERRAL_VERBS_HELP",
+    "AskEntry",
+    "AskedCommand",
+    "AskedHelp",
+    "CloseLost",
+    "CloseNoDecision",
+    "CloseWon",
+    "CommandError",
+    "GotReferral",
+    "ListReferrals",
+    "LogAsks",
+    "MeetingHeld",
+    "NobodyToIntroduce",
+    "OpenAskModal",
+    "Person",
+    "RefQuery",
+    "ReferralCommand",
+    "ReferralHelp",
+    "ScheduleMeeting",
+    "ShowStats",
+    "Thanked",
+    "UndoLastAsk",
+    "Verb",
+    "parse_amount",
+    "parse_asked",
+    "parse_person",
+    "parse_ref",
+    "parse_referral",
+    "plain_text",
+    "usage_for",
+]
+
+# Limits. Slack caps command text near 4,000 characters; 3,000 leaves room for our replies to quote it.
+MAX_TEXT = 3000
+MAX_NAME = 150
+MAX_FOR_WHOM = 200
+MAX_REASON = 300
+MAX_ASK_ENTRIES = 20
+MAX_AMOUNT = Decimal(10) ** 12
+MEETING_DAYS_AHEAD = 365
+MEETING_DAYS_BACK = 365
+
+
+class CommandError(ValueError):
+    """Text that doesn't parse: what was wrong, the right form, and maybe the verb they meant.
+
+    ``message`` is one short sentence for the rep; ``usage`` is the form to copy
+    (one line, or several joined by newlines); ``suggestion`` is a known verb
+    when the rep mistyped one.
+    """
+
+    def __init__(self, message: str, *, usage: str, suggestion: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+        self.suggestion = suggestion
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone the rep asked, or who introduced them.
+
+    ``user_id`` is set only for a real Slack mention. ``name`` is plain text; it
+    is "" for a bare mention ``<@U123>``, because Slack didn't tell us a name and
+    a renderer should show the live mention (``<@U123>``) rather than a stale or
+    made-up name. Callers that need some label use ``name or user_id``.
+    """
+
+    user_id: str | None
+    name: str
+
+
+@dataclass(frozen=True)
+class RefQuery:
+    """Which referral a command is about: its short number, or part of the prospect's name.
+
+    Exactly one of the two is set. Resolving the text against the rep's
+    referrals (and refusing an ambiguous one) is the service's job.
+    """
+
+    number: int | None
+    text: str | None
+
+
+@dataclass(frozen=True)
+class AskEntry:
+    asked: Person
+    for_whom: str | None
+    occurred_on: date
+
+
+@dataclass(frozen=True)
+class OpenAskModal:
+    """``/asked`` with no text: open the form."""
+
+
+@dataclass(frozen=True)
+class AskedHelp:
+    pass
+
+
+@dataclass(frozen=True)
+class UndoLastAsk:
+    pass
+
+
+@dataclass(frozen=True)
+class LogAsks:
+    entries: tuple[AskEntry, ...]
+
+
+AskedCommand: TypeAlias = OpenAskModal | AskedHelp | UndoLastAsk | LogAsks
+
+
+@dataclass(frozen=True)
+class GotReferral:
+    prospect: str
+    referrer: Person
+    occurred_on: date
+
+
+@dataclass(frozen=True)
+class NobodyToIntroduce:
+    referrer: Person
+    occurred_on: date
+
+
+@dataclass(frozen=True)
+class ScheduleMeeting:
+    ref: RefQuery
+    meeting_on: date | None
+
+
+@dataclass(frozen=True)
+class MeetingHeld:
+    ref: RefQuery
+    occurred_on: date
+
+
+@dataclass(frozen=True)
+class CloseWon:
+    ref: RefQuery
+    amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class CloseLost:
+    ref: RefQuery
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class CloseNoDecision:
+    ref: RefQuery
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Thanked:
+    ref: RefQuery
+
+
+@dataclass(frozen=True)
+class ListReferrals:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowStats:
+    period: str  # one of domain.periods.PERIODS
+
+
+@dataclass(frozen=True)
+class ReferralHelp:
+    pass
+
+
+ReferralCommand: TypeAlias = (
+    GotReferral | NobodyToIntroduce | ScheduleMeeting | MeetingHeld | CloseWon | CloseLost | CloseNoDecision
+    | Thanked | ListReferrals | ShowStats | ReferralHelp
+)
+
+
+# --------------------------------------------------------------------------- plain text
+
+# Control characters are deleted, except the ones that separate words, which become spaces
+# ("Jane\nDoe" is "Jane Doe", not "JaneDoe"). Lone surrogates can't be stored as UTF-8, so
+# they go too. Format characters (RTL marks, zero-width joiners in emoji) are kept.
+_SEPARATING_CONTROLS = "\t\n\v\f\r\x1c\x1d\x1e\x1f\x85"
+_CONTROLS: dict[int, str | None] = {
+    **{code: None for code in [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000)]},
+    **{ord(char): " " for char in _SEPARATING_CONTROLS},
+}
+
+# Slack markup: <@U…|label>, <#C…|label>, <!here>, <!subteam^S…|@label>, <scheme:…|label>.
+# Anything else in angle brackets (say "<3 >" typed in a modal) is left alone as text.
+_MARKUP = re.compile(r"<([@#!][^<>]*|[A-Za-z][A-Za-z0-9+.\-]*:[^<>]*)>")
+_ENTITY = re.compile(r"&(?:amp|lt|gt);")
+_BROADCASTS = frozenset({"channel", "here", "everyone"})
+_LIVE_MARKUP_START = re.compile(r"<+(?=!)")
+
+
+def _strip_controls(text: str) -> str:
+    return text.translate(_CONTROLS)
+
+
+def _markup_label(match: re.Match[str]) -> str:
+    """What a piece of Slack markup reads as, as plain text."""
+    inner = match.group(1)
+    target, _, label = inner.partition("|")
+    if inner.startswith("@"):  # user mention
+        return "@" + (label.lstrip("@") or target[1:])
+    if inner.startswith("#"):  # channel
+        return "#" + (label.lstrip("#") or target[1:])
+    if inner.startswith("!"):  # special: broadcasts, user groups, dates
+        kind, _, argument = target[1:].partition("^")
+        if kind in _BROADCASTS:
+            return "@" + kind
+        if kind == "subteam":
+            return "@" + (label.lstrip("@") or argument)
+        return label or kind
+    return label or target  # a link
+
+
+def _unescape(text: str) -> str:
+    # &amp; last, so that a typed "&lt;" (sent as "&amp;lt;") stays the text "&lt;".
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def plain_text(text: str) -> str:
+    """``text`` as a person reads it, safe to store and to show anywhere.
+
+    Slack markup becomes its visible label (``<@U1|jane>`` -> ``@jane``,
+    ``<!channel>`` -> ``@channel``, ``<#C1|general>`` -> ``#general``,
+    ``<http://x|label>`` -> ``label``, ``<http://x>`` -> ``http://x``); Slack's
+    entities are unescaped; control characters are dropped; runs of whitespace
+    become one space; emoji and right-to-left text are kept as they are.
+
+    Markup is neutralised a second time after unescaping, because a rep who
+    literally types ``<!channel>`` sends ``&lt;!channel&gt;``; any ``<`` left
+    right before ``!`` is dropped. So the result never contains ``<!``, and a
+    renderer that forgets to escape a field still can't ping a whole channel.
+
+    Call it once per field: unescaping twice would turn a typed ``&lt;`` into ``<``.
+    """
+    cleaned = _MARKUP.sub(_markup_label, _strip_controls(text))
+    cleaned = _MARKUP.sub(_markup_label, _unescape(cleaned))
+    cleaned = _LIVE_MARKUP_START.sub("", cleaned)
+    return " ".join(cleaned.split())
+
+
+def _mask(text: str) -> str:
+    """``text`` with markup and entities blanked out (same length), for finding structure.
+
+    NUL is the blank: _strip_controls removed every real NUL, and NUL is neither
+    a word character nor whitespace, so ``<@U1|x>for`` still has ``for`` as a word.
+    """
+    def blank(match: re.Match[str]) -> str:
+        return "\0" * len(match.group())
+
+    return _ENTITY.sub(blank, _MARKUP.sub(blank, text))
+
+
+def _echo(text: str, limit: int = 40) -> str:
+    """User input quoted inside an error message: plain, short, and unable to break out of `code`."""
+    shown = plain_text(text).replace("`", "'")
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def _check_length(text: str, usage: str) -> None:
+    if len(text) > MAX_TEXT:
+        raise CommandError(f"That's too long ({len(text):,} characters); keep it under {MAX_TEXT:,}.", usage=usage)
+
+
+def _limit(value: str, limit: int, what: str, usage: str) -> str:
+    if len(value) > limit:
+        raise CommandError(f"{what} is too long ({len(value)} characters); keep it under {limit}.", usage=usage)
+    return value
+
+
+# --------------------------------------------------------------------------- people
+
+PERSON_USAGE = "Jane Doe, or @jane"
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^<>]*))?>", re.ASCII)
+
+
+def parse_person(text: str, *, usage: str = PERSON_USAGE) -> Person:
+    """A person reference: a Slack mention, an unresolved ``@handle``, or a plain name.
+
+    ``<@U123|jane>`` -> Person("U123", "jane"); ``<@U123>`` -> Person("U123", "")
+    (see Person); ``@jane`` -> Person(None, "jane"), since Slack left it
+    unresolved and we must not guess whose handle it is; anything else ->
+    Person(None, plain_text(text)). ``usage`` is what errors show as the right form.
+    """
+    raw = _strip_controls(text).strip()
+    mention = _MENTION.fullmatch(raw)
+    if mention:
+        name = plain_text(mention.group(2) or "").lstrip("@")
+        return Person(mention.group(1), _limit(name, MAX_NAME, "That name", usage))
+    name = plain_text(raw[1:] if raw.startswith("@") else raw)
+    if not name:
+        raise CommandError("Who? Give a name or an @mention.", usage=usage)
+    return Person(None, _limit(name, MAX_NAME, "That name", usage))
+
+
+# --------------------------------------------------------------------------- /asked
+
+ASKED_USAGE = "\n".join((
+    "/asked Jane Doe",
+    "/asked @jane for Bob Smith, CFO at Acme",
+    "/asked @jane; @raj yesterday",
+    "/asked Maria on 2026-11-20",
+    "/asked undo",
+    "/asked   (no text: opens a form)",
+))
+
+_HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
+_FOR = re.compile(r"\b(?:for|to\s+meet)\b", re.IGNORECASE)
+
+
+def parse_asked(text: str, *, today: date) -> AskedCommand:
+    """``/asked``: ``<person> [for|to meet <for_whom>] [[on] <date>]``, several separated by ``;``.
+
+    A date at the end of an entry applies to that entry. A date at the end of
+    the *last* entry also applies to every earlier entry without its own date,
+    because ``/asked Jane; Raj yesterday`` reads as "both yesterday". Entries
+    without any date are today. Only the first ``for``/``to meet`` splits an
+    entry, so the person asked can't contain one but the prospect can.
+    """
+    _check_length(text, ASKED_USAGE)
+    cleaned = _strip_controls(text).strip()
+    if not cleaned:
+        return OpenAskModal()
+    if cleaned.lower() in _HELP_WORDS:
+        return AskedHelp()
+    if cleaned.lower() == "undo":
+        return UndoLastAsk()
+
+    segments = [s for s in _split_outside_markup(cleaned, ";") if s.strip()]
+    if not segments:
+        raise CommandError("Who did you ask? Give a name or an @mention.", usage=ASKED_USAGE)
+    if len(segments) > MAX_ASK_ENTRIES:
+        raise CommandError(f"That's {len(segments)} people at once; log at most {MAX_ASK_ENTRIES} per command.",
+                           usage=ASKED_USAGE)
+
+    parsed = [_ask_entry(segment, today=today) for segment in segments]
+    shared_day = parsed[-1][2] or today
+    entries = []
+    for person, for_whom, day in parsed:
+        occurred_on = day or shared_day
+        _check_past(occurred_on, today=today, usage=ASKED_USAGE)
+        entries.append(AskEntry(asked=person, for_whom=for_whom, occurred_on=occurred_on))
+    return LogAsks(tuple(entries))
+
+
+def _ask_entry(segment: str, *, today: date) -> tuple[Person, str | None, date | None]:
+    rest, day = _split_date(segment, today=today, usage=ASKED_USAGE)
+    split = _FOR.search(_mask(rest))
+    who, for_whom = (rest[: split.start()], rest[split.end():]) if split else (rest, None)
+    if not who.strip():
+        if split:
+            raise CommandError("Put the person you asked before “for”, e.g. `/asked Jane for Bob Smith`.",
+                               usage=ASKED_USAGE)
+        raise CommandError(f"“{_echo(segment)}” reads as a date. Who did you ask? e.g. `/asked Jane {_echo(segment)}`.",
+                           usage=ASKED_USAGE)
+    person = parse_person(who, usage=ASKED_USAGE)
+    if for_whom is None:
+        return person, None, day
+    target = plain_text(for_whom)
+    if not target:
+        raise CommandError("Whom did you ask to meet? Put them after “for”, or leave “for” out.", usage=ASKED_USAGE)
+    return person, _limit(target, MAX_FOR_WHOM, "The “for” part", ASKED_USAGE), day
+
+
+def _split_outside_markup(text: str, separator: str) -> list[str]:
+    """Split on a one-character separator, except inside markup and entities (``&amp;`` has a ``;``)."""
+    mask = _mask(text)
+    parts, start = [], 0
+    for index, char in enumerate(mask):
+        if char == separator:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _split_date(text: str, *, today: date, usage: str) -> tuple[str, date | None]:
+    try:
+        return split_trailing_date(text, today=today)
+    except DateError as error:
+        raise CommandError(str(error), usage=usage) from None
+
+
+def _check_past(day: date, *, today: date, usage: str) -> None:
+    try:
+        check_past_date(day, today=today)
+    except DateError as error:
+        raise CommandError(str(error), usage=usage) from None
+
+
+# --------------------------------------------------------------------------- /referral: pieces
+
+_QUOTES = {'"': '"', "“": "”", "”": "”", "„": "“"}
+_NUMBER_REF = re.compile(r"#?([0-9]+)")
+
+
+def _unquote(text: str) -> str:
+    """``"Bob Smith"`` -> ``Bob Smith``; anything not wrapped in one pair of quotes is returned stripped."""
+    stripped = text.strip()
+    if len(stripped) >= 2 and stripped[0] in _QUOTES and stripped[-1] == _QUOTES[stripped[0]]:
+        return stripped[1:-1].strip()
+    return stripped
+
+
+def parse_ref(text: str, *, usage: str) -> RefQuery:
+    """``#12`` or ``12`` -> number 12; anything else -> the text to look the prospect up by."""
+    raw = _unquote(_strip_controls(text))
+    number = _NUMBER_REF.fullmatch(raw)
+    if number:
+        if len(number.group(1)) > 9:  # also keeps int() far from Python's digit limit
+            raise CommandError(f"There's no referral {_echo(raw, 15)}; numbers are short, like #3.", usage=usage)
+        return RefQuery(number=int(number.group(1)), text=None)
+    fragment = plain_text(raw)
+    if not fragment:
+        raise CommandError("Which referral? Give its number (#3) or part of the prospect's name.", usage=usage)
+    return RefQuery(number=None, text=_limit(fragment, MAX_NAME, "That name", usage))
+
+
+# Money: an optional currency symbol before or after, digits with optional thousands commas,
+# optional decimals, optional k (thousand) or m (million). ASCII only, case-sensitive by design.
+_MONEY = re.compile(
+    r"(?P<sign>[-−]?)[$€£¥]?(?P<sign2>[-−]?)"
+    r"(?P<number>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<fraction>[0-9]+))?"
+    r"(?P<scale>[kKmM]?)[$€£¥]?"
+)
+_SCALES = {"": 1, "k": 1_000, "m": 1_000_000}
+
+
+def parse_amount(token: str, *, usage: str) -> Decimal | None:
+    """A deal amount (``12000``, ``12,000``, ``$12,000.50``, ``€9.5k``, ``1.2m``), or None if it isn't one.
+
+    The currency symbol is ignored: reps sell in one currency, and a conversion
+    would be guesswork. Negative or absurd amounts (over 10^12) raise
+    CommandError, because they are typos that would wreck every total.
+    """
+    money = _MONEY.fullmatch(token)
+    if not money:
+        return None
+    if money.group("sign") or money.group("sign2"):
+        raise CommandError(f"{_echo(token, 20)} is negative; give the deal's value, e.g. 12,000.", usage=usage)
+    digits = money.group("number").replace(",", "")
+    if len(digits) > 13:
+        raise CommandError(f"{_echo(token, 20)} is more than we can believe; check the amount.", usage=usage)
+    try:
+        amount = Decimal(f"{digits}.{money.group('fraction') or '0'}") * _SCALES[money.group("scale").lower()]
+        if amount > MAX_AMOUNT:
+            raise CommandError(f"{_echo(token, 20)} is more than we can believe; check the amount.", usage=usage)
+        return amount.quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise CommandError(f"{_echo(token, 20)} isn't an amount I can read.", usage=usage) from None
+
+
+def _first_token(text: str) -> tuple[str, str]:
+    """(first token, rest): a double-quoted string is one token, and markup is never cut in two."""
+    stripped = text.strip()
+    if stripped[:1] in _QUOTES:
+        close = stripped.find(_QUOTES[stripped[0]], 1)
+        if close == -1:
+            raise ValueError("unclosed quote")
+        return stripped[: close + 1], stripped[close + 1:]
+    mask = _mask(stripped)
+    for index, char in enumerate(mask):
+        if char.isspace():
+            return stripped[:index], stripped[index:]
+    return stripped, ""
+
+
+# --------------------------------------------------------------------------- /referral: verbs
+
+# Each parser gets the text after the verb, the rep's today, and its own usage line (from the
+# table below), so that every error carries the form of the verb the rep was typing.
+VerbParser: TypeAlias = Callable[..., ReferralCommand]
+
+
+def _got(rest: str, *, today: date, usage: str) -> GotReferral:
+    """``<prospect> from <referrer>``: the LAST ``from`` splits, as prospects' titles contain "from" more often than names do."""
+    body, day = _split_date(rest, today=today, usage=usage)
+    splits = list(re.finditer(r"\bfrom\b", _mask(body), re.IGNORECASE))
+    if not splits:
+        raise CommandError("Say who introduced you: “… from <referrer>”.", usage=usage)
+    last = splits[-1]
+    prospect = plain_text(body[: last.start()])
+    if not prospect:
+        raise CommandError("Who were you introduced to? Put the prospect before “from”.", usage=usage)
+    if not body[last.end():].strip():
+        raise CommandError("Who introduced you? Put their name or @mention after “from”.", usage=usage)
+    referrer = parse_person(body[last.end():], usage=usage)
+    occurred_on = day or today
+    _check_past(occurred_on, today=today, usage=usage)
+    return GotReferral(prospect=_limit(prospect, MAX_NAME, "The prospect's name", usage), referrer=referrer,
+                       occurred_on=occurred_on)
+
+
+def _nobody(rest: str, *, today: date, usage: str) -> NobodyToIntroduce:
+    body, day = _split_date(rest, today=today, usage=usage)
+    if not body.strip():
+        raise CommandError("Who couldn't think of anyone? Give their name or @mention.", usage=usage)
+    referrer = parse_person(body, usage=usage)
+    occurred_on = day or today
+    _check_past(occurred_on, today=today, usage=usage)
+    return NobodyToIntroduce(referrer=referrer, occurred_on=occurred_on)
+
+
+def _meeting(rest: str, *, today: date, usage: str) -> ScheduleMeeting:
+    """A meeting may be booked for next month or logged late, so its date may lie on either side of today."""
+    body, day = _split_date(rest, today=today, usage=usage)
+    if day is not None:
+        try:
+            check_date_window(day, today=today, max_days_back=MEETING_DAYS_BACK, max_days_ahead=MEETING_DAYS_AHEAD)
+        except DateError as error:
+            raise CommandError(str(error), usage=usage) from None
+    return ScheduleMeeting(ref=parse_ref(body, usage=usage), meeting_on=day)
+
+
+def _met(rest: str, *, today: date, usage: str) -> MeetingHeld:
+    body, day = _split_date(rest, today=today, usage=usage)
+    occurred_on = day or today
+    _check_past(occurred_on, today=today, usage=usage)
+    return MeetingHeld(ref=parse_ref(body, usage=usage), occurred_on=occurred_on)
+
+
+def _won(rest: str, *, today: date, usage: str) -> CloseWon:
+    """The amount is the last token, and only when something is left for the ref: ``won 12`` is referral #12."""
+    body = rest.strip()
+    cut = next((i for i in range(len(body) - 1, -1, -1) if body[i].isspace()), -1)
+    amount = None
+    if cut > 0:
+        amount = parse_amount(body[cut + 1:], usage=usage)
+        if amount is not None:
+            body = body[:cut]
+    return CloseWon(ref=parse_ref(body, usage=usage), amount=amount)
+
+
+def _ref_and_reason(rest: str, *, usage: str) -> tuple[RefQuery, str | None]:
+    """``<ref> [reason]``: the ref is one token or a quoted string, the reason is everything after it."""
+    if not rest.strip():
+        raise CommandError("Which referral? Give its number (#3) or part of the prospect's name.", usage=usage)
+    try:
+        ref, reason = _first_token(rest)
+    except ValueError:
+        raise CommandError("Close the quote around the prospect's name.", usage=usage) from None
+    cleaned = plain_text(reason)
+    return parse_ref(ref, usage=usage), (_limit(cleaned, MAX_REASON, "The reason", usage) if cleaned else None)
+
+
+def _lost(rest: str, *, today: date, usage: str) -> CloseLost:
+    ref, reason = _ref_and_reason(rest, usage=usage)
+    return CloseLost(ref=ref, reason=reason)
+
+
+def _nodecision(rest: str, *, today: date, usage: str) -> CloseNoDecision:
+    ref, reason = _ref_and_reason(rest, usage=usage)
+    return CloseNoDecision(ref=ref, reason=reason)
+
+
+def _thanked(rest: str, *, today: date, usage: str) -> Thanked:
+    return Thanked(ref=parse_ref(rest, usage=usage))
+
+
+def _list(rest: str, *, today: date, usage: str) -> ListReferrals:
+    if rest.strip():
+        raise CommandError(f"`list` takes nothing after it (got “{_echo(rest)}”).", usage=usage)
+    return ListReferrals()
+
+
+def _stats(rest: str, *, today: date, usage: str) -> ShowStats:
+    period = rest.strip().lower() or "week"
+    if period not in PERIODS:
+        raise CommandError(f"I can count by {', '.join(PERIODS[:-1])} or {PERIODS[-1]}, not “{_echo(rest)}”.",
+                           usage=usage)
+    return ShowStats(period=period)
+
+
+def _help(rest: str, *, today: date, usage: str) -> ReferralHelp:
+    return ReferralHelp()
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One row of the /referral verb table: how to parse it and how to explain it.
+
+    ``produces`` maps a parsed command back to its usage (see ``usage_for``), so
+    that errors raised later, by the services, still show the right form.
+    """
+
+    parse: VerbParser
+    usage: str
+    description: str
+    produces: tuple[type, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+# The one place that defines /referral. Add a verb by adding a row (and its parser); the help,
+# the closest-verb suggestion and usage_for follow. Row order is the order of the help.
+REFERRAL_VERBS: dict[str, Verb] = {
+    "got": Verb(_got, "/referral got <prospect> from <referrer>",
+                "An introduction you received (add a date at the end if it wasn't today)", (GotReferral,)),
+    "nobody": Verb(_nobody, "/referral nobody <referrer>",
+                   "They wanted to help but couldn't think of anyone; the ask still counts", (NobodyToIntroduce,)),
+    "meeting": Verb(_meeting, "/referral meeting <ref> [date]",
+                    "A meeting booked with the prospect; <ref> is its #number or part of the name",
+                    (ScheduleMeeting,)),
+    "met": Verb(_met, "/referral met <ref> [date]", "The meeting took place", (MeetingHeld,)),
+    "won": Verb(_won, "/referral won <ref> [amount]", "Closed as won, e.g. won #3 $12,000", (CloseWon,)),
+    "lost": Verb(_lost, "/referral lost <ref> [reason]", "Closed as lost, e.g. lost \"Bob Smith\" went elsewhere",
+                 (CloseLost,)),
+    "nodecision": Verb(_nodecision, "/referral nodecision <ref> [reason]", "Closed without a decision",
+                       (CloseNoDecision,), aliases=("no-decision", "no_decision", "nd")),
+    "thanked": Verb(_thanked, "/referral thanked <ref>", "You thanked the referrer and told them how it went",
+                    (Thanked,)),
+    "list": Verb(_list, "/referral list", "Your open referrals and their next steps", (ListReferrals,)),
+    "stats": Verb(_stats, f"/referral stats [{'|'.join(PERIODS)}]", "Your numbers, compared with the period before",
+                  (ShowStats,)),
+    "help": Verb(_help, "/referral help", "This list", (ReferralHelp,), aliases=("?", "-h", "--help")),
+}
+
+REFERRAL_VERBS_HELP: list[tuple[str, str]] = [(verb.usage, verb.description) for verb in REFERRAL_VERBS.values()]
+REFERRAL_USAGE = "\n".join(verb.usage for verb in REFERRAL_VERBS.values())
+
+_VERB_NAMES: dict[str, str] = {
+    **{alias: name for name, verb in REFERRAL_VERBS.items() for alias in verb.aliases},
+    **{name: name for name in REFERRAL_VERBS},
+}
+
+
+def parse_referral(text: str, *, today: date) -> ReferralCommand:
+    """``/referral <verb> …``: the first word picks a row of REFERRAL_VERBS, which parses the rest."""
+    _check_length(text, REFERRAL_USAGE)
+    cleaned = _strip_controls(text).strip()
+    if not cleaned:
+        return ReferralHelp()
+    word, rest = (cleaned.split(None, 1) + [""])[:2]
+    name = _VERB_NAMES.get(word.lower())
+    if name is None:
+        raise _unknown_verb(word)
+    verb = REFERRAL_VERBS[name]
+    return verb.parse(rest, today=today, usage=verb.usage)
+
+
+def _unknown_verb(word: str) -> CommandError:
+    close = difflib.get_close_matches(word.lower(), list(_VERB_NAMES), n=1, cutoff=0.6)
+    shown = _echo(word, 20)
+    if close:
+        suggestion = _VERB_NAMES[close[0]]
+        return CommandError(f"I don't know `{shown}`. Did you mean `{suggestion}`?", usage=REFERRAL_USAGE,
+                            suggestion=suggestion)
+    return CommandError(f"I don't know `{shown}`. Try one of: {', '.join(REFERRAL_VERBS)}.", usage=REFERRAL_USAGE)
+
+
+def usage_for(command: object) -> str:
+    """The usage line for a parsed command (or its class), so later errors about it show the right form."""
+    kind = command if isinstance(command, type) else type(command)
+    for verb in REFERRAL_VERBS.values():
+        if kind in verb.produces:
+            return verb.usage
+    if kind in (OpenAskModal, AskedHelp, UndoLastAsk, LogAsks, AskEntry):
+        return ASKED_USAGE
+    return REFERRAL_USAGE

@@ -1,0 +1,78 @@
+"""The delivery ledger: claim before sending, mark after Slack answers.
+
+A claim is an INSERT guarded by the unique (workspace, kind, recipient, period)
+key, so of two processes (or two ticks) only one wins. A failed send is
+re-claimed by a conditional UPDATE from ``failed`` to ``claimed``, which again
+only one process can win.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from domain.funnel import Workspace
+from storage.engine import session_scope
+from storage.models import Delivery
+from storage.queries import scoped
+
+CLAIMED, SENT, FAILED, EXPIRED = "claimed", "sent", "failed", "expired"
+
+
+def claim_delivery(
+    *, engine: sa.Engine, workspace: Workspace, kind: str, recipient: str, period_key: str, now: datetime,
+    claimed_by: str,
+) -> Delivery | None:
+    """The claimed ledger row, or None when this delivery is sent, in flight elsewhere, or not yet retryable.
+
+    Takes the engine, not a session: the INSERT must be its own transaction so that
+    losing the race is a clean IntegrityError, not a poisoned outer transaction.
+    """
+    try:
+        with session_scope(engine) as session:
+            row = Delivery(team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, kind=kind,
+                           recipient=recipient, period_key=period_key, status=CLAIMED, attempts=1,
+                           claimed_by=claimed_by, claimed_at=now)
+            session.add(row)
+            session.flush()
+            return row
+    except IntegrityError:
+        pass
+    with session_scope(engine) as session:
+        updated = session.exec(
+            sa.update(Delivery)
+            .where(scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
+                   Delivery.period_key == period_key, Delivery.status == FAILED,
+                   col(Delivery.next_attempt_at) <= now)
+            .values(status=CLAIMED, claimed_by=claimed_by, claimed_at=now, attempts=Delivery.attempts + 1)
+        ).rowcount  # type: ignore[call-overload]
+        if updated != 1:
+            return None
+        return session.exec(select(Delivery).where(
+            scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
+            Delivery.period_key == period_key)).one()
+
+
+def mark_delivery_sent(*, engine: sa.Engine, delivery_id: int, now: datetime) -> None:
+    with session_scope(engine) as session:
+        session.exec(sa.update(Delivery).where(Delivery.id == delivery_id)
+                     .values(status=SENT, sent_at=now, last_error=None, next_attempt_at=None))
+
+
+def mark_delivery_failed(*, engine: sa.Engine, delivery_id: int, error: str, retry_at: datetime | None) -> None:
+    """Failed: retried at ``retry_at``, or given up (``expired``) when there is no later chance."""
+    with session_scope(engine) as session:
+        session.exec(sa.update(Delivery).where(Delivery.id == delivery_id).values(
+            status=FAILED if retry_at else EXPIRED, last_error=error[:300], next_attempt_at=retry_at))
+
+
+def list_deliveries(*, session: Session, workspace: Workspace | None = None, kind: str | None = None) -> Sequence[Delivery]:
+    query = select(Delivery)
+    if workspace is not None:
+        query = query.where(scoped(Delivery, workspace))
+    if kind is not None:
+        query = query.where(Delivery.kind == kind)
+    return session.exec(query.order_by(col(Delivery.id))).all()

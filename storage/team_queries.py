@@ -1,0 +1,105 @@
+"""Teams, memberships and pauses, scoped to one workspace."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from domain.funnel import Workspace
+from storage.models import Pause, SalesTeam, TeamMember
+from storage.queries import scoped
+
+DEFAULT_TEAM_NAME = "everyone"
+
+
+def get_team(*, session: Session, workspace: Workspace, name: str) -> SalesTeam | None:
+    return session.exec(
+        select(SalesTeam).where(scoped(SalesTeam, workspace), sa.func.lower(SalesTeam.name) == name.lower())
+    ).first()
+
+
+def add_team(*, session: Session, workspace: Workspace, name: str, now: datetime, is_default: bool = False) -> SalesTeam:
+    team = SalesTeam(team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, name=name,
+                     is_default=is_default, created_at=now)
+    session.add(team)
+    session.flush()
+    return team
+
+
+def ensure_default_team(*, session: Session, workspace: Workspace, now: datetime) -> SalesTeam:
+    """The team that tracks reps who log before an admin has set any team up."""
+    team = session.exec(select(SalesTeam).where(scoped(SalesTeam, workspace), col(SalesTeam.is_default))).first()
+    return team or add_team(session=session, workspace=workspace, name=DEFAULT_TEAM_NAME, now=now, is_default=True)
+
+
+def list_teams(*, session: Session, workspace: Workspace) -> Sequence[SalesTeam]:
+    return session.exec(select(SalesTeam).where(scoped(SalesTeam, workspace)).order_by(col(SalesTeam.name))).all()
+
+
+def list_workspaces(*, session: Session) -> list[Workspace]:
+    rows = session.exec(select(SalesTeam.team_id, SalesTeam.enterprise_id).distinct()).all()
+    return [Workspace(team_id, enterprise_id) for team_id, enterprise_id in rows]
+
+
+def add_member(*, session: Session, team: SalesTeam, user_id: str, role: str) -> bool:
+    """True when added, False when the person already had that role on the team."""
+    exists = session.exec(select(TeamMember).where(
+        TeamMember.sales_team_id == team.id, TeamMember.user_id == user_id, TeamMember.role == role)).first()
+    if exists:
+        return False
+    session.add(TeamMember(sales_team_id=team.id or 0, team_id=team.team_id, enterprise_id=team.enterprise_id,
+                           user_id=user_id, role=role))
+    session.flush()
+    return True
+
+
+def remove_member(*, session: Session, team: SalesTeam, user_id: str, role: str | None = None) -> int:
+    query = sa.delete(TeamMember).where(TeamMember.sales_team_id == team.id, TeamMember.user_id == user_id)
+    if role is not None:
+        query = query.where(TeamMember.role == role)
+    return session.exec(query).rowcount  # type: ignore[call-overload]
+
+
+def list_members(*, session: Session, team: SalesTeam, role: str) -> list[str]:
+    return list(session.exec(select(TeamMember.user_id).where(
+        TeamMember.sales_team_id == team.id, TeamMember.role == role).order_by(col(TeamMember.user_id))).all())
+
+
+def teams_of(*, session: Session, workspace: Workspace, user_id: str, role: str) -> Sequence[SalesTeam]:
+    return session.exec(
+        select(SalesTeam).join(TeamMember, col(TeamMember.sales_team_id) == SalesTeam.id)
+        .where(scoped(SalesTeam, workspace), TeamMember.user_id == user_id, TeamMember.role == role)
+        .order_by(col(SalesTeam.name))
+    ).all()
+
+
+def add_pause(*, session: Session, workspace: Workspace, user_id: str, starts_on: date, until_on: date,
+              now: datetime) -> Pause:
+    pause = Pause(team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, user_id=user_id,
+                  starts_on=starts_on, until_on=until_on, created_at=now)
+    session.add(pause)
+    session.flush()
+    return pause
+
+
+def end_pauses(*, session: Session, workspace: Workspace, user_id: str, today: date) -> int:
+    """Resume: pauses still running end yesterday; future ones are dropped."""
+    pauses = session.exec(select(Pause).where(scoped(Pause, workspace), Pause.user_id == user_id,
+                                              Pause.until_on >= today)).all()
+    for pause in pauses:
+        if pause.starts_on >= today:
+            session.delete(pause)
+        else:
+            pause.until_on = date.fromordinal(today.toordinal() - 1)
+            session.add(pause)
+    session.flush()
+    return len(pauses)
+
+
+def list_pauses(*, session: Session, workspace: Workspace, user_ids: Sequence[str], start: date, end: date) -> Sequence[Pause]:
+    """Pauses of these people that overlap [start, end]."""
+    return session.exec(select(Pause).where(
+        scoped(Pause, workspace), col(Pause.user_id).in_(list(user_ids)), Pause.starts_on <= end, Pause.until_on >= start,
+    )).all()
