@@ -43,3 +43,12 @@ def create_http_server(app: App, engine: sa.Engine, *, host: str, port: int, thr
 
     return create_server(create_wsgi_app(app, engine), host=host, port=port, threads=threads,
                          ident="referral-nudge", clear_untrusted_proxy_headers=True)
+
+
+def stop_http_server(server) -> None:  # noqa: ANN001
+    """Stop a server running in another thread: closing happens on the server's own loop thread,
+    which then finds nothing left to serve and returns from ``run()``."""
+    from waitress import wasyncore
+
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    server.task_dispatcher.shutdown()

@@ -19,7 +19,9 @@ __all__ = [
     "split_trailing_date",
 ]
 
-WEEKDAY_NAMES: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAY_NAMES: tuple[str, ...] = (
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+)
 
 # Full names and three-letter abbreviations, both mapping to date.weekday() numbers.
 _WEEKDAYS: dict[str, int] = {
@@ -101,7 +103,7 @@ def check_date_window(d: date, *, today: date, max_days_back: int = 365, max_day
 
 
 def check_past_date(d: date, *, today: date, max_days_back: int = 365) -> None:
-    """Refuse a future date, or one more than ``max_days_back`` days ago: asks and outcomes already happened."""
+    """Refuse a future date, or one older than ``max_days_back`` days: asks and outcomes already happened."""
     check_date_window(d, today=today, max_days_back=max_days_back, max_days_ahead=0)
 
 

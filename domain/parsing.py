@@ -35,6 +35,7 @@ __all__ = [
     "MAX_NAME",
     "MAX_REASON",
     "MAX_TEXT",
+    "PERSON_USAGE",
     "REFERRAL_USAGE",
     "REFERRAL_VERBS",
     "REFERRAL_VERBS_HELP",
@@ -311,12 +312,14 @@ def _echo(text: str, limit: int = 40) -> str:
 
 def _check_length(text: str, usage: str) -> None:
     if len(text) > MAX_TEXT:
-        raise CommandError(f"That's too long ({len(text):,} characters); keep it under {MAX_TEXT:,}.", usage=usage)
+        raise CommandError(f"That's too long ({len(text):,} characters); keep it under {MAX_TEXT:,}.",
+                           usage=usage)
 
 
 def _limit(value: str, limit: int, what: str, usage: str) -> str:
     if len(value) > limit:
-        raise CommandError(f"{what} is too long ({len(value)} characters); keep it under {limit}.", usage=usage)
+        raise CommandError(f"{what} is too long ({len(value)} characters); keep it under {limit}.",
+                           usage=usage)
     return value
 
 
@@ -383,8 +386,9 @@ def parse_asked(text: str, *, today: date) -> AskedCommand:
     if not segments:
         raise CommandError("Who did you ask? Give a name or an @mention.", usage=ASKED_USAGE)
     if len(segments) > MAX_ASK_ENTRIES:
-        raise CommandError(f"That's {len(segments)} people at once; log at most {MAX_ASK_ENTRIES} per command.",
-                           usage=ASKED_USAGE)
+        raise CommandError(
+            f"That's {len(segments)} people at once; log at most {MAX_ASK_ENTRIES} per command.",
+            usage=ASKED_USAGE)
 
     parsed = [_ask_entry(segment, today=today) for segment in segments]
     shared_day = parsed[-1][2] or today
@@ -404,14 +408,16 @@ def _ask_entry(segment: str, *, today: date) -> tuple[Person, str | None, date |
         if split:
             raise CommandError("Put the person you asked before “for”, e.g. `/asked Jane for Bob Smith`.",
                                usage=ASKED_USAGE)
-        raise CommandError(f"“{_echo(segment)}” reads as a date. Who did you ask? e.g. `/asked Jane {_echo(segment)}`.",
+        shown = _echo(segment)
+        raise CommandError(f"“{shown}” reads as a date. Who did you ask? e.g. `/asked Jane {shown}`.",
                            usage=ASKED_USAGE)
     person = parse_person(who, usage=ASKED_USAGE)
     if for_whom is None:
         return person, None, day
     target = plain_text(for_whom)
     if not target:
-        raise CommandError("Whom did you ask to meet? Put them after “for”, or leave “for” out.", usage=ASKED_USAGE)
+        raise CommandError("Whom did you ask to meet? Put them after “for”, or leave “for” out.",
+                           usage=ASKED_USAGE)
     return person, _limit(target, MAX_FOR_WHOM, "The “for” part", ASKED_USAGE), day
 
 
@@ -443,6 +449,7 @@ def _check_past(day: date, *, today: date, usage: str) -> None:
 
 # --------------------------------------------------------------------------- /referral: pieces
 
+_WHICH_REFERRAL = "Which referral? Give its number (#3) or part of the prospect's name."
 _QUOTES = {'"': '"', "“": "”", "”": "”", "„": "“"}
 _NUMBER_REF = re.compile(r"#?([0-9]+)")
 
@@ -461,11 +468,12 @@ def parse_ref(text: str, *, usage: str) -> RefQuery:
     number = _NUMBER_REF.fullmatch(raw)
     if number:
         if len(number.group(1)) > 9:  # also keeps int() far from Python's digit limit
-            raise CommandError(f"There's no referral {_echo(raw, 15)}; numbers are short, like #3.", usage=usage)
+            raise CommandError(f"There's no referral {_echo(raw, 15)}; numbers are short, like #3.",
+                               usage=usage)
         return RefQuery(number=int(number.group(1)), text=None)
     fragment = plain_text(raw)
     if not fragment:
-        raise CommandError("Which referral? Give its number (#3) or part of the prospect's name.", usage=usage)
+        raise CommandError(_WHICH_REFERRAL, usage=usage)
     return RefQuery(number=None, text=_limit(fragment, MAX_NAME, "That name", usage))
 
 
@@ -490,14 +498,16 @@ def parse_amount(token: str, *, usage: str) -> Decimal | None:
     if not money:
         return None
     if money.group("sign") or money.group("sign2"):
-        raise CommandError(f"{_echo(token, 20)} is negative; give the deal's value, e.g. 12,000.", usage=usage)
+        raise CommandError(f"{_echo(token, 20)} is negative; give the deal's value, e.g. 12,000.",
+                           usage=usage)
     digits = money.group("number").replace(",", "")
     if len(digits) > 13:
         raise CommandError(f"{_echo(token, 20)} is more than we can believe; check the amount.", usage=usage)
     try:
         amount = Decimal(f"{digits}.{money.group('fraction') or '0'}") * _SCALES[money.group("scale").lower()]
         if amount > MAX_AMOUNT:
-            raise CommandError(f"{_echo(token, 20)} is more than we can believe; check the amount.", usage=usage)
+            raise CommandError(f"{_echo(token, 20)} is more than we can believe; check the amount.",
+                               usage=usage)
         return amount.quantize(Decimal("0.01"))
     except InvalidOperation:
         raise CommandError(f"{_echo(token, 20)} isn't an amount I can read.", usage=usage) from None
@@ -526,7 +536,11 @@ VerbParser: TypeAlias = Callable[..., ReferralCommand]
 
 
 def _got(rest: str, *, today: date, usage: str) -> GotReferral:
-    """``<prospect> from <referrer>``: the LAST ``from`` splits, as prospects' titles contain "from" more often than names do."""
+    """``<prospect> from <referrer>``: the LAST ``from`` splits.
+
+    A prospect's description ("Ann from Finance at Acme") contains "from" far
+    more often than a referrer's name does.
+    """
     body, day = _split_date(rest, today=today, usage=usage)
     splits = list(re.finditer(r"\bfrom\b", _mask(body), re.IGNORECASE))
     if not splits:
@@ -559,7 +573,8 @@ def _meeting(rest: str, *, today: date, usage: str) -> ScheduleMeeting:
     body, day = _split_date(rest, today=today, usage=usage)
     if day is not None:
         try:
-            check_date_window(day, today=today, max_days_back=MEETING_DAYS_BACK, max_days_ahead=MEETING_DAYS_AHEAD)
+            check_date_window(day, today=today, max_days_back=MEETING_DAYS_BACK,
+                              max_days_ahead=MEETING_DAYS_AHEAD)
         except DateError as error:
             raise CommandError(str(error), usage=usage) from None
     return ScheduleMeeting(ref=parse_ref(body, usage=usage), meeting_on=day)
@@ -573,7 +588,7 @@ def _met(rest: str, *, today: date, usage: str) -> MeetingHeld:
 
 
 def _won(rest: str, *, today: date, usage: str) -> CloseWon:
-    """The amount is the last token, and only when something is left for the ref: ``won 12`` is referral #12."""
+    """The amount is the last token, if something is left for the ref: ``won 12`` is referral #12."""
     body = rest.strip()
     cut = next((i for i in range(len(body) - 1, -1, -1) if body[i].isspace()), -1)
     amount = None
@@ -587,13 +602,14 @@ def _won(rest: str, *, today: date, usage: str) -> CloseWon:
 def _ref_and_reason(rest: str, *, usage: str) -> tuple[RefQuery, str | None]:
     """``<ref> [reason]``: the ref is one token or a quoted string, the reason is everything after it."""
     if not rest.strip():
-        raise CommandError("Which referral? Give its number (#3) or part of the prospect's name.", usage=usage)
+        raise CommandError(_WHICH_REFERRAL, usage=usage)
     try:
         ref, reason = _first_token(rest)
     except ValueError:
         raise CommandError("Close the quote around the prospect's name.", usage=usage) from None
     cleaned = plain_text(reason)
-    return parse_ref(ref, usage=usage), (_limit(cleaned, MAX_REASON, "The reason", usage) if cleaned else None)
+    reason_text = _limit(cleaned, MAX_REASON, "The reason", usage) if cleaned else None
+    return parse_ref(ref, usage=usage), reason_text
 
 
 def _lost(rest: str, *, today: date, usage: str) -> CloseLost:
@@ -649,25 +665,28 @@ REFERRAL_VERBS: dict[str, Verb] = {
     "got": Verb(_got, "/referral got <prospect> from <referrer>",
                 "An introduction you received (add a date at the end if it wasn't today)", (GotReferral,)),
     "nobody": Verb(_nobody, "/referral nobody <referrer>",
-                   "They wanted to help but couldn't think of anyone; the ask still counts", (NobodyToIntroduce,)),
+                   "They wanted to help but couldn't think of anyone; the ask still counts",
+                   (NobodyToIntroduce,)),
     "meeting": Verb(_meeting, "/referral meeting <ref> [date]",
                     "A meeting booked with the prospect; <ref> is its #number or part of the name",
                     (ScheduleMeeting,)),
     "met": Verb(_met, "/referral met <ref> [date]", "The meeting took place", (MeetingHeld,)),
     "won": Verb(_won, "/referral won <ref> [amount]", "Closed as won, e.g. won #3 $12,000", (CloseWon,)),
-    "lost": Verb(_lost, "/referral lost <ref> [reason]", "Closed as lost, e.g. lost \"Bob Smith\" went elsewhere",
-                 (CloseLost,)),
+    "lost": Verb(_lost, "/referral lost <ref> [reason]",
+                 "Closed as lost, e.g. lost \"Bob Smith\" went elsewhere", (CloseLost,)),
     "nodecision": Verb(_nodecision, "/referral nodecision <ref> [reason]", "Closed without a decision",
                        (CloseNoDecision,), aliases=("no-decision", "no_decision", "nd")),
     "thanked": Verb(_thanked, "/referral thanked <ref>", "You thanked the referrer and told them how it went",
                     (Thanked,)),
     "list": Verb(_list, "/referral list", "Your open referrals and their next steps", (ListReferrals,)),
-    "stats": Verb(_stats, f"/referral stats [{'|'.join(PERIODS)}]", "Your numbers, compared with the period before",
-                  (ShowStats,)),
+    "stats": Verb(_stats, f"/referral stats [{'|'.join(PERIODS)}]",
+                  "Your numbers, compared with the period before", (ShowStats,)),
     "help": Verb(_help, "/referral help", "This list", (ReferralHelp,), aliases=("?", "-h", "--help")),
 }
 
-REFERRAL_VERBS_HELP: list[tuple[str, str]] = [(verb.usage, verb.description) for verb in REFERRAL_VERBS.values()]
+REFERRAL_VERBS_HELP: list[tuple[str, str]] = [
+    (verb.usage, verb.description) for verb in REFERRAL_VERBS.values()
+]
 REFERRAL_USAGE = "\n".join(verb.usage for verb in REFERRAL_VERBS.values())
 
 _VERB_NAMES: dict[str, str] = {
@@ -697,7 +716,8 @@ def _unknown_verb(word: str) -> CommandError:
         suggestion = _VERB_NAMES[close[0]]
         return CommandError(f"I don't know `{shown}`. Did you mean `{suggestion}`?", usage=REFERRAL_USAGE,
                             suggestion=suggestion)
-    return CommandError(f"I don't know `{shown}`. Try one of: {', '.join(REFERRAL_VERBS)}.", usage=REFERRAL_USAGE)
+    return CommandError(f"I don't know `{shown}`. Try one of: {', '.join(REFERRAL_VERBS)}.",
+                        usage=REFERRAL_USAGE)
 
 
 def usage_for(command: object) -> str:

@@ -13,10 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from slack_bolt import BoltRequest
 from sqlmodel import Session, select
-from waitress import wasyncore
 
 from bot.app import create_app
-from bot.server import create_http_server, create_wsgi_app
+from bot.server import create_http_server, create_wsgi_app, stop_http_server
 from storage.engine import create_db_engine
 from storage.models import Ask
 from tests.conftest import SIGNING_SECRET
@@ -57,10 +56,9 @@ class RunningServer:
             return error.code, json.loads(error.read())
 
     def stop(self) -> None:
-        self.server.close()
-        self.server.task_dispatcher.shutdown()
-        wasyncore.close_all(self.server._map)
+        stop_http_server(self.server)
         self.thread.join(timeout=10)
+        assert not self.thread.is_alive()
 
 
 @pytest.fixture

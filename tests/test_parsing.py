@@ -316,8 +316,8 @@ def test_asked_errors_carry_the_usage(text, fragment):
 
 
 def test_asked_usage_shows_the_examples():
-    for example in ("/asked Jane Doe", "/asked @jane for Bob Smith, CFO at Acme", "/asked @jane; @raj yesterday",
-                    "/asked Maria on 2026-11-20", "/asked undo"):
+    for example in ("/asked Jane Doe", "/asked @jane for Bob Smith, CFO at Acme",
+                    "/asked @jane; @raj yesterday", "/asked Maria on 2026-11-20", "/asked undo"):
         assert example in ASKED_USAGE
     assert "form" in ASKED_USAGE
 
@@ -340,7 +340,8 @@ def test_referral_help(text):
 def test_got():
     assert referral("got Bob Smith, CFO at Acme from <@U0JANE|jane>") == GotReferral(
         "Bob Smith, CFO at Acme", Person("U0JANE", "jane"), TODAY)
-    assert referral("GOT Bob from Jane Doe on yesterday") == GotReferral("Bob", Person(None, "Jane Doe"), YESTERDAY)
+    assert referral("GOT Bob from Jane Doe on yesterday") == GotReferral(
+        "Bob", Person(None, "Jane Doe"), YESTERDAY)
 
 
 def test_got_splits_on_the_last_from():
@@ -371,7 +372,8 @@ def test_nobody():
 def test_meeting_may_be_in_the_future_or_the_past():
     assert referral("meeting 1 2026-11-24") == ScheduleMeeting(RefQuery(1, None), date(2026, 11, 24))
     assert referral("meeting #3 on 2027-11-20") == ScheduleMeeting(RefQuery(3, None), date(2027, 11, 20))
-    assert referral("meeting Bob Smith monday") == ScheduleMeeting(RefQuery(None, "Bob Smith"), date(2026, 11, 16))
+    assert referral("meeting Bob Smith monday") == ScheduleMeeting(
+        RefQuery(None, "Bob Smith"), date(2026, 11, 16))
     assert referral('meeting "Bob Smith"') == ScheduleMeeting(RefQuery(None, "Bob Smith"), None)
     for text in ("meeting 1 2027-11-21", "meeting 1 2025-11-19"):
         assert referral_error(text).usage == "/referral meeting <ref> [date]"
@@ -476,7 +478,8 @@ def test_unknown_verb_echo_is_neutralised():
 def test_verb_table_and_help():
     assert list(REFERRAL_VERBS) == ["got", "nobody", "meeting", "met", "won", "lost", "nodecision", "thanked",
                                     "list", "stats", "help"]
-    assert ("/referral got <prospect> from <referrer>", REFERRAL_VERBS["got"].description) in REFERRAL_VERBS_HELP
+    got_row = ("/referral got <prospect> from <referrer>", REFERRAL_VERBS["got"].description)
+    assert got_row in REFERRAL_VERBS_HELP
     for verb in REFERRAL_VERBS:
         assert any(usage.startswith(f"/referral {verb}") for usage, _ in REFERRAL_VERBS_HELP)
         assert f"/referral {verb}" in REFERRAL_USAGE
@@ -534,8 +537,9 @@ def assert_no_live_markup(result: object) -> None:
         assert "<!" not in text, (text, result)
 
 
-FRAGMENTS = ["<@U1|x>", "<@U1>", "<@W2|y z>", ";", " for ", " to meet ", " from ", "yesterday", " on ", "monday",
-             "<!here>", "<!channel>", "<!subteam^S1|@s>", "<#C1|c>", "<http://a|b>", "#3", "3", "$12,000", "9.5k",
+FRAGMENTS = ["<@U1|x>", "<@U1>", "<@W2|y z>", ";", " for ", " to meet ", " from ", "yesterday", " on ",
+             "monday", "<!here>", "<!channel>", "<!subteam^S1|@s>", "<#C1|c>", "<http://a|b>", "#3", "3",
+             "$12,000", "9.5k",
              '"', "“", "”", "&amp;", "&lt;", "&gt;", "&lt;!", "<", ">", "|", "!", "@", " ", "\x00", "\n",
              "2026-11-19", "2026-02-30", "2099-01-01", "-5", "é", "👩🏽‍💼", "\u200f", "\ud800"]
 VERBS = [*REFERRAL_VERBS, "no-decision", "nd", "gto", ""]

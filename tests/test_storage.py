@@ -33,7 +33,8 @@ def test_sqlite_runs_in_wal_with_foreign_keys(engine):
 
 def test_workspaces_never_mix(engine):
     acme, globex = Workspace("T0ACME"), Workspace("T0GLOBEX")
-    grid = Workspace("T0ACME", enterprise_id="E0GRID")
+    # Slack team IDs are unique across Enterprise Grid; the enterprise ID narrows further.
+    grid = Workspace("T0GRID", enterprise_id="E0GRID")
     with session_scope(engine) as session:
         for workspace in (acme, globex, grid):
             add_ask(session=session, workspace=workspace, rep_user_id="U0REP1", asked_user_id=None,
@@ -51,6 +52,8 @@ def test_workspaces_never_mix(engine):
                                                fragment="bo")
             assert bob.number == 1 and bob.team_id == workspace.team_id
             assert bob.enterprise_id == workspace.enterprise_id
+        assert list_asks(session=session, workspace=Workspace("T0GRID")) == []
+        assert list_asks(session=session, workspace=Workspace("T0ACME", enterprise_id="E0GRID")) == []
 
 
 def test_like_wildcards_in_a_reference_match_literally(engine):

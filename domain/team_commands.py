@@ -1,0 +1,82 @@
+"""Commands for teams, time off and the leaderboard, as parsed from ``/referral`` and the CLI."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from domain.schedule import WeeklySlot
+
+TEAM_SETTINGS = ("minimum", "reminder", "digest", "leaderboard", "timezone")
+
+
+@dataclass(frozen=True)
+class CreateTeam:
+    name: str
+
+
+@dataclass(frozen=True)
+class AddReps:
+    team: str
+    user_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RemoveMember:
+    team: str
+    user_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AddManagers:
+    team: str
+    user_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SetChannel:
+    team: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class SetMinimum:
+    team: str
+    minimum: int
+
+
+@dataclass(frozen=True)
+class SetSlot:
+    team: str
+    kind: str  # "reminder", "digest" or "leaderboard"
+    slot: WeeklySlot | None  # None: leaderboard off
+
+
+@dataclass(frozen=True)
+class SetTimezone:
+    team: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class ShowTeams:
+    team: str | None
+
+
+@dataclass(frozen=True)
+class PauseNudges:
+    until: date  # inclusive
+
+
+@dataclass(frozen=True)
+class ResumeNudges:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowLeaderboard:
+    period: str
+
+
+TeamCommand = CreateTeam | AddReps | RemoveMember | AddManagers | SetChannel | SetMinimum | SetSlot | SetTimezone \
+    | ShowTeams
+ADMIN_ONLY = (CreateTeam, AddReps, RemoveMember, AddManagers, SetChannel, SetMinimum, SetSlot, SetTimezone)

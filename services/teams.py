@@ -1,0 +1,194 @@
+"""Teams, roles and time off.
+
+Admins (workspace admins and owners, plus ADMIN_USER_IDS) manage teams. Managers
+see their own teams. Reps see their own numbers and the leaderboard. A rep who
+logs before any team exists is tracked in the workspace's default team.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from domain.funnel import Workspace
+from domain.parsing import CommandError
+from domain.periods import local_today
+from domain.schedule import WeeklySlot
+from domain.team_commands import (
+    ADMIN_ONLY,
+    AddManagers,
+    AddReps,
+    CreateTeam,
+    PauseNudges,
+    RemoveMember,
+    SetChannel,
+    SetMinimum,
+    SetSlot,
+    SetTimezone,
+    ShowTeams,
+    TeamCommand,
+)
+from services.people import Person
+from storage.engine import run_in_transaction, session_scope
+from storage.models import SalesTeam
+from storage.team_queries import (
+    add_member,
+    add_pause,
+    add_team,
+    end_pauses,
+    ensure_default_team,
+    get_team,
+    list_members,
+    list_teams,
+    remove_member,
+    teams_of,
+)
+
+REP, MANAGER = "rep", "manager"
+TEAM_USAGE = "/referral team create|add|remove|manager|channel|set|show …"
+
+
+@dataclass(frozen=True)
+class TeamSummary:
+    name: str
+    is_default: bool
+    reps: tuple[str, ...]
+    managers: tuple[str, ...]
+    channel_id: str | None
+    minimum: int
+    reminder: WeeklySlot
+    digest: WeeklySlot
+    leaderboard: WeeklySlot | None
+    timezone: str | None
+
+
+@dataclass(frozen=True)
+class TeamChanged:
+    summary: TeamSummary
+    what: str  # a short sentence saying what changed
+
+
+def summarize(session: Session, team: SalesTeam) -> TeamSummary:
+    leaderboard = None
+    if team.leaderboard_weekday is not None and team.leaderboard_time is not None:
+        leaderboard = WeeklySlot(team.leaderboard_weekday, team.leaderboard_time)
+    return TeamSummary(
+        name=team.name, is_default=team.is_default,
+        reps=tuple(list_members(session=session, team=team, role=REP)),
+        managers=tuple(list_members(session=session, team=team, role=MANAGER)),
+        channel_id=team.channel_id, minimum=team.minimum,
+        reminder=WeeklySlot(team.reminder_weekday, team.reminder_time),
+        digest=WeeklySlot(team.digest_weekday, team.digest_time), leaderboard=leaderboard, timezone=team.timezone,
+    )
+
+
+def manage_team(
+    *, engine: sa.Engine, workspace: Workspace, actor: Person, command: TeamCommand, now: datetime,
+) -> TeamChanged | tuple[TeamSummary, ...]:
+    if isinstance(command, ADMIN_ONLY) and not actor.is_admin:
+        raise CommandError("Only workspace admins (and the bot's configured admins) can change teams.",
+                           usage=TEAM_USAGE)
+
+    def work(session: Session) -> TeamChanged | tuple[TeamSummary, ...]:
+        if isinstance(command, ShowTeams):
+            return _show(session, workspace, actor, command)
+        if isinstance(command, CreateTeam):
+            if get_team(session=session, workspace=workspace, name=command.name):
+                raise CommandError(f"There is already a team called {command.name}.", usage=TEAM_USAGE)
+            team = add_team(session=session, workspace=workspace, name=command.name, now=now)
+            return TeamChanged(summarize(session, team), f"Created team {command.name}.")
+        team = get_team(session=session, workspace=workspace, name=command.team)
+        if team is None:
+            raise CommandError(f"There is no team called {command.team}. `/referral team show` lists them.",
+                               usage=TEAM_USAGE)
+        what = _change(session, team, command)
+        session.add(team)
+        session.flush()
+        return TeamChanged(summarize(session, team), what)
+
+    return run_in_transaction(engine, work)
+
+
+def _change(session: Session, team: SalesTeam, command: TeamCommand) -> str:
+    match command:
+        case AddReps(user_ids=user_ids):
+            added = [u for u in user_ids if add_member(session=session, team=team, user_id=u, role=REP)]
+            return f"Added {len(added)} rep(s) to {team.name}."
+        case AddManagers(user_ids=user_ids):
+            added = [u for u in user_ids if add_member(session=session, team=team, user_id=u, role=MANAGER)]
+            return f"Added {len(added)} manager(s) to {team.name}."
+        case RemoveMember(user_ids=user_ids):
+            removed = sum(remove_member(session=session, team=team, user_id=u) for u in user_ids)
+            return f"Removed {removed} membership(s) from {team.name}."
+        case SetChannel(channel_id=channel_id):
+            team.channel_id = channel_id
+            return f"The {team.name} leaderboard goes to <#{channel_id}>."
+        case SetMinimum(minimum=minimum):
+            team.minimum = minimum
+            return f"{team.name}'s minimum is {minimum} ask(s) a week."
+        case SetSlot(kind=kind, slot=slot):
+            if kind == "leaderboard" and slot is None:
+                team.leaderboard_weekday, team.leaderboard_time = None, None
+                return f"No leaderboard for {team.name}."
+            assert slot is not None
+            setattr(team, f"{kind}_weekday", slot.weekday)
+            setattr(team, f"{kind}_time", slot.at)
+            return f"{team.name}'s {kind} goes out on {slot}."
+        case SetTimezone(timezone=timezone):
+            try:
+                ZoneInfo(timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise CommandError(f"{timezone} is not a time zone; use an IANA name like Europe/Berlin.",
+                                   usage=TEAM_USAGE) from None
+            team.timezone = timezone
+            return f"{team.name}'s leaderboard runs on {timezone} time."
+    raise AssertionError(f"unhandled {command!r}")
+
+
+def _show(session: Session, workspace: Workspace, actor: Person, command: ShowTeams) -> tuple[TeamSummary, ...]:
+    if actor.is_admin:
+        teams = list(list_teams(session=session, workspace=workspace))
+    else:
+        mine = {t.id: t for role in (MANAGER, REP)
+                for t in teams_of(session=session, workspace=workspace, user_id=actor.user_id, role=role)}
+        teams = sorted(mine.values(), key=lambda t: t.name)
+    if command.team is not None:
+        teams = [t for t in teams if t.name.lower() == command.team.lower()]
+        if not teams:
+            raise CommandError(f"You have no team called {command.team} to look at.", usage=TEAM_USAGE)
+    return tuple(summarize(session, t) for t in teams)
+
+
+def track_rep(*, session: Session, workspace: Workspace, user_id: str, now: datetime) -> None:
+    """Anyone who logs activity is tracked: in their teams, or else in the default team."""
+    if not teams_of(session=session, workspace=workspace, user_id=user_id, role=REP):
+        add_member(session=session, team=ensure_default_team(session=session, workspace=workspace, now=now),
+                   user_id=user_id, role=REP)
+
+
+def pause_nudges(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: PauseNudges, now: datetime) -> date:
+    today = local_today(now, rep.timezone)
+    if command.until < today:
+        raise CommandError("That date has passed; give a date from today on.", usage="/referral pause until <date>")
+    run_in_transaction(engine, lambda session: add_pause(session=session, workspace=workspace, user_id=rep.user_id,
+                                                         starts_on=today, until_on=command.until, now=now))
+    return command.until
+
+
+def resume_nudges(*, engine: sa.Engine, workspace: Workspace, rep: Person, now: datetime) -> int:
+    today = local_today(now, rep.timezone)
+    return run_in_transaction(engine, lambda session: end_pauses(session=session, workspace=workspace,
+                                                                 user_id=rep.user_id, today=today))
+
+
+def managed_reps(*, engine: sa.Engine, workspace: Workspace, manager: Person) -> dict[str, tuple[str, ...]]:
+    """Team name -> reps, for every team this person manages (all teams for an admin)."""
+    with session_scope(engine) as session:
+        teams = list_teams(session=session, workspace=workspace) if manager.is_admin else \
+            teams_of(session=session, workspace=workspace, user_id=manager.user_id, role=MANAGER)
+        return {t.name: tuple(list_members(session=session, team=t, role=REP)) for t in teams}
+
+

@@ -1,0 +1,281 @@
+"""A fake Slack Web API on a random loopback port, for tests and benchmarks.
+
+It records every call (method, decoded params, headers), answers like Slack for
+the methods the bot uses, serves as the target of ``response_url`` posts and
+file uploads, and fails on demand: 429 with Retry-After, 500, Slack error
+codes, added latency, and a per-channel posting rate limit.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+_JSON_FIELDS = ("blocks", "view", "attachments", "files", "metadata")
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    status: int = 200
+    url_key: str | None = None
+    time: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class _Fault:
+    status: int
+    retry_after: float | None
+    error: str | None
+    body: dict[str, Any] | None
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self._calls: list[Call] = []
+        self._condition = threading.Condition()
+        self._faults: dict[str, deque[_Fault]] = {}
+        self._users: dict[str, dict[str, Any]] = {}
+        self._latency = 0.0
+        self._channel_rate: float | None = None
+        self._last_post: dict[str, float] = {}
+        self._ts = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802
+                fake._handle(self)
+
+            def do_GET(self) -> None:  # noqa: N802
+                fake._handle(self)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start() first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    def response_url(self, key: str | None = None) -> str:
+        return f"{self.base_url}/response/{key or uuid.uuid4().hex}"
+
+    # --- configuration -------------------------------------------------------------------------
+
+    def add_user(self, user_id: str, tz: str | None = "America/New_York", is_admin: bool = False,
+                 is_owner: bool = False, real_name: str | None = None, email: str | None = None,
+                 team_id: str = "T0001") -> None:
+        with self._condition:
+            self._users[user_id] = {
+                "id": user_id, "team_id": team_id, "name": user_id.lower(), "real_name": real_name or user_id,
+                "tz": tz, "is_admin": is_admin, "is_owner": is_owner, "deleted": False, "is_bot": False,
+                "profile": {"email": email, "real_name": real_name or user_id},
+            }
+
+    def fail_next(self, method: str, status: int = 500, times: int = 1, retry_after: float | None = None,
+                  error: str | None = None, body: dict[str, Any] | None = None) -> None:
+        with self._condition:
+            queue = self._faults.setdefault(method, deque())
+            queue.extend(_Fault(status, retry_after, error, body) for _ in range(times))
+
+    def set_latency(self, seconds: float) -> None:
+        self._latency = seconds
+
+    def set_channel_rate_limit(self, per_second: float | None) -> None:
+        with self._condition:
+            self._channel_rate = per_second
+            self._last_post.clear()
+
+    # --- inspection ----------------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        with self._condition:
+            return list(self._calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def clear(self) -> None:
+        with self._condition:
+            self._calls.clear()
+
+    def wait_for(self, predicate: Callable[[list[Call]], Any], timeout: float = 5.0) -> Any:
+        """Block until ``predicate(calls)`` is truthy and return its value; AssertionError on timeout."""
+        with self._condition:
+            result = None
+
+            def ready() -> bool:
+                nonlocal result
+                result = predicate(list(self._calls))
+                return bool(result)
+
+            if not self._condition.wait_for(ready, timeout=timeout):
+                seen = [c.method for c in self._calls]
+                raise AssertionError(f"fake Slack: condition not met within {timeout}s; calls: {seen}")
+            return result
+
+    def wait_for_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        return self.wait_for(lambda calls: (hits := [c for c in calls if c.method == method])[:count]
+                             if len(hits) >= count else None, timeout=timeout)
+
+    # --- serving -------------------------------------------------------------------------------
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        params: dict[str, Any] = dict(parse_qsl(parts.query))
+        if parts.path.startswith("/upload/"):
+            self._record(Call("upload", {"bytes": len(raw)}, headers, url_key=parts.path.rsplit("/", 1)[1]))
+            return self._answer(request, 200, {"ok": True}, text="OK - uploaded")
+        params.update(self._decode(raw, headers.get("content-type", "")))
+        if parts.path.startswith("/response/"):
+            self._record(Call("response_url", params, headers, url_key=parts.path.rsplit("/", 1)[1]))
+            return self._answer(request, 200, {"ok": True}, text="ok")
+        method = parts.path.removeprefix("/api/")
+        if self._latency:
+            time.sleep(self._latency)
+        status, body, extra = self._respond(method, params)
+        self._record(Call(method, params, headers, status=status))
+        self._answer(request, status, body, extra_headers=extra)
+
+    @staticmethod
+    def _decode(raw: bytes, content_type: str) -> dict[str, Any]:
+        if not raw:
+            return {}
+        if "application/json" in content_type:
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                return {"_raw": raw.decode(errors="replace")}
+            return value if isinstance(value, dict) else {"_json": value}
+        params: dict[str, Any] = dict(parse_qsl(raw.decode(errors="replace"), keep_blank_values=True))
+        for name in _JSON_FIELDS:
+            if isinstance(params.get(name), str):
+                try:
+                    params[name] = json.loads(params[name])
+                except ValueError:
+                    pass
+        return params
+
+    def _record(self, call: Call) -> None:
+        with self._condition:
+            self._calls.append(call)
+            self._condition.notify_all()
+
+    @staticmethod
+    def _answer(request: BaseHTTPRequestHandler, status: int, body: dict[str, Any], *, text: str | None = None,
+                extra_headers: dict[str, str] | None = None) -> None:
+        payload = (text if text is not None else json.dumps(body)).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "text/plain" if text is not None else "application/json")
+        request.send_header("Content-Length", str(len(payload)))
+        for name, value in (extra_headers or {}).items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(payload)
+
+    def _respond(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with self._condition:
+            queue = self._faults.get(method)
+            fault = queue.popleft() if queue else None
+        if fault is not None:
+            if fault.status == 429:
+                return 429, fault.body or {"ok": False, "error": "ratelimited"}, {
+                    "Retry-After": str(int(fault.retry_after) if fault.retry_after is not None else 1)}
+            if fault.error is not None and fault.status == 200:
+                return 200, fault.body or {"ok": False, "error": fault.error}, {}
+            return fault.status, fault.body or {"ok": False, "error": fault.error or "internal_error"}, {}
+        if method == "chat.postMessage" and self._channel_rate:
+            channel = str(params.get("channel"))
+            now = time.monotonic()
+            with self._condition:
+                last = self._last_post.get(channel)
+                if last is not None and now - last < 1 / self._channel_rate:
+                    return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+                self._last_post[channel] = now
+        return 200, self._ok(method, params), {}
+
+    def _ts_value(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    def _ok(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "referral-nudge",
+                    "team_id": "T0001", "user_id": "UBOT", "bot_id": "B0001", "is_enterprise_install": False}
+        if method in ("users.info", "users.lookupByEmail"):
+            with self._condition:
+                if method == "users.info":
+                    user = self._users.get(str(params.get("user")))
+                else:
+                    user = next((u for u in self._users.values()
+                                 if u["profile"].get("email") == params.get("email")), None)
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "users_not_found"
+                                                            if method == "users.lookupByEmail" else "user_not_found"}
+        if method == "chat.postMessage":
+            ts = self._ts_value()
+            return {"ok": True, "channel": params.get("channel"), "ts": ts,
+                    "message": {"text": params.get("text"), "ts": ts}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._ts_value()}
+        if method in ("chat.update", "chat.delete"):
+            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method in ("views.open", "views.update", "views.push", "views.publish"):
+            view = params.get("view") if isinstance(params.get("view"), dict) else {}
+            return {"ok": True, "view": {**view, "id": "V" + uuid.uuid4().hex[:10].upper()}}
+        if method == "conversations.open":
+            users = str(params.get("users", "")).split(",")[0]
+            return {"ok": True, "channel": {"id": "D" + users}}
+        if method == "conversations.info":
+            return {"ok": True, "channel": {"id": params.get("channel"), "is_member": True}}
+        if method == "files.getUploadURLExternal":
+            file_id = "F" + uuid.uuid4().hex[:10].upper()
+            return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = params.get("files") if isinstance(params.get("files"), list) else []
+            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+        if method == "team.info":
+            return {"ok": True, "team": {"id": "T0001", "name": "Acme", "domain": "acme"}}
+        return {"ok": True}
