@@ -167,3 +167,12 @@ def test_log_what_happened_introduced_creates_a_linked_referral(slack, engine, f
         [ask] = session.exec(select(Ask)).all()
     assert (referral.prospect_name, referral.ask_id, referral.referrer_user_id) == ("Bob Smith", ask.id, "U0JANE")
     assert ask.outcome == "introduced"
+
+
+def test_rate_limited_slack_is_waited_out_not_failed(slack, fake_slack):
+    # Slack answers 429 with Retry-After: the client waits and retries, and the form still opens.
+    fake_slack.fail_next("views.open", status=429, retry_after=1)
+    slack.asked("")
+    opened = fake_slack.calls_to("views.open")
+    assert [c.status for c in opened] == [429, 200]
+    assert opened[1].time - opened[0].time >= 1.0
