@@ -21,12 +21,28 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TypeAlias
 
 from domain.dates import DateError, check_date_window, check_past_date, split_trailing_date
 from domain.periods import PERIODS
+from domain.schedule import parse_slot
+from domain.team_commands import (
+    AddManagers,
+    AddReps,
+    CreateTeam,
+    PauseNudges,
+    RemoveMember,
+    ResumeNudges,
+    SetChannel,
+    SetMinimum,
+    SetSlot,
+    SetTimezone,
+    ShowLeaderboard,
+    ShowTeams,
+    TeamCommand,
+)
 
 __all__ = [
     "ASKED_USAGE",
@@ -220,7 +236,7 @@ class ReferralHelp:
 
 ReferralCommand: TypeAlias = (
     GotReferral | NobodyToIntroduce | ScheduleMeeting | MeetingHeld | CloseWon | CloseLost | CloseNoDecision
-    | Thanked | ListReferrals | ShowStats | ReferralHelp
+    | Thanked | ListReferrals | ShowStats | ReferralHelp | TeamCommand | PauseNudges | ResumeNudges | ShowLeaderboard
 )
 
 
@@ -644,6 +660,135 @@ def _help(rest: str, *, today: date, usage: str) -> ReferralHelp:
     return ReferralHelp()
 
 
+# --------------------------------------------------------------------------- /referral: teams, time off
+
+_TEAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^<>]*)?>", re.ASCII)
+_DURATION = re.compile(r"([0-9]{1,3})\s*(d|day|days|w|wk|week|weeks)", re.IGNORECASE)
+MAX_PAUSE_DAYS = 366
+TEAM_USAGES = {
+    "create": "/referral team create <name>",
+    "add": "/referral team add <name> @rep …",
+    "remove": "/referral team remove <name> @person …",
+    "manager": "/referral team manager <name> @manager …",
+    "channel": "/referral team channel <name> #channel",
+    "set": "/referral team set <name> minimum <n> | reminder <weekday> <HH:MM> | digest <weekday> <HH:MM> | "
+           "leaderboard <weekday> <HH:MM>|off | timezone <IANA zone>",
+    "show": "/referral team show [<name>]",
+}
+TEAM_USAGE = "\n".join(TEAM_USAGES.values())
+
+
+def _team_name(word: str, usage: str) -> str:
+    if not _TEAM_NAME.fullmatch(word or ""):
+        raise CommandError("Team names are one word of letters, digits, - or _ (up to 40), e.g. east-coast.",
+                           usage=usage)
+    return word
+
+
+def _mentions(text: str, usage: str) -> tuple[str, ...]:
+    tokens = text.split()
+    if not tokens:
+        raise CommandError("Mention at least one person with @.", usage=usage)
+    ids = []
+    for token in tokens:
+        mention = _MENTION.fullmatch(token)
+        if not mention:
+            raise CommandError(f"{_echo(plain_text(token), 30)} isn't an @mention; pick people with @.",
+                               usage=usage)
+        ids.append(mention.group(1))
+    return tuple(dict.fromkeys(ids))
+
+
+def _team(rest: str, *, today: date, usage: str) -> TeamCommand:
+    """``team <sub> <name> …``: every team subcommand names its team as one word first."""
+    words = _strip_controls(rest).split()
+    if not words or words[0].lower() not in TEAM_USAGES:
+        raise CommandError("Which team command? " + ", ".join(TEAM_USAGES) + ".", usage=TEAM_USAGE)
+    sub, args = words[0].lower(), words[1:]
+    usage = TEAM_USAGES[sub]
+    if sub == "show":
+        return ShowTeams(_team_name(args[0], usage) if args else None)
+    if not args:
+        raise CommandError("Name the team.", usage=usage)
+    name, more = _team_name(args[0], usage), args[1:]
+    if sub == "create":
+        if more:
+            raise CommandError("Team names are one word.", usage=usage)
+        return CreateTeam(name)
+    if sub in ("add", "remove", "manager"):
+        ids = _mentions(" ".join(more), usage)
+        return {"add": AddReps, "remove": RemoveMember, "manager": AddManagers}[sub](name, ids)
+    if sub == "channel":
+        channel = _CHANNEL.fullmatch(more[0]) if len(more) == 1 else None
+        if channel is None:
+            raise CommandError("Pick the channel with #.", usage=usage)
+        return SetChannel(name, channel.group(1))
+    # set
+    if not more:
+        raise CommandError("Which setting? minimum, reminder, digest, leaderboard or timezone.", usage=usage)
+    setting, values = more[0].lower(), more[1:]
+    if setting == "minimum":
+        if len(values) != 1 or not values[0].isascii() or not values[0].isdigit() or not 1 <= int(values[0]) <= 50:
+            raise CommandError("The minimum is a whole number of asks a week, from 1 to 50.", usage=usage)
+        return SetMinimum(name, int(values[0]))
+    if setting == "timezone":
+        if len(values) != 1:
+            raise CommandError("Give one IANA time zone, e.g. Europe/Berlin.", usage=usage)
+        return SetTimezone(name, values[0])
+    if setting in ("reminder", "digest", "leaderboard"):
+        if setting == "leaderboard" and [v.lower() for v in values] == ["off"]:
+            return SetSlot(name, setting, None)
+        if len(values) != 2:
+            raise CommandError(f"Give a weekday and a 24-hour time, e.g. {setting} thursday 14:00.", usage=usage)
+        try:
+            return SetSlot(name, setting, parse_slot(values[0], values[1]))
+        except ValueError as error:
+            raise CommandError(str(error), usage=usage) from None
+    raise CommandError(f"I can't set {_echo(setting, 20)}; use minimum, reminder, digest, leaderboard or timezone.",
+                       usage=usage)
+
+
+def _pause(rest: str, *, today: date, usage: str) -> PauseNudges:
+    """``pause until 2026-12-05`` or ``pause 2w`` / ``pause 10d``: no nudges up to and including that day."""
+    text = _strip_controls(rest).strip()
+    duration = _DURATION.fullmatch(text)
+    if duration:
+        days = int(duration.group(1)) * (7 if duration.group(2).lower().startswith("w") else 1)
+        if not 1 <= days <= MAX_PAUSE_DAYS:
+            raise CommandError("Pause for 1 day up to a year.", usage=usage)
+        return PauseNudges(until=today + timedelta(days=days - 1))
+    words = text.split()
+    if len(words) == 2 and words[0].lower() == "until":
+        try:
+            until = date.fromisoformat(words[1]) if _ISO_DATE.fullmatch(words[1]) else None
+        except ValueError:
+            until = None
+        if until is None:
+            raise CommandError("Give the last day off as YYYY-MM-DD.", usage=usage)
+        if until < today:
+            raise CommandError(f"{until.isoformat()} has passed; give your last day off, today or later.",
+                               usage=usage)
+        if (until - today).days >= MAX_PAUSE_DAYS:
+            raise CommandError("Pause for 1 day up to a year.", usage=usage)
+        return PauseNudges(until=until)
+    raise CommandError("Say how long: pause until 2026-12-05, or pause 2w.", usage=usage)
+
+
+def _resume(rest: str, *, today: date, usage: str) -> ResumeNudges:
+    return ResumeNudges()
+
+
+def _leaderboard(rest: str, *, today: date, usage: str) -> ShowLeaderboard:
+    period = plain_text(rest).lower() or "week"
+    if period not in PERIODS:
+        raise CommandError(f"Choose one of {', '.join(PERIODS)}.", usage=usage)
+    return ShowLeaderboard(period)
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 @dataclass(frozen=True)
 class Verb:
     """One row of the /referral verb table: how to parse it and how to explain it.
@@ -681,6 +826,14 @@ REFERRAL_VERBS: dict[str, Verb] = {
     "list": Verb(_list, "/referral list", "Your open referrals and their next steps", (ListReferrals,)),
     "stats": Verb(_stats, f"/referral stats [{'|'.join(PERIODS)}]",
                   "Your numbers, compared with the period before", (ShowStats,)),
+    "leaderboard": Verb(_leaderboard, f"/referral leaderboard [{'|'.join(PERIODS)}]",
+                        "Your team's ranking, just for you", (ShowLeaderboard,), aliases=("board",)),
+    "pause": Verb(_pause, "/referral pause until <YYYY-MM-DD> | pause 2w",
+                  "Time off: no nudges, and the weeks show as paused, not missed", (PauseNudges,)),
+    "resume": Verb(_resume, "/referral resume", "Back from time off", (ResumeNudges,)),
+    "team": Verb(_team, "/referral team create|add|remove|manager|channel|set|show …",
+                 "Set up teams (admins); see your teams", (CreateTeam, AddReps, RemoveMember, AddManagers, SetChannel,
+                                                           SetMinimum, SetSlot, SetTimezone, ShowTeams)),
     "help": Verb(_help, "/referral help", "This list", (ReferralHelp,), aliases=("?", "-h", "--help")),
 }
 

@@ -1,0 +1,96 @@
+"""What the reminder, the manager digest and the leaderboard say, as plain data.
+
+Services gather the numbers; the rules for ranking, flagging and hiding zeros
+live here; ``views.nudges`` turns these records into Block Kit.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from domain.cadence import WeekResult
+from domain.kpis import KpiCounts
+from domain.periods import Period
+
+REMINDER, DIGEST, LEADERBOARD = "reminder", "digest", "leaderboard"
+KINDS = (REMINDER, DIGEST, LEADERBOARD)
+
+
+@dataclass(frozen=True)
+class ReminderContent:
+    rep_user_id: str
+    asks: int
+    minimum: int
+    days_left: int
+    week: Period
+    commitments: tuple[str, ...] = ()  # names the rep said they would ask, not yet asked
+
+
+@dataclass(frozen=True)
+class DigestRepLine:
+    user_id: str
+    kpis: KpiCounts  # the rep's own last week
+    result: WeekResult
+    streak: int
+    trend: tuple[int, ...]  # asks in the last four weeks, oldest first
+
+
+@dataclass(frozen=True)
+class PeriodTotals:
+    label: str  # "Last week", "Month to date", "Quarter to date"
+    current: KpiCounts
+    previous: KpiCounts
+
+
+@dataclass(frozen=True)
+class StuckReferral:
+    rep_user_id: str
+    number: int
+    prospect_name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DigestContent:
+    manager_user_id: str
+    team_name: str
+    week: Period  # the manager's last week; each rep's line covers the rep's own last week
+    minimum: int
+    reps: tuple[DigestRepLine, ...]  # reps who missed first
+    totals: tuple[PeriodTotals, ...]
+    stuck: tuple[StuckReferral, ...]
+    questions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LeaderboardEntry:
+    user_id: str
+    asks: int
+    referrals: int
+    streak: int
+
+
+@dataclass(frozen=True)
+class LeaderboardContent:
+    team_name: str
+    period: Period
+    entries: tuple[LeaderboardEntry, ...]  # ranked; nobody with zero
+    team_asks: int
+    target: int  # members x minimum (x weeks in the period)
+    longest_streaks: tuple[LeaderboardEntry, ...]
+
+
+def order_digest(lines: Sequence[DigestRepLine]) -> tuple[DigestRepLine, ...]:
+    """Reps who missed first (the ones to coach), then paused, then the rest by asks."""
+    rank = {WeekResult.MISSED: 0, WeekResult.PAUSED: 1, WeekResult.MET: 2}
+    return tuple(sorted(lines, key=lambda line: (rank[line.result], -line.kpis.asks, line.user_id)))
+
+
+def rank_leaderboard(entries: Sequence[LeaderboardEntry]) -> tuple[LeaderboardEntry, ...]:
+    """By asks, then referrals received. Zeros are left out: a public board praises, it never shames."""
+    scored = [e for e in entries if e.asks > 0 or e.referrals > 0]
+    return tuple(sorted(scored, key=lambda e: (-e.asks, -e.referrals, e.user_id)))
+
+
+def longest_streaks(entries: Sequence[LeaderboardEntry], limit: int = 3) -> tuple[LeaderboardEntry, ...]:
+    return tuple(sorted((e for e in entries if e.streak > 0), key=lambda e: (-e.streak, e.user_id))[:limit])
