@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 
 from dotenv import find_dotenv, load_dotenv
 
@@ -23,6 +25,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--http", action="store_true", help="Serve HTTP on POST /slack/events even with an app token.")
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default: PORT, then 3000).")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default: 0.0.0.0).")
+    serve.add_argument("--no-scheduler", action="store_true",
+                       help="Don't send scheduled nudges from this process (extra web replicas, tests).")
+
+    job = sub.add_parser("run-job", help="Run one tick of a scheduled job, as if the clock read --at.")
+    job.add_argument("job", choices=sorted(JOB_KINDS), help="Which messages.")
+    job.add_argument("--at", type=_aware_datetime, default=None,
+                     help="ISO-8601 instant with a UTC offset, e.g. 2026-11-19T19:00:00+00:00 (default: now).")
+    job.add_argument("--dry-run", action="store_true", help="Print what would be sent, to whom; send and record nothing.")
+
+    team = sub.add_parser("team", help="Manage teams from setup scripts (same as /referral team …).")
+    team.add_argument("words", nargs="+", help="e.g. create east | add east U123 U456 | channel east C789 | "
+                                                "set east minimum 2 | show")
+    team.add_argument("--workspace", required=True, help="The Slack team ID, T….")
 
     db = sub.add_parser("db", help="Database schema.")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -38,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "run-job":
+            return _run_job(args)
+        if args.command == "team":
+            return _team(args)
         return _db(args)
     except ConfigError as error:
         print(error, file=sys.stderr)
@@ -66,7 +85,14 @@ def _serve(args: argparse.Namespace) -> int:
                                            settings.slack_signing_secret])
     engine = create_db_engine(settings.database_url)
     upgrade_schema(engine)
-    app, _ctx = create_app(settings, engine=engine)
+    app, ctx = create_app(settings, engine=engine)
+    scheduler = None
+    if not args.no_scheduler:
+        from bot.scheduler import create_scheduler
+
+        scheduler = create_scheduler(ctx=ctx, client=app.client)
+        scheduler.start()
+        log.info("scheduler started: reminders, digests and leaderboards tick every few minutes")
 
     if settings.slack_app_token and not args.http:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -84,8 +110,78 @@ def _serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         server.close()
         engine.dispose()
+    return 0
+
+
+JOB_KINDS = {"reminders": "reminder", "digests": "digest", "leaderboards": "leaderboard"}
+
+
+def _aware_datetime(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a UTC offset, e.g. 2026-11-19T14:00:00-05:00 or …Z")
+    return value
+
+
+def _run_job(args: argparse.Namespace) -> int:
+    from bot.app import create_app, system_clock
+    from bot.jobs import run_job
+    from storage.engine import create_db_engine
+    from storage.migrate import upgrade_schema
+
+    settings = load_settings()
+    configure_logging(settings.log_level, [settings.slack_bot_token, settings.slack_app_token,
+                                           settings.slack_signing_secret])
+    engine = create_db_engine(settings.database_url)
+    upgrade_schema(engine)
+    now = args.at or system_clock()
+    app, ctx = create_app(settings, engine=engine, clock=lambda: now)
+    report = run_job(JOB_KINDS[args.job], ctx=ctx, client=app.client, now=now, dry_run=args.dry_run)
+    for line in report.planned:
+        print(line)
+    print(f"{args.job} at {now.isoformat()}: {report.due} due, {report.sent} sent, {report.skipped} already sent, "
+          f"{report.failed} failed" + (" (dry run: nothing sent or recorded)" if args.dry_run else ""))
+    engine.dispose()
+    return 1 if report.failed else 0
+
+
+def _team(args: argparse.Namespace) -> int:
+    """The CLI speaks the chat grammar: bare IDs become the mentions Slack would have sent."""
+    from datetime import UTC
+
+    from domain.funnel import Workspace
+    from domain.parsing import CommandError, parse_referral
+    from services.people import Person
+    from services.teams import manage_team
+    from storage.engine import create_db_engine
+    from storage.migrate import upgrade_schema
+    from zoneinfo import ZoneInfo
+
+    words = [f"<@{w}>" if re.fullmatch(r"[UW][A-Z0-9]{2,}", w) else
+             f"<#{w}>" if re.fullmatch(r"[CG][A-Z0-9]{2,}", w) else w for w in args.words]
+    now = datetime.now(UTC)
+    try:
+        command = parse_referral("team " + " ".join(words), today=now.date())
+        engine = create_db_engine(load_database_url())
+        upgrade_schema(engine)
+        admin = Person(user_id="CLI", timezone=ZoneInfo("UTC"), is_admin=True)
+        result = manage_team(engine=engine, workspace=Workspace(args.workspace), actor=admin, command=command,
+                             now=now)
+    except CommandError as error:
+        print(f"{error.message}\nusage: {error.usage.replace('/referral ', 'referral-bot ')}", file=sys.stderr)
+        return 2
+    summaries = result if isinstance(result, tuple) else (result.summary,)
+    if not isinstance(result, tuple):
+        print(result.what)
+    for summary in summaries:
+        print(f"{summary.name}: reps {' '.join(summary.reps) or '-'}; managers {' '.join(summary.managers) or '-'}; "
+              f"minimum {summary.minimum}; reminder {summary.reminder}; digest {summary.digest}; "
+              f"leaderboard {summary.leaderboard or 'off'} in {summary.channel_id or '-'}")
+    engine.dispose()
     return 0
 
 

@@ -7,11 +7,14 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from domain.periods import local_today
+from domain.periods import local_today, period_containing
 from handlers.payloads import requester
 from services import asks as ask_service
 from services.context import AppContext
+from domain.team_commands import PauseNudges
+from services import teams as team_service
 from views import ids, modals, replies
+from views import teams as team_views
 
 
 def _ask_ids(value: str) -> list[int]:
@@ -35,6 +38,28 @@ def register(app: App, ctx: AppContext) -> None:
         respond(replace_original=True, response_type="ephemeral", **replies.ask_removed(
             removed=removed, reason="; ".join(reasons) or None, progress=progress,
             today=local_today(now, rep.timezone)))
+
+    @app.action(ids.OPEN_ASK_MODAL)
+    def open_ask_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """"Log an ask" on a reminder: the same form as a bare /asked; the confirmation comes as a DM."""
+        ack()
+        who = requester(body)
+        now = ctx.clock()
+        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        client.views_open(trigger_id=body["trigger_id"], view=modals.ask_modal(
+            today=local_today(now, rep.timezone), private_metadata=json.dumps({"channel_id": None})))
+
+    @app.action(ids.SNOOZE_WEEK)
+    def snooze_week(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """Time off for the rest of this week: no more nudges, and the week shows as paused."""
+        ack()
+        who = requester(body)
+        now = ctx.clock()
+        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        week = period_containing("week", local_today(now, rep.timezone))
+        until = team_service.pause_nudges(engine=ctx.engine, workspace=who.workspace, rep=rep,
+                                          command=PauseNudges(until=week.end), now=now)
+        respond(replace_original=True, **team_views.paused(until))
 
     @app.action(ids.LOG_ASK_OUTCOME)
     def log_outcome(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,

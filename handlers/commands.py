@@ -34,11 +34,16 @@ from domain.parsing import (
     parse_referral,
 )
 from domain.periods import local_today
+from domain.team_commands import PauseNudges, ResumeNudges, ShowLeaderboard
 from handlers.payloads import requester
 from services import asks as ask_service
+from services import leaderboards as board_service
 from services import referrals as referral_service
+from services import teams as team_service
 from services.context import AppContext
 from views import modals, replies
+from views import nudges as nudge_views
+from views import teams as team_views
 
 ASKED_HELP_LINES = (
     ("/asked Jane Doe", "Log that you asked someone for an introduction"),
@@ -112,6 +117,18 @@ def register(app: App, ctx: AppContext) -> None:
                                                   today=today)
                 case ShowStats():
                     reply = replies.stats_report(referral_service.stats(**services, command=command, now=now))
+                case PauseNudges():
+                    reply = team_views.paused(team_service.pause_nudges(**services, command=command, now=now))
+                case ResumeNudges():
+                    reply = team_views.resumed(team_service.resume_nudges(**services, now=now))
+                case ShowLeaderboard():
+                    reply = nudge_views.leaderboard_message(
+                        board_service.leaderboard_for(**services, command=command, now=now, people=ctx.people))
+                case _:  # the team commands
+                    changed = team_service.manage_team(engine=ctx.engine, workspace=who.workspace, actor=rep,
+                                                       command=command, now=now)
+                    reply = team_views.team_list(changed) if isinstance(changed, tuple) else \
+                        team_views.team_changed(summary=changed.summary, what=changed.what)
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage, suggestion=error.suggestion)
         respond(response_type="ephemeral", **reply)

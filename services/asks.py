@@ -12,6 +12,7 @@ from domain.parsing import AskEntry
 from domain.periods import days_left_in_week, local_today, period_containing
 from domain.records import AskRecord, WeekProgress
 from services.people import Person
+from services.teams import track_rep
 from storage.engine import run_in_transaction, session_scope
 from storage.models import Ask
 from storage.queries import (
@@ -61,6 +62,7 @@ def log_asks(
     """Store every entry in one transaction: all of them or, on error, none."""
 
     def work(session) -> tuple[list[AskRecord], list[AskRecord]]:  # noqa: ANN001
+        track_rep(session=session, workspace=workspace, user_id=rep.user_id, now=now)
         logged, duplicates = [], []
         for entry in entries:
             ask, created = add_ask(

@@ -36,6 +36,10 @@ class PeopleDirectory:
         self._default_zone = ZoneInfo(default_timezone)
         self._admin_user_ids = admin_user_ids
 
+    @property
+    def default_zone(self) -> ZoneInfo:
+        return self._default_zone
+
     def person(self, *, client: Any, workspace: Workspace, user_id: str, now: datetime) -> Person:
         with session_scope(self._engine) as session:
             cached = get_profile(session=session, workspace=workspace, user_id=user_id)
@@ -54,6 +58,12 @@ class PeopleDirectory:
             real_name=real_name, fetched_at=now,
         ))
         return self._person(user_id, zone, is_admin)
+
+    def cached_person(self, *, workspace: Workspace, user_id: str) -> Person:
+        """What we know without asking Slack: for bulk reads such as a leaderboard's streaks."""
+        with session_scope(self._engine) as session:
+            cached = get_profile(session=session, workspace=workspace, user_id=user_id)
+            return self._person(user_id, cached.timezone if cached else None, cached.is_admin if cached else False)
 
     def _person(self, user_id: str, zone_name: str | None, is_admin: bool) -> Person:
         return Person(user_id=user_id, timezone=self._zone(zone_name),

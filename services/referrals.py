@@ -28,6 +28,7 @@ from domain.periods import local_today, period_containing, previous_period
 from domain.records import AskRecord, ReferralRecord, StatsReport
 from services.asks import ask_record
 from services.people import Person
+from services.teams import track_rep
 from storage.engine import run_in_transaction, session_scope
 from storage.models import Referral
 from storage.queries import (
@@ -90,6 +91,7 @@ def log_referral(
     """An introduction received. It closes the given ask, or else the referrer's latest open ask."""
 
     def work(session: Session) -> ReferralLogged:
+        track_rep(session=session, workspace=workspace, user_id=rep.user_id, now=now)
         ask = get_ask(session=session, workspace=workspace, rep_user_id=rep.user_id, ask_id=ask_id) \
             if ask_id is not None else find_open_ask_of_referrer(
                 session=session, workspace=workspace, rep_user_id=rep.user_id,

@@ -242,3 +242,25 @@ def list_referrals(*, session: Session, workspace: Workspace, rep_user_id: str |
         query = query.where(Referral.rep_user_id == rep_user_id)
     return session.exec(query.order_by(col(Referral.id))).all()
 
+
+
+def count_asks_by_day(
+    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
+) -> dict[tuple[str, date], int]:
+    """(rep, day) -> asks that day, for weekly series (streaks, trends) in one query."""
+    rows = session.exec(
+        select(Ask.rep_user_id, Ask.asked_on, sa.func.count())
+        .where(scoped(Ask, workspace), col(Ask.rep_user_id).in_(list(rep_user_ids)),
+               Ask.asked_on >= start, Ask.asked_on <= end)
+        .group_by(Ask.rep_user_id, Ask.asked_on)
+    ).all()
+    return {(rep, day): n for rep, day, n in rows}
+
+
+def list_open_referrals_of(*, session: Session, workspace: Workspace, rep_user_ids: Iterable[str]) -> Sequence[Referral]:
+    return session.exec(
+        select(Referral)
+        .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),
+               col(Referral.status).not_in([s.value for s in CLOSED_STATUSES]))
+        .order_by(col(Referral.introduced_on))
+    ).all()

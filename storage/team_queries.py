@@ -103,3 +103,11 @@ def list_pauses(*, session: Session, workspace: Workspace, user_ids: Sequence[st
     return session.exec(select(Pause).where(
         scoped(Pause, workspace), col(Pause.user_id).in_(list(user_ids)), Pause.starts_on <= end, Pause.until_on >= start,
     )).all()
+
+
+def list_memberships(*, session: Session, workspace: Workspace) -> Sequence[tuple[SalesTeam, TeamMember]]:
+    """Every (team, member) pair in the workspace, for the scheduler's fan-out."""
+    return session.exec(
+        select(SalesTeam, TeamMember).join(TeamMember, col(TeamMember.sales_team_id) == SalesTeam.id)
+        .where(scoped(SalesTeam, workspace)).order_by(col(SalesTeam.id), col(TeamMember.user_id))
+    ).all()

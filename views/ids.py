@@ -15,3 +15,5 @@ ASK_DATE_BLOCK, ASK_DATE_ACTION = "asked_on", "asked_on_picker"
 
 OUTCOME_BLOCK, OUTCOME_ACTION = "outcome", "outcome_choice"
 PROSPECT_BLOCK, PROSPECT_ACTION = "prospect", "prospect_input"
+
+SNOOZE_WEEK = "nudge_snooze_week"

@@ -67,7 +67,8 @@ def usage_message(title: str, lines: Sequence[tuple[str, str]]) -> Message:
 
 def command_error(*, problem: str, usage: str, suggestion: str | None = None) -> Message:
     text = f":warning: {escape(problem)}"
-    blocks = [section(text), context(f"Try: `{escape(clip(usage, 1500))}`")]
+    # Usage can span several lines: a code block keeps them apart and unformatted.
+    blocks = [section(text), section(f"Try:\n```{escape(clip(usage, 2000))}```")]
     return message(problem, blocks)
 
 

@@ -1,0 +1,97 @@
+"""The scheduled jobs: one tick of reminders, digests or leaderboards at a given instant.
+
+A tick finds every message due at ``now`` (see domain.schedule) and hands it to
+the delivery engine, which sends what the ledger has not seen. The scheduler
+calls a tick every few minutes; ``referral-bot run-job --at`` calls one by hand.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.funnel import Workspace
+from domain.nudges import DIGEST, KINDS, LEADERBOARD, REMINDER
+from domain.periods import previous_period
+from domain.schedule import due_now, week_end
+from services.context import AppContext
+from services.delivery import Outgoing, Pace, TickReport, deliver
+from services.nudges import TeamInfo, digest_content, leaderboard_content, load_teams, rep_plans, reminder_content
+from services.people import Person
+from storage.engine import session_scope
+from storage.team_queries import list_workspaces
+from views import nudges as nudge_views
+
+
+def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: bool = False,
+            pace: Pace | None = None) -> TickReport:
+    if kind not in KINDS:
+        raise ValueError(f"unknown job {kind!r}; expected one of {', '.join(KINDS)}")
+    planner = {REMINDER: plan_reminders, DIGEST: plan_digests, LEADERBOARD: plan_leaderboards}[kind]
+    with session_scope(ctx.engine) as session:
+        workspaces = list_workspaces(session=session)
+    outgoing = [item for workspace in workspaces for item in planner(ctx=ctx, client=client, workspace=workspace,
+                                                                     now=now)]
+    return deliver(outgoing, engine=ctx.engine, client=client, now=now, dry_run=dry_run, pace=pace)
+
+
+def _person(ctx: AppContext, client: Any, workspace: Workspace, user_id: str, now: datetime) -> Person:
+    return ctx.people.person(client=client, workspace=workspace, user_id=user_id, now=now)
+
+
+def plan_reminders(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:
+    for plan in rep_plans(load_teams(engine=ctx.engine, workspace=workspace)).values():
+        rep = _person(ctx, client, workspace, plan.user_id, now)
+        due = due_now(plan.reminder, now=now, tz=rep.timezone)
+        if due is None:
+            continue
+        content = reminder_content(engine=ctx.engine, workspace=workspace, rep=rep, minimum=plan.minimum, now=now)
+        if content is None:
+            continue
+        today = now.astimezone(rep.timezone).date()
+        yield Outgoing(workspace=workspace, kind=REMINDER, recipient=rep.user_id, channel=rep.user_id,
+                       period_key=due.key, expires_at=week_end(due.week, rep.timezone),
+                       render=lambda c=content, t=today: [nudge_views.reminder_message(c, t)])
+
+
+def plan_digests(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:
+    for team in load_teams(engine=ctx.engine, workspace=workspace):
+        if not team.reps:
+            continue
+        for manager_id in team.managers:
+            manager = _person(ctx, client, workspace, manager_id, now)
+            due = due_now(team.digest, now=now, tz=manager.timezone)
+            if due is None:
+                continue
+            reps = {uid: _person(ctx, client, workspace, uid, now) for uid in team.reps}
+
+            def render(team: TeamInfo = team, manager: Person = manager, reps: dict = reps) -> list[dict]:
+                return nudge_views.digest_messages(digest_content(engine=ctx.engine, workspace=workspace, team=team,
+                                                                  manager=manager, reps=reps, now=now))
+
+            yield Outgoing(workspace=workspace, kind=DIGEST, recipient=f"{manager_id}:{team.id}", channel=manager_id,
+                           period_key=due.key, expires_at=week_end(due.week, manager.timezone), render=render)
+
+
+def plan_leaderboards(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:
+    default_zone = ctx.people.default_zone
+    for team in load_teams(engine=ctx.engine, workspace=workspace):
+        if team.leaderboard is None or team.channel_id is None or not team.reps:
+            continue
+        zone = ZoneInfo(team.timezone) if team.timezone else default_zone
+        due = due_now(team.leaderboard, now=now, tz=zone)
+        if due is None:
+            continue
+        reps = {uid: _person(ctx, client, workspace, uid, now) for uid in team.reps}
+        period = previous_period(due.week)
+
+        def render(team: TeamInfo = team, reps: dict = reps, period=period) -> list[dict]:  # noqa: ANN001
+            return [nudge_views.leaderboard_message(leaderboard_content(
+                engine=ctx.engine, workspace=workspace, team=team, reps=reps, period=period, now=now))]
+
+        yield Outgoing(workspace=workspace, kind=LEADERBOARD, recipient=f"{team.channel_id}:{team.id}",
+                       channel=team.channel_id, period_key=due.key, expires_at=week_end(due.week, zone),
+                       render=render)
+
+

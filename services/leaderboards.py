@@ -1,0 +1,27 @@
+"""The leaderboard on demand: the requester's team, the period so far, visible only to them."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from domain.funnel import Workspace
+from domain.nudges import LeaderboardContent
+from domain.periods import local_today, period_containing
+from domain.team_commands import ShowLeaderboard
+from services.nudges import leaderboard_content, load_teams
+from services.people import PeopleDirectory, Person
+
+
+def leaderboard_for(
+    *, engine: sa.Engine, workspace: Workspace, rep: Person, command: ShowLeaderboard, now: datetime,
+    people: PeopleDirectory,
+) -> LeaderboardContent:
+    teams = load_teams(engine=engine, workspace=workspace)
+    mine = [t for t in teams if rep.user_id in t.reps or rep.user_id in t.managers]
+    team = min(mine, key=lambda t: t.name) if mine else None
+    period = period_containing(command.period, local_today(now, rep.timezone))
+    if team is None:
+        return LeaderboardContent(team_name="your team", period=period, entries=(), team_asks=0, target=0, longest_streaks=())
+    reps = {uid: people.cached_person(workspace=workspace, user_id=uid) for uid in team.reps}
+    return leaderboard_content(engine=engine, workspace=workspace, team=team, reps=reps, period=period, now=now)

@@ -1,0 +1,178 @@
+"""Reminders, digests and leaderboards: on time in every zone, to the right people, exactly once."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.app import create_app
+from bot.jobs import run_job
+from domain.kpis import KpiCounts
+from storage.models import Delivery
+
+# The week of Mon 2026-11-02: the US left daylight time on Sunday Nov 1, Europe a week earlier,
+# and Sydney is on daylight time (UTC+11).
+NY, BERLIN, SYDNEY, MANAGER, ADMIN = "U0NY", "U0BERLIN", "U0SYDNEY", "U0MGR", "U0ADMIN"
+
+
+@pytest.fixture
+def team(slack, fake_slack, clock):  # noqa: ANN001
+    fake_slack.add_user(NY, tz="America/New_York")
+    fake_slack.add_user(BERLIN, tz="Europe/Berlin")
+    fake_slack.add_user(SYDNEY, tz="Australia/Sydney")
+    fake_slack.add_user(MANAGER, tz="America/Chicago")
+    clock.set(datetime(2026, 11, 2, 12, 0, tzinfo=UTC))
+    for text in ("team create east", f"team add east <@{NY}|ny> <@{BERLIN}|berlin> <@{SYDNEY}|sydney>",
+                 f"team manager east <@{MANAGER}|mgr>", "team channel east <#C0SALES|sales>"):
+        reply = slack.referral(text, user=ADMIN)
+        assert "✅" in json.dumps(reply, ensure_ascii=False) or ":white_check_mark:" in json.dumps(reply)
+    return "east"
+
+
+def tick(kind, app_and_ctx, at):  # noqa: ANN001
+    app, ctx = app_and_ctx
+    return run_job(kind, ctx=ctx, client=app.client, now=at)
+
+
+def dms(fake_slack, user):  # noqa: ANN001
+    return [c for c in fake_slack.calls_to("chat.postMessage") if c.params.get("channel") == user and c.status == 200]
+
+
+def test_reminders_reach_reps_below_minimum_at_their_local_time(team, slack, fake_slack, app_and_ctx, clock):
+    clock.set(datetime(2026, 11, 3, 15, 0, tzinfo=UTC))
+    slack.asked("Jane", user=NY)  # New York already met the minimum this week
+    expected = [
+        (datetime(2026, 11, 5, 2, 59, tzinfo=UTC), set()),
+        (datetime(2026, 11, 5, 3, 0, tzinfo=UTC), {SYDNEY}),  # Thursday 14:00 in Sydney (UTC+11)
+        (datetime(2026, 11, 5, 12, 59, tzinfo=UTC), set()),
+        (datetime(2026, 11, 5, 13, 0, tzinfo=UTC), {BERLIN}),  # Thursday 14:00 in Berlin (UTC+1 since Oct 25)
+        (datetime(2026, 11, 5, 19, 0, tzinfo=UTC), set()),  # New York is at the minimum: nothing
+    ]
+    for at, recipients in expected:
+        before = {c.params["channel"] for c in fake_slack.calls_to("chat.postMessage")}
+        report = tick("reminder", app_and_ctx, at)
+        after = {c.params["channel"] for c in fake_slack.calls_to("chat.postMessage")}
+        assert after - before == recipients, at
+        assert report.sent == len(recipients)
+    [reminder] = dms(fake_slack, BERLIN)
+    text = json.dumps(reminder.params, ensure_ascii=False)
+    assert "0 of 1" in text or "0 asks" in text
+    # A second run sends nothing new.
+    again = tick("reminder", app_and_ctx, datetime(2026, 11, 5, 19, 5, tzinfo=UTC))
+    assert again.sent == 0 and len(fake_slack.calls_to("chat.postMessage")) == 2
+
+
+def test_new_york_reminder_follows_the_dst_change(team, fake_slack, app_and_ctx):
+    # 14:00 in New York is 19:00 UTC after Nov 1 (it was 18:00 UTC the week before).
+    assert tick("reminder", app_and_ctx, datetime(2026, 11, 5, 18, 30, tzinfo=UTC)).sent == 2  # Sydney, Berlin
+    assert dms(fake_slack, NY) == []
+    assert tick("reminder", app_and_ctx, datetime(2026, 11, 5, 19, 0, tzinfo=UTC)).sent == 1
+    assert len(dms(fake_slack, NY)) == 1
+
+
+def test_a_reminder_is_dropped_once_the_reps_week_has_ended(team, fake_slack, app_and_ctx):
+    # The bot was down all Thursday to Sunday: on Monday it's a new week, and last week's reminder is moot.
+    assert tick("reminder", app_and_ctx, datetime(2026, 11, 9, 12, 0, tzinfo=UTC)).sent == 0
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_a_paused_rep_gets_no_reminder(team, slack, fake_slack, app_and_ctx, clock):
+    clock.set(datetime(2026, 11, 3, 9, 0, tzinfo=UTC))
+    assert "paused" in json.dumps(slack.referral("pause 1w", user=BERLIN))
+    tick("reminder", app_and_ctx, datetime(2026, 11, 5, 19, 0, tzinfo=UTC))
+    assert dms(fake_slack, BERLIN) == []
+    assert len(dms(fake_slack, NY)) == 1 and len(dms(fake_slack, SYDNEY)) == 1
+
+
+def test_429s_are_waited_out_and_each_message_is_sent_once(team, fake_slack, app_and_ctx, engine):
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    report = tick("reminder", app_and_ctx, datetime(2026, 11, 5, 19, 0, tzinfo=UTC))
+    assert report.sent == 3 and report.failed == 0
+    statuses = [c.status for c in fake_slack.calls_to("chat.postMessage")]
+    assert statuses.count(429) == 1 and statuses.count(200) == 3
+    with Session(engine) as session:
+        assert {d.status for d in session.exec(select(Delivery)).all()} == {"sent"}
+
+
+def test_a_failed_send_stays_in_the_ledger_and_is_retried_with_backoff(team, fake_slack, app_and_ctx, engine):
+    fake_slack.fail_next("chat.postMessage", status=500, times=3)  # the client's own retries, exhausted
+    first = tick("reminder", app_and_ctx, datetime(2026, 11, 5, 3, 0, tzinfo=UTC))  # Sydney only
+    assert (first.sent, first.failed) == (0, 1)
+    with Session(engine) as session:
+        [row] = session.exec(select(Delivery)).all()
+        assert row.status == "failed" and "500" in (row.last_error or "") and row.next_attempt_at is not None
+    # Before the backoff elapses nothing is resent; after it, exactly once.
+    assert tick("reminder", app_and_ctx, datetime(2026, 11, 5, 3, 2, tzinfo=UTC)).sent == 0
+    assert tick("reminder", app_and_ctx, datetime(2026, 11, 5, 3, 6, tzinfo=UTC)).sent == 1
+    assert len(dms(fake_slack, SYDNEY)) == 1
+
+
+def test_a_restart_mid_fan_out_resumes_without_duplicates(team, fake_slack, app_and_ctx, engine, settings):
+    # The first process sent Sydney's reminder and stopped; a new process picks up the rest.
+    at = datetime(2026, 11, 5, 19, 0, tzinfo=UTC)
+    tick("reminder", app_and_ctx, datetime(2026, 11, 5, 3, 0, tzinfo=UTC))
+    second_app, second_ctx = create_app(settings, engine=engine, clock=lambda: at)
+    report = run_job("reminder", ctx=second_ctx, client=second_app.client, now=at)
+    assert report.sent == 2
+    assert [len(dms(fake_slack, u)) for u in (NY, BERLIN, SYDNEY)] == [1, 1, 1]
+
+
+def test_the_digest_figures_equal_the_logged_events(team, slack, fake_slack, app_and_ctx, clock):
+    # Week of Nov 2, each rep in their own zone.
+    clock.set(datetime(2026, 11, 3, 15, 0, tzinfo=UTC))
+    slack.asked("Jane; Raj", user=NY)
+    slack.referral("got Bob from Jane", user=NY)
+    slack.referral("meeting 1 2026-11-06", user=NY)
+    slack.asked("Maria", user=BERLIN)
+    # Sunday 23:30 in New York (Monday 04:30 UTC) is still the New York rep's last week.
+    clock.set(datetime(2026, 11, 9, 4, 30, tzinfo=UTC))
+    slack.asked("Late Larry", user=NY)
+    report = tick("digest", app_and_ctx, datetime(2026, 11, 9, 14, 0, tzinfo=UTC))  # Monday 08:00 in Chicago
+    assert report.sent == 1
+    digest = json.dumps([c.params for c in dms(fake_slack, MANAGER)], ensure_ascii=False)
+    assert digest.index(SYDNEY) < digest.index(NY)  # the rep who missed comes first
+    expected = {NY: KpiCounts(asks=3, referrals=1, meetings_scheduled=1), BERLIN: KpiCounts(asks=1),
+                SYDNEY: KpiCounts()}
+    for user, counts in expected.items():
+        assert f"Asked {counts.asks} · Referrals {counts.referrals}" in digest, user
+    assert tick("digest", app_and_ctx, datetime(2026, 11, 10, 14, 0, tzinfo=UTC)).sent == 0  # once
+
+
+def test_a_monday_digest_missed_while_down_goes_out_on_tuesday(team, fake_slack, app_and_ctx):
+    assert tick("digest", app_and_ctx, datetime(2026, 11, 10, 16, 0, tzinfo=UTC)).sent == 1
+    assert len(dms(fake_slack, MANAGER)) >= 1
+
+
+def test_the_leaderboard_never_lists_zeros(team, slack, fake_slack, app_and_ctx, clock):
+    clock.set(datetime(2026, 11, 3, 15, 0, tzinfo=UTC))
+    slack.asked("Jane; Raj", user=NY)
+    slack.asked("Maria", user=BERLIN)
+    report = tick("leaderboard", app_and_ctx, datetime(2026, 11, 9, 15, 0, tzinfo=UTC))  # Monday 09:00 Chicago
+    assert report.sent == 1
+    [post] = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == "C0SALES"]
+    text = json.dumps(post.params, ensure_ascii=False)
+    assert NY in text and BERLIN in text and SYDNEY not in text
+    assert text.index(NY) < text.index(BERLIN)
+    # On demand, ephemeral, same rule.
+    clock.set(datetime(2026, 11, 9, 15, 0, tzinfo=UTC))
+    reply = slack.referral("leaderboard month", user=SYDNEY)
+    assert SYDNEY not in json.dumps(reply) and NY in json.dumps(reply)
+
+
+def test_run_job_dry_run_sends_and_records_nothing(team, fake_slack, app_and_ctx, engine):
+    app, ctx = app_and_ctx
+    report = run_job("reminder", ctx=ctx, client=app.client, now=datetime(2026, 11, 5, 19, 0, tzinfo=UTC),
+                     dry_run=True)
+    assert len(report.planned) == 3 and all(line.startswith("reminder -> U0") for line in report.planned)
+    assert fake_slack.calls_to("chat.postMessage") == []
+    with Session(engine) as session:
+        assert session.exec(select(Delivery)).all() == []
+
+
+def test_only_admins_change_teams_and_reps_see_no_one_elses_numbers(team, slack):
+    reply = json.dumps(slack.referral("team create west", user=NY))
+    assert "Only workspace admins" in reply
+    shown = json.dumps(slack.referral("team show", user=NY))
+    assert "east" in shown

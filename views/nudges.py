@@ -1,0 +1,116 @@
+"""Block Kit for the scheduled messages: the rep's reminder, the manager's digest, the team leaderboard."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from domain.cadence import WeekResult
+from domain.kpis import KPI_LABELS, KpiCounts
+from domain.nudges import DigestContent, DigestRepLine, LeaderboardContent, ReminderContent
+from views import ids
+from views.text import SECTION_LIMIT, button, context, escape, message, section
+
+Message = dict[str, Any]
+BLOCKS_PER_MESSAGE = 48
+_SPARKS = "▁▂▃▄▅▆▇"
+_RESULT = {WeekResult.MISSED: ":warning: below minimum", WeekResult.PAUSED: ":palm_tree: paused",
+           WeekResult.MET: ":white_check_mark: met"}
+
+
+def reminder_message(content: ReminderContent, today: date) -> Message:
+    left = "today is the last day of your week" if content.days_left == 1 else f"{content.days_left} days left in your week"
+    head = (f":alarm_clock: *{content.asks} of {content.minimum}* asks this week; {left}. "
+            "One conversation is all it takes: who will you ask today?")
+    blocks = [section(head)]
+    if content.commitments:
+        names = ", ".join(escape(n) for n in content.commitments)
+        blocks.append(section(f"You said you'd ask: {names}"))
+    blocks.append({"type": "actions", "elements": [
+        button("Log an ask", ids.OPEN_ASK_MODAL, "open", style="primary"),
+        button("Snooze for this week (time off)", ids.SNOOZE_WEEK, content.week.start.isoformat()),
+    ]})
+    return message(f"{content.asks} of {content.minimum} asks this week; {left}.", blocks)
+
+
+def _trend(now: int, before: int) -> str:
+    return f"▲{now - before}" if now > before else f"▼{before - now}" if now < before else "="
+
+
+def _sparkline(values: tuple[int, ...]) -> str:
+    top = max(values, default=0)
+    bars = "".join(_SPARKS[0] if top == 0 else _SPARKS[round(v / top * (len(_SPARKS) - 1))] for v in values)
+    return f"{bars} ({', '.join(str(v) for v in values)})"
+
+
+def _kpis(counts: KpiCounts) -> str:
+    return (f"Asked {counts.asks} · Referrals {counts.referrals} · Meetings {counts.meetings_scheduled}/"
+            f"{counts.meetings_held} · Won {counts.won}")
+
+
+def _rep_line(line: DigestRepLine) -> str:
+    return (f"<@{line.user_id}> {_RESULT[line.result]}\n{_kpis(line.kpis)}\n"
+            f"{line.streak}-week streak · 4 weeks: {_sparkline(line.trend)}")
+
+
+def _packed(lines: list[str], title: str) -> list[dict[str, Any]]:
+    """Lines packed into as few sections as fit Slack's 3,000-character limit."""
+    blocks, current = [], title
+    for line in lines:
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > SECTION_LIMIT:
+            blocks.append(section(current))
+            current = line
+        else:
+            current = candidate
+    if current:
+        blocks.append(section(current))
+    return blocks
+
+
+def digest_messages(content: DigestContent) -> list[Message]:
+    blocks: list[dict[str, Any]] = [section(
+        f":bar_chart: *{escape(content.team_name)}*, {content.week.label} (minimum {content.minimum} a week)")]
+    for totals in content.totals:
+        rows = [f"{label}: *{getattr(totals.current, key)}* ({_trend(getattr(totals.current, key), getattr(totals.previous, key))})"
+                for key, label in KPI_LABELS]
+        blocks.append(section(f"*Team, {totals.label.lower()}*\n" + " · ".join(rows)))
+    blocks.extend(section(_rep_line(line)) for line in content.reps)
+    if content.stuck:
+        blocks.extend(_packed([f"<@{s.rep_user_id}> #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
+                               for s in content.stuck], "*Stuck referrals*"))
+    if content.questions:
+        blocks.append(section("*Questions for your one-to-ones with the reps who missed*\n"
+                              + "\n".join(f"• {q}" for q in content.questions)))
+    chunks = [blocks[i:i + BLOCKS_PER_MESSAGE] for i in range(0, len(blocks), BLOCKS_PER_MESSAGE)]
+    messages = []
+    for n, chunk in enumerate(chunks, start=1):
+        if n > 1:
+            chunk = [context(f"(continued, part {n} of {len(chunks)})"), *chunk]
+        messages.append(message(f"Referral digest for {content.team_name}, {content.week.label}"
+                                + (f" (part {n} of {len(chunks)})" if len(chunks) > 1 else ""), chunk))
+    return messages
+
+
+_MEDALS = (":first_place_medal:", ":second_place_medal:", ":third_place_medal:")
+LEADERBOARD_RANKS = 40
+
+
+def leaderboard_message(content: LeaderboardContent) -> Message:
+    title = f":trophy: *{escape(content.team_name)} leaderboard*, {content.period.label}"
+    blocks = [section(title)]
+    if not content.entries:
+        text = f"No asks logged yet for the {content.period.label}; the first ask puts you on the board."
+        blocks.append(section(text))
+        return message(text, blocks)
+    shown = content.entries[:LEADERBOARD_RANKS]
+    lines = [f"{_MEDALS[i] if i < 3 else f'{i + 1}.'} <@{e.user_id}>: {e.asks} asks · {e.referrals} referrals"
+             for i, e in enumerate(shown)]
+    if len(content.entries) > len(shown):
+        lines.append(f"…and {len(content.entries) - len(shown)} more")
+    blocks.extend(_packed(lines, ""))
+    status = "✅" if content.team_asks >= content.target else f"{content.target - content.team_asks} to go"
+    blocks.append(section(f"Team: *{content.team_asks}* asks of a {content.target} target {status}"))
+    if content.longest_streaks:
+        blocks.append(context("Longest streaks: " + ", ".join(f"<@{e.user_id}> {e.streak} weeks"
+                                                              for e in content.longest_streaks)))
+    return message(f"{content.team_name} leaderboard, {content.period.label}", blocks)

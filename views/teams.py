@@ -1,0 +1,55 @@
+"""Replies about teams and time off."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from domain.schedule import WeeklySlot
+from views.text import context, escape, message, section
+
+Message = dict[str, Any]
+
+
+def _slot(slot: WeeklySlot | None) -> str:
+    return str(slot) if slot else "off"
+
+
+def _people(user_ids: Sequence[str]) -> str:
+    return " ".join(f"<@{u}>" for u in user_ids) or "nobody yet"
+
+
+def team_card(summary: Any) -> str:
+    zone = escape(summary.timezone) if summary.timezone else "the default zone"
+    default = " (default team: everyone who logs before being added to a team)" if summary.is_default else ""
+    return (f"*{escape(summary.name)}*{default}\n"
+            f"Reps: {_people(summary.reps)}\nManagers: {_people(summary.managers)}\n"
+            f"Minimum {summary.minimum} ask(s) a week · reminder {_slot(summary.reminder)} (each rep's time) · "
+            f"digest {_slot(summary.digest)} (each manager's time) · leaderboard {_slot(summary.leaderboard)} "
+            f"({zone})" + (f" in <#{summary.channel_id}>" if summary.channel_id else ", no channel set"))
+
+
+def team_changed(*, summary: Any, what: str) -> Message:
+    return message(what, [section(f":white_check_mark: {escape(what)}"), section(team_card(summary))])
+
+
+def team_list(summaries: Sequence[Any]) -> Message:
+    if not summaries:
+        text = ("No teams to show. An admin sets one up with `/referral team create <name>`, then "
+                "`/referral team add <name> @rep …` and `/referral team manager <name> @manager`.")
+        return message(text, [section(text)])
+    blocks = [section(team_card(s)) for s in summaries[:45]]
+    if len(summaries) > 45:
+        blocks.append(context(f"…and {len(summaries) - 45} more teams; name one: `/referral team show <name>`."))
+    return message(f"{len(summaries)} team(s)", blocks)
+
+
+def paused(until: date) -> Message:
+    text = (f":palm_tree: Nudges paused through {until:%a %b} {until.day}. Those weeks show as paused, not missed, "
+            "and your streak waits for you. Back early? `/referral resume`.")
+    return message(text, [section(text)])
+
+
+def resumed(count: int) -> Message:
+    text = ":wave: Welcome back; nudges are on again." if count else "You weren't paused; nudges are on."
+    return message(text, [section(text)])
