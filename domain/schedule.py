@@ -15,7 +15,7 @@ the delivery ledger. That single rule gives:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.periods import Period, period_containing
@@ -44,12 +44,10 @@ class Due:
 
 def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The instant a local wall-clock time happens; in a DST gap, the instant just after it."""
-    candidate = datetime.combine(day, at, tzinfo=tz)
-    round_trip = candidate.astimezone(ZoneInfo("UTC")).astimezone(tz)
-    if round_trip.replace(tzinfo=None) != candidate.replace(tzinfo=None):
-        # The wall time does not exist (spring forward): fire at the first instant after the gap.
-        return round_trip.replace(fold=0)
-    return candidate.replace(fold=0)  # an ambiguous time (fall back) happens at its first occurrence
+    # fold=0: an ambiguous time (fall back) is its first occurrence; a time inside a spring-forward gap
+    # takes the offset from before the gap, which lands just after it (02:30 becomes 03:30 daylight time).
+    # Returned in UTC because an aware time inside a repeated hour never compares equal across zones (PEP 495).
+    return datetime.combine(day, at, tzinfo=tz).replace(fold=0).astimezone(UTC)
 
 
 def week_end(week: Period, tz: ZoneInfo) -> datetime:

@@ -176,3 +176,23 @@ def test_only_admins_change_teams_and_reps_see_no_one_elses_numbers(team, slack)
     assert "Only workspace admins" in reply
     shown = json.dumps(slack.referral("team show", user=NY))
     assert "east" in shown
+
+
+def test_reminder_buttons_open_the_form_and_snooze_the_week(team, slack, fake_slack, app_and_ctx, clock):
+    from views import ids
+
+    tick("reminder", app_and_ctx, datetime(2026, 11, 5, 13, 0, tzinfo=UTC))
+    [reminder] = dms(fake_slack, BERLIN)
+    buttons = {b["action_id"]: b for block in reminder.params["blocks"] if block["type"] == "actions"
+               for b in block["elements"]}
+    assert set(buttons) == {ids.OPEN_ASK_MODAL, ids.SNOOZE_WEEK}
+    clock.set(datetime(2026, 11, 5, 13, 5, tzinfo=UTC))
+    slack.click(ids.OPEN_ASK_MODAL, buttons[ids.OPEN_ASK_MODAL]["value"], user=BERLIN)
+    assert fake_slack.calls_to("views.open")[-1].params["view"]["callback_id"] == ids.ASK_MODAL
+    reply = slack.click(ids.SNOOZE_WEEK, buttons[ids.SNOOZE_WEEK]["value"], user=BERLIN)
+    assert "paused" in json.dumps(reply)
+    # Snoozed: the digest shows the week as paused, not missed.
+    tick("digest", app_and_ctx, datetime(2026, 11, 9, 14, 0, tzinfo=UTC))
+    digest = json.dumps([c.params for c in dms(fake_slack, MANAGER)], ensure_ascii=False)
+    berlin_line = next(part for part in digest.split("<@")[1:] if part.startswith(BERLIN))
+    assert "paused" in berlin_line and "below minimum" not in berlin_line
