@@ -75,6 +75,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
+        fake.add_user("UBENCHACK", tz="America/New_York")
         fake.set_latency(args.latency)
         fake.set_channel_rate_limit(1.0)
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -106,6 +107,9 @@ def main() -> None:
         wall = time.perf_counter() - started
         done.set()
         prober.join()
+        # Let the acked commands finish their replies before the fake Slack goes away.
+        sent_commands = 5 + len(idle) + len(busy)
+        fake.wait_for(lambda calls: sum(c.method == "response_url" for c in calls) >= sent_commands, timeout=120)
         stop_http_server(server)
 
         floor = args.reps / args.pace  # each DM is its own channel: the workspace pace is the binding limit

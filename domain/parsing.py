@@ -227,6 +227,7 @@ class ListReferrals:
 @dataclass(frozen=True)
 class ShowStats:
     period: str  # one of domain.periods.PERIODS
+    user_id: str | None = None  # a manager looking at one of their reps
 
 
 @dataclass(frozen=True)
@@ -649,11 +650,15 @@ def _list(rest: str, *, today: date, usage: str) -> ListReferrals:
 
 
 def _stats(rest: str, *, today: date, usage: str) -> ShowStats:
-    period = rest.strip().lower() or "week"
-    if period not in PERIODS:
-        raise CommandError(f"I can count by {', '.join(PERIODS[:-1])} or {PERIODS[-1]}, not “{_echo(rest)}”.",
-                           usage=usage)
-    return ShowStats(period=period)
+    """``stats [period] [@rep]``: the period and the person may come in either order."""
+    words = rest.split()
+    mentions = [m.group(1) for w in words if (m := _MENTION.fullmatch(w))]
+    others = [w for w in words if not _MENTION.fullmatch(w)]
+    period = others[0].lower() if len(others) == 1 else "week" if not others else ""
+    if period not in PERIODS or len(mentions) > 1:
+        raise CommandError(f"I can count by {', '.join(PERIODS[:-1])} or {PERIODS[-1]}, for you or one @rep, "
+                           f"not “{_echo(rest)}”.", usage=usage)
+    return ShowStats(period=period, user_id=mentions[0] if mentions else None)
 
 
 def _help(rest: str, *, today: date, usage: str) -> ReferralHelp:

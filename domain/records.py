@@ -56,3 +56,4 @@ class StatsReport:
     previous: Period
     current_counts: KpiCounts
     previous_counts: KpiCounts
+    subject_user_id: str | None = None  # whose numbers, when not the requester's own

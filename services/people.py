@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from slack_sdk.errors import SlackApiError
 
 from domain.funnel import Workspace
 from storage.engine import run_in_transaction, session_scope
@@ -79,10 +80,21 @@ class PeopleDirectory:
 
     @staticmethod
     def _fetch(client: Any, user_id: str) -> tuple[str | None, bool, str | None] | None:
+        """(zone, is_admin, name); None when Slack could not answer now (try again next time).
+
+        A user Slack says doesn't exist is remembered like any other answer (no zone, not an
+        admin), so that every command from them doesn't ask Slack again.
+        """
         try:
             user = client.users_info(user=user_id)["user"]
-        except Exception as error:  # noqa: BLE001 - Slack down, unknown user, rate limited: fall back
-            log.warning("users.info failed for %s; using the cached or default time zone (%s)",
+        except SlackApiError as error:
+            if error.response.get("error") in ("user_not_found", "user_not_visible"):
+                return None, False, None
+            log.warning("users.info failed for %s (%s); using the cached or default time zone",
+                        user_id, error.response.get("error"))
+            return None
+        except Exception as error:  # noqa: BLE001 - Slack unreachable: fall back, ask again later
+            log.warning("users.info failed for %s (%s); using the cached or default time zone",
                         user_id, type(error).__name__)
             return None
         return user.get("tz"), bool(user.get("is_admin") or user.get("is_owner")), user.get("real_name")

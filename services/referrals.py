@@ -28,7 +28,7 @@ from domain.periods import local_today, period_containing, previous_period
 from domain.records import AskRecord, ReferralRecord, StatsReport
 from services.asks import ask_record
 from services.people import Person
-from services.teams import track_rep
+from services.teams import managed_reps, track_rep
 from storage.engine import run_in_transaction, session_scope
 from storage.models import Referral
 from storage.queries import (
@@ -228,12 +228,19 @@ def open_referrals(*, engine: sa.Engine, workspace: Workspace, rep: Person, comm
 
 
 def stats(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: ShowStats, now: datetime) -> StatsReport:
+    """A rep's own numbers; a manager may name a rep of one of their teams, an admin anyone."""
+    subject = command.user_id or rep.user_id
+    if subject != rep.user_id and not rep.is_admin and subject not in managed_reps(
+            engine=engine, workspace=workspace, manager_user_id=rep.user_id):
+        raise CommandError("You can see your own numbers, and managers those of their teams' reps.",
+                           usage=usage_for(command))
     current = period_containing(command.period, local_today(now, rep.timezone))
     previous = previous_period(current)
     with session_scope(engine) as session:
         counts = [
-            count_kpis(session=session, workspace=workspace, rep_user_ids=[rep.user_id], start=p.start, end=p.end)
+            count_kpis(session=session, workspace=workspace, rep_user_ids=[subject], start=p.start, end=p.end)
             for p in (current, previous)
         ]
-    return StatsReport(current, previous, counts[0], counts[1])
+    return StatsReport(current, previous, counts[0], counts[1],
+                       subject_user_id=subject if subject != rep.user_id else None)
 

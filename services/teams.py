@@ -184,11 +184,8 @@ def resume_nudges(*, engine: sa.Engine, workspace: Workspace, rep: Person, now: 
                                                                  user_id=rep.user_id, today=today))
 
 
-def managed_reps(*, engine: sa.Engine, workspace: Workspace, manager: Person) -> dict[str, tuple[str, ...]]:
-    """Team name -> reps, for every team this person manages (all teams for an admin)."""
+def managed_reps(*, engine: sa.Engine, workspace: Workspace, manager_user_id: str) -> set[str]:
+    """Every rep on the teams this person manages."""
     with session_scope(engine) as session:
-        teams = list_teams(session=session, workspace=workspace) if manager.is_admin else \
-            teams_of(session=session, workspace=workspace, user_id=manager.user_id, role=MANAGER)
-        return {t.name: tuple(list_members(session=session, team=t, role=REP)) for t in teams}
-
-
+        teams = teams_of(session=session, workspace=workspace, user_id=manager_user_id, role=MANAGER)
+        return {rep for team in teams for rep in list_members(session=session, team=team, role=REP)}

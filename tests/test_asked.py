@@ -176,3 +176,13 @@ def test_rate_limited_slack_is_waited_out_not_failed(slack, fake_slack):
     opened = fake_slack.calls_to("views.open")
     assert [c.status for c in opened] == [429, 200]
     assert opened[1].time - opened[0].time >= 1.0
+
+
+def test_an_unknown_user_is_looked_up_once_a_day_not_on_every_command(slack, fake_slack, clock):
+    for _ in range(3):
+        slack.asked("Jane", user="U0GHOST2")
+        clock.advance(minutes=1)
+    assert len([c for c in fake_slack.calls_to("users.info") if c.params.get("user") == "U0GHOST2"]) == 1
+    clock.advance(hours=25)
+    slack.asked("Raj", user="U0GHOST2")
+    assert len([c for c in fake_slack.calls_to("users.info") if c.params.get("user") == "U0GHOST2"]) == 2

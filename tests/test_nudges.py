@@ -196,3 +196,17 @@ def test_reminder_buttons_open_the_form_and_snooze_the_week(team, slack, fake_sl
     digest = json.dumps([c.params for c in dms(fake_slack, MANAGER)], ensure_ascii=False)
     berlin_line = next(part for part in digest.split("<@")[1:] if part.startswith(BERLIN))
     assert "paused" in berlin_line and "below minimum" not in berlin_line
+
+
+def test_managers_see_their_reps_numbers_and_reps_see_only_their_own(team, slack, clock):
+    clock.set(datetime(2026, 11, 3, 15, 0, tzinfo=UTC))
+    slack.asked("Jane; Raj", user=NY)
+    as_manager = json.dumps(slack.referral(f"stats <@{NY}|ny>", user=MANAGER))
+    assert "People asked: *2*" in as_manager and f"<@{NY}>'s numbers" in as_manager
+    as_peer = json.dumps(slack.referral(f"stats week <@{NY}|ny>", user=BERLIN))
+    assert "your own numbers" in as_peer and "People asked" not in as_peer
+    outsider_manager = "U0OTHERMGR"
+    slack.referral("team create west", user=ADMIN)
+    slack.referral(f"team manager west <@{outsider_manager}|o>", user=ADMIN)
+    assert "People asked" not in json.dumps(slack.referral(f"stats <@{NY}|ny>", user=outsider_manager))
+    assert "People asked: *2*" in json.dumps(slack.referral(f"stats <@{NY}|ny>", user=ADMIN))

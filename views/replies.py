@@ -177,7 +177,8 @@ def stats_report(report: StatsReport) -> Message:
         a, b = getattr(current, key), getattr(previous, key)
         rows.append(f"{label}: *{a}*  (before: {b}, {_trend(a, b)})")
     closed = _closed_line(current)
-    text = (f"*Your numbers, {report.current.label}* (compared with {report.previous.label})\n"
+    whose = f"<@{report.subject_user_id}>'s numbers" if report.subject_user_id else "Your numbers"
+    text = (f"*{whose}, {report.current.label}* (compared with {report.previous.label})\n"
             + "\n".join(rows) + (f"\n{closed}" if closed else ""))
     return message(f"Your numbers, {report.current.label}: {current.asks} asks", [section(text)])
 
