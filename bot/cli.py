@@ -152,6 +152,7 @@ def _run_job(args: argparse.Namespace) -> int:
 def _team(args: argparse.Namespace) -> int:
     """The CLI speaks the chat grammar: bare IDs become the mentions Slack would have sent."""
     from datetime import UTC
+    from zoneinfo import ZoneInfo
 
     from domain.funnel import Workspace
     from domain.parsing import CommandError, parse_referral
@@ -159,7 +160,6 @@ def _team(args: argparse.Namespace) -> int:
     from services.teams import manage_team
     from storage.engine import create_db_engine
     from storage.migrate import upgrade_schema
-    from zoneinfo import ZoneInfo
 
     words = [f"<@{w}>" if re.fullmatch(r"[UW][A-Z0-9]{2,}", w) else
              f"<#{w}>" if re.fullmatch(r"[CG][A-Z0-9]{2,}", w) else w for w in args.words]

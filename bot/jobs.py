@@ -17,7 +17,7 @@ from domain.periods import previous_period
 from domain.schedule import due_now, week_end
 from services.context import AppContext
 from services.delivery import Outgoing, Pace, TickReport, deliver
-from services.nudges import TeamInfo, digest_content, leaderboard_content, load_teams, rep_plans, reminder_content
+from services.nudges import TeamInfo, digest_content, leaderboard_content, load_teams, reminder_content, rep_plans
 from services.people import Person
 from storage.engine import session_scope
 from storage.team_queries import list_workspaces

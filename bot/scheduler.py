@@ -8,6 +8,7 @@ the delivery ledger makes sure each message goes out once. ``coalesce`` and
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -19,14 +20,17 @@ from services.context import AppContext
 
 log = logging.getLogger(__name__)
 TICK_MINUTES = 5
+FIRST_TICK_DELAY = timedelta(seconds=20)
 
 
 def create_scheduler(*, ctx: AppContext, client: Any, tick_minutes: int = TICK_MINUTES) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1,
                                                                   "misfire_grace_time": tick_minutes * 60})
+    # The first tick comes soon after start, so that whatever fell due while the bot was down goes out now.
+    first = datetime.now(UTC) + FIRST_TICK_DELAY
     for kind in KINDS:
         scheduler.add_job(_tick, IntervalTrigger(minutes=tick_minutes), args=(kind, ctx, client), id=f"tick-{kind}",
-                          name=f"{kind} tick", replace_existing=True)
+                          name=f"{kind} tick", replace_existing=True, next_run_time=first)
     return scheduler
 
 

@@ -8,11 +8,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from domain.periods import local_today, period_containing
+from domain.team_commands import PauseNudges
 from handlers.payloads import requester
 from services import asks as ask_service
-from services.context import AppContext
-from domain.team_commands import PauseNudges
 from services import teams as team_service
+from services.context import AppContext
 from views import ids, modals, replies
 from views import teams as team_views
 

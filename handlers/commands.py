@@ -12,7 +12,6 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from domain.parsing import (
-    ASKED_USAGE,
     REFERRAL_VERBS_HELP,
     AskedHelp,
     CloseLost,

@@ -33,8 +33,8 @@ from storage.engine import run_in_transaction, session_scope
 from storage.models import Referral
 from storage.queries import (
     add_referral,
-    count_open_referrals,
     count_kpis,
+    count_open_referrals,
     find_open_ask_of_referrer,
     find_referrals_by_prospect,
     get_ask,

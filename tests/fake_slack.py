@@ -156,8 +156,11 @@ class FakeSlack:
             return result
 
     def wait_for_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
-        return self.wait_for(lambda calls: (hits := [c for c in calls if c.method == method])[:count]
-                             if len(hits) >= count else None, timeout=timeout)
+        def enough(calls: list[Call]) -> list[Call] | None:
+            hits = [c for c in calls if c.method == method]
+            return hits[:count] if len(hits) >= count else None
+
+        return self.wait_for(enough, timeout=timeout)
 
     # --- serving -------------------------------------------------------------------------------
 

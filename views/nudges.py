@@ -71,8 +71,10 @@ def digest_messages(content: DigestContent) -> list[Message]:
     blocks: list[dict[str, Any]] = [section(
         f":bar_chart: *{escape(content.team_name)}*, {content.week.label} (minimum {content.minimum} a week)")]
     for totals in content.totals:
-        rows = [f"{label}: *{getattr(totals.current, key)}* ({_trend(getattr(totals.current, key), getattr(totals.previous, key))})"
-                for key, label in KPI_LABELS]
+        rows = []
+        for key, label in KPI_LABELS:
+            now, before = getattr(totals.current, key), getattr(totals.previous, key)
+            rows.append(f"{label}: *{now}* ({_trend(now, before)})")
         blocks.append(section(f"*Team, {totals.label.lower()}*\n" + " · ".join(rows)))
     blocks.extend(section(_rep_line(line)) for line in content.reps)
     if content.stuck:
