@@ -45,6 +45,7 @@ from domain.team_commands import (
 )
 
 __all__ = [
+    "ASKED_HELP",
     "ASKED_USAGE",
     "MAX_ASK_ENTRIES",
     "MAX_FOR_WHOM",
@@ -368,14 +369,16 @@ def parse_person(text: str, *, usage: str = PERSON_USAGE) -> Person:
 
 # --------------------------------------------------------------------------- /asked
 
-ASKED_USAGE = "\n".join((
-    "/asked Jane Doe",
-    "/asked @jane for Bob Smith, CFO at Acme",
-    "/asked @jane; @raj yesterday",
-    "/asked Maria on 2026-11-20",
-    "/asked undo",
-    "/asked   (no text: opens a form)",
-))
+# The one place that describes /asked: the help lists these rows, errors show their usage lines.
+ASKED_HELP: tuple[tuple[str, str], ...] = (
+    ("/asked Jane Doe", "Log that you asked someone for an introduction"),
+    ("/asked @jane for Bob Smith, CFO at Acme", "…and whom you asked to meet (for, or to meet)"),
+    ("/asked @jane; @raj yesterday", "Several people at once; a date at the end: yesterday, a weekday, YYYY-MM-DD"),
+    ("/asked Maria on 2026-11-20", "A past date, with or without on"),
+    ("/asked undo", "Remove your latest ask from the last 24 hours"),
+    ("/asked", "No text: open a form"),
+)
+ASKED_USAGE = "\n".join(usage if usage != "/asked" else "/asked   (no text: opens a form)" for usage, _ in ASKED_HELP)
 
 _HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
 _FOR = re.compile(r"\b(?:for|to\s+meet)\b", re.IGNORECASE)

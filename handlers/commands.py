@@ -12,6 +12,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from domain.parsing import (
+    ASKED_HELP,
     REFERRAL_VERBS_HELP,
     AskedHelp,
     CloseLost,
@@ -44,15 +45,6 @@ from views import modals, replies
 from views import nudges as nudge_views
 from views import teams as team_views
 
-ASKED_HELP_LINES = (
-    ("/asked Jane Doe", "Log that you asked someone for an introduction"),
-    ("/asked @jane for Bob Smith, CFO at Acme", "…and whom you asked to meet"),
-    ("/asked @jane; @raj yesterday", "Several people at once, with a date"),
-    ("/asked Maria on 2026-11-20", "A date: yesterday, a weekday, or YYYY-MM-DD"),
-    ("/asked undo", "Remove your latest ask from the last 24 hours"),
-    ("/asked", "Open a form"),
-)
-
 
 def register(app: App, ctx: AppContext) -> None:
     @app.command("/asked")
@@ -73,7 +65,7 @@ def register(app: App, ctx: AppContext) -> None:
                 client.views_open(trigger_id=body["trigger_id"], view=modals.ask_modal(today=today,
                                                                                       private_metadata=meta))
             case AskedHelp():
-                respond(response_type="ephemeral", **replies.usage_message("Logging asks", ASKED_HELP_LINES))
+                respond(response_type="ephemeral", **replies.usage_message("Logging asks", ASKED_HELP))
             case UndoLastAsk():
                 result = ask_service.remove_ask(engine=ctx.engine, workspace=who.workspace, rep=rep, now=now)
                 respond(response_type="ephemeral", **replies.ask_removed(
