@@ -72,6 +72,7 @@ __all__ = [
     "Person",
     "RefQuery",
     "ReferralCommand",
+    "PlanClients",
     "ReferralHelp",
     "ScheduleMeeting",
     "ShowStats",
@@ -236,9 +237,15 @@ class ReferralHelp:
     pass
 
 
+@dataclass(frozen=True)
+class PlanClients:
+    clients: int
+    by: date | None  # None: the end of the current quarter
+
+
 ReferralCommand: TypeAlias = (
     GotReferral | NobodyToIntroduce | ScheduleMeeting | MeetingHeld | CloseWon | CloseLost | CloseNoDecision
-    | Thanked | ListReferrals | ShowStats | ReferralHelp | TeamCommand | PauseNudges | ResumeNudges | ShowLeaderboard
+    | Thanked | ListReferrals | ShowStats | ReferralHelp | TeamCommand | PauseNudges | ResumeNudges | ShowLeaderboard | PlanClients
 )
 
 
@@ -783,6 +790,24 @@ def _pause(rest: str, *, today: date, usage: str) -> PauseNudges:
     raise CommandError("Say how long: pause until 2026-12-05, or pause 2w.", usage=usage)
 
 
+def _plan(rest: str, *, today: date, usage: str) -> PlanClients:
+    """``plan <clients> [by <YYYY-MM-DD>]``."""
+    words = _strip_controls(rest).split()
+    if not words or not words[0].isascii() or not words[0].isdigit() or not 1 <= int(words[0][:6]) <= 10_000:
+        raise CommandError("How many new clients do you need? A whole number, e.g. plan 10.", usage=usage)
+    by = None
+    if len(words) == 3 and words[1].lower() == "by" and _ISO_DATE.fullmatch(words[2]):
+        try:
+            by = date.fromisoformat(words[2])
+        except ValueError:
+            by = None
+        if by is None or by <= today or (by - today).days > 3 * 366:
+            raise CommandError("Give a date after today and within three years, as YYYY-MM-DD.", usage=usage)
+    elif len(words) != 1:
+        raise CommandError("Say it as: plan 10, or plan 10 by 2027-03-31.", usage=usage)
+    return PlanClients(int(words[0]), by)
+
+
 def _resume(rest: str, *, today: date, usage: str) -> ResumeNudges:
     return ResumeNudges()
 
@@ -838,6 +863,8 @@ REFERRAL_VERBS: dict[str, Verb] = {
                         "Your team's ranking, just for you", (ShowLeaderboard,), aliases=("board",)),
     "pause": Verb(_pause, "/referral pause until <YYYY-MM-DD> | pause 2w",
                   "Time off: no nudges, and the weeks show as paused, not missed", (PauseNudges,)),
+    "plan": Verb(_plan, "/referral plan <clients> [by <YYYY-MM-DD>]",
+                 "Work back from the clients you need to the asks a week it takes", (PlanClients,)),
     "resume": Verb(_resume, "/referral resume", "Back from time off", (ResumeNudges,)),
     "team": Verb(_team, "/referral team create|add|remove|manager|channel|set|show …",
                  "Set up teams (admins); see your teams", (CreateTeam, AddReps, RemoveMember, AddManagers, SetChannel,

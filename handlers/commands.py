@@ -25,6 +25,7 @@ from domain.parsing import (
     MeetingHeld,
     NobodyToIntroduce,
     OpenAskModal,
+    PlanClients,
     ReferralHelp,
     ScheduleMeeting,
     ShowStats,
@@ -38,6 +39,7 @@ from domain.team_commands import PauseNudges, ResumeNudges, ShowLeaderboard
 from handlers.payloads import requester
 from services import asks as ask_service
 from services import leaderboards as board_service
+from services import plans as plan_service
 from services import referrals as referral_service
 from services import teams as team_service
 from services.context import AppContext
@@ -112,6 +114,8 @@ def register(app: App, ctx: AppContext) -> None:
                     reply = team_views.paused(team_service.pause_nudges(**services, command=command, now=now))
                 case ResumeNudges():
                     reply = team_views.resumed(team_service.resume_nudges(**services, now=now))
+                case PlanClients():
+                    reply = replies.plan_reply(*plan_service.plan_clients(**services, command=command, now=now))
                 case ShowLeaderboard():
                     reply = nudge_views.leaderboard_message(
                         board_service.leaderboard_for(**services, command=command, now=now, people=ctx.people))

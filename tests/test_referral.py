@@ -125,3 +125,19 @@ def test_help_lists_every_verb(slack):
     text = text_of(slack.referral("help"))
     for verb in ("got", "nobody", "meeting", "met", "won", "lost", "nodecision", "thanked", "list", "stats"):
         assert f"/referral {verb}" in text
+
+
+def test_plan_uses_the_methods_defaults_then_the_reps_own_rates(slack, clock):
+    # Friday 2026-11-20; the quarter ends 2026-12-31: 6 weeks, counting this one.
+    text = text_of(slack.referral("plan 10"))
+    assert "*40 asks*" in text and "20 introductions" in text and "*7 asks a week*" in text
+    assert "default" in text and "above your team's minimum of 1" in text
+    # Calibrate: 20 asks gave 5 introductions (25%).
+    for n in range(20):
+        slack.asked(f"Person {n} on 2026-10-{n + 1:02d}")
+    for n in range(5):
+        slack.referral(f"got Prospect {n} from Person {n}")
+    text = text_of(slack.referral("plan 2 by 2027-01-29"))
+    # 2 clients / 50% default win = 4 meetings = 4 introductions (default 100%) / 25% = 16 asks over 11 weeks.
+    assert "*16 asks*" in text and "*2 asks a week*" in text and "25% (yours, from 20 events)" in text
+    assert "whole number" in text_of(slack.referral("plan ten"))

@@ -187,3 +187,17 @@ def _closed_line(counts: KpiCounts) -> str:
     if not (counts.lost or counts.no_decision):
         return ""
     return f"Also closed: {counts.lost} lost, {counts.no_decision} no decision."
+
+
+def plan_reply(plan: Any, minimum: int) -> Message:
+    """The referral math, worked backwards, with the rates it used and what they rest on."""
+    rates = "\n".join(
+        f"• {rate.name}: {rate.value:.0%} ({rate.source}" + (f", from {rate.based_on} events)" if rate.based_on else ")")
+        for rate in plan.rates)
+    text = (f":dart: *{plan.clients} new client{'s' if plan.clients != 1 else ''}* in {plan.weeks} week(s) takes about "
+            f"*{plan.asks} asks* → {plan.introductions} introductions → {plan.meetings} meetings → {plan.clients} deals.\n"
+            f"That's *{plan.asks_per_week} asks a week*.")
+    blocks = [section(text), context("Rates used:\n" + rates)]
+    if plan.asks_per_week > minimum:
+        blocks.append(context(f"That is above your team's minimum of {minimum} a week: plan your names now."))
+    return message(f"{plan.clients} clients: about {plan.asks_per_week} asks a week", blocks)
