@@ -245,7 +245,8 @@ class PlanClients:
 
 ReferralCommand: TypeAlias = (
     GotReferral | NobodyToIntroduce | ScheduleMeeting | MeetingHeld | CloseWon | CloseLost | CloseNoDecision
-    | Thanked | ListReferrals | ShowStats | ReferralHelp | TeamCommand | PauseNudges | ResumeNudges | ShowLeaderboard | PlanClients
+    | Thanked | ListReferrals | ShowStats | ReferralHelp | TeamCommand | PauseNudges | ResumeNudges | ShowLeaderboard
+    | PlanClients
 )
 
 
