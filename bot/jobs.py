@@ -15,6 +15,7 @@ from domain.funnel import Workspace
 from domain.nudges import DIGEST, KINDS, LEADERBOARD, REMINDER
 from domain.periods import previous_period
 from domain.schedule import due_now, week_end
+from services.commitments import commitments_of
 from services.context import AppContext
 from services.delivery import Outgoing, Pace, TickReport, deliver
 from services.nudges import TeamInfo, digest_content, leaderboard_content, load_teams, reminder_content, rep_plans
@@ -46,7 +47,9 @@ def plan_reminders(*, ctx: AppContext, client: Any, workspace: Workspace, now: d
         due = due_now(plan.reminder, now=now, tz=rep.timezone)
         if due is None:
             continue
-        content = reminder_content(engine=ctx.engine, workspace=workspace, rep=rep, minimum=plan.minimum, now=now)
+        promised = commitments_of(engine=ctx.engine, workspace=workspace, rep_user_id=rep.user_id, week_start=due.week.start)
+        content = reminder_content(engine=ctx.engine, workspace=workspace, rep=rep, minimum=plan.minimum, now=now,
+                                   commitments=tuple(name or uid or "" for uid, name in promised.open))
         if content is None:
             continue
         today = now.astimezone(rep.timezone).date()

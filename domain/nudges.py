@@ -33,6 +33,8 @@ class DigestRepLine:
     result: WeekResult
     streak: int
     trend: tuple[int, ...]  # asks in the last four weeks, oldest first
+    commitments_made: int = 0
+    commitments_kept: int = 0
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ __all__ = [
     "CloseNoDecision",
     "CloseWon",
     "CommandError",
+    "CommitToAsk",
     "GotReferral",
     "ListReferrals",
     "LogAsks",
@@ -238,6 +239,11 @@ class ReferralHelp:
 
 
 @dataclass(frozen=True)
+class CommitToAsk:
+    people: tuple[Person, ...]
+
+
+@dataclass(frozen=True)
 class PlanClients:
     clients: int
     by: date | None  # None: the end of the current quarter
@@ -246,7 +252,7 @@ class PlanClients:
 ReferralCommand: TypeAlias = (
     GotReferral | NobodyToIntroduce | ScheduleMeeting | MeetingHeld | CloseWon | CloseLost | CloseNoDecision
     | Thanked | ListReferrals | ShowStats | ReferralHelp | TeamCommand | PauseNudges | ResumeNudges | ShowLeaderboard
-    | PlanClients
+    | PlanClients | CommitToAsk
 )
 
 
@@ -791,6 +797,16 @@ def _pause(rest: str, *, today: date, usage: str) -> PauseNudges:
     raise CommandError("Say how long: pause until 2026-12-05, or pause 2w.", usage=usage)
 
 
+def _commit(rest: str, *, today: date, usage: str) -> CommitToAsk:
+    """``commit Jane; @raj; Maria Lopez``: the people the rep will ask this week."""
+    segments = [seg for seg in _split_outside_markup(rest, ";") if seg.strip()]
+    if not segments:
+        raise CommandError("Who will you ask this week? Names or @mentions, separated by ;", usage=usage)
+    if len(segments) > MAX_ASK_ENTRIES:
+        raise CommandError(f"Name at most {MAX_ASK_ENTRIES} people at once.", usage=usage)
+    return CommitToAsk(tuple(parse_person(seg, usage=usage) for seg in segments))
+
+
 def _plan(rest: str, *, today: date, usage: str) -> PlanClients:
     """``plan <clients> [by <YYYY-MM-DD>]``."""
     words = _strip_controls(rest).split()
@@ -864,6 +880,8 @@ REFERRAL_VERBS: dict[str, Verb] = {
                         "Your team's ranking, just for you", (ShowLeaderboard,), aliases=("board",)),
     "pause": Verb(_pause, "/referral pause until <YYYY-MM-DD> | pause 2w",
                   "Time off: no nudges, and the weeks show as paused, not missed", (PauseNudges,)),
+    "commit": Verb(_commit, "/referral commit <name>; @person; …",
+                   "The people you will ask this week; each is kept when you log the ask", (CommitToAsk,)),
     "plan": Verb(_plan, "/referral plan <clients> [by <YYYY-MM-DD>]",
                  "Work back from the clients you need to the asks a week it takes", (PlanClients,)),
     "resume": Verb(_resume, "/referral resume", "Back from time off", (ResumeNudges,)),

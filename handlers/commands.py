@@ -19,6 +19,7 @@ from domain.parsing import (
     CloseNoDecision,
     CloseWon,
     CommandError,
+    CommitToAsk,
     GotReferral,
     ListReferrals,
     LogAsks,
@@ -38,6 +39,7 @@ from domain.periods import local_today
 from domain.team_commands import PauseNudges, ResumeNudges, ShowLeaderboard
 from handlers.payloads import requester
 from services import asks as ask_service
+from services import commitments as commitment_service
 from services import leaderboards as board_service
 from services import plans as plan_service
 from services import referrals as referral_service
@@ -114,6 +116,9 @@ def register(app: App, ctx: AppContext) -> None:
                     reply = team_views.paused(team_service.pause_nudges(**services, command=command, now=now))
                 case ResumeNudges():
                     reply = team_views.resumed(team_service.resume_nudges(**services, now=now))
+                case CommitToAsk():
+                    week = commitment_service.commit_to_ask(**services, command=command, now=now)
+                    reply = replies.commitments_reply(open_people=week.open, kept=week.kept)
                 case PlanClients():
                     reply = replies.plan_reply(*plan_service.plan_clients(**services, command=command, now=now))
                 case ShowLeaderboard():

@@ -11,6 +11,7 @@ from domain.kpis import MINIMUM_ASKS_PER_WEEK
 from domain.parsing import AskEntry
 from domain.periods import days_left_in_week, local_today, period_containing
 from domain.records import AskRecord, WeekProgress
+from services.commitments import keep_commitments_for
 from services.people import Person
 from services.teams import track_rep
 from storage.engine import run_in_transaction, session_scope
@@ -70,6 +71,8 @@ def log_asks(
                 asked_user_id=entry.asked.user_id, asked_name=entry.asked.name or entry.asked.user_id or "",
                 for_whom=entry.for_whom, asked_on=entry.occurred_on, now=now,
             )
+            if created:
+                keep_commitments_for(session=session, workspace=workspace, ask=ask)
             (logged if created else duplicates).append(ask_record(ask))
         return logged, duplicates
 

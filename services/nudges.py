@@ -30,6 +30,7 @@ from domain.periods import Period, days_left_in_week, local_today, period_contai
 from domain.schedule import WeeklySlot
 from services.people import Person
 from services.referrals import referral_record
+from storage.commitment_queries import list_commitments
 from storage.engine import session_scope
 from storage.models import SalesTeam
 from storage.queries import count_asks_by_day, count_kpis, list_open_referrals_of
@@ -157,9 +158,13 @@ def digest_content(
             last = weeks[0]
             kpis = count_kpis(session=session, workspace=workspace, rep_user_ids=[uid], start=last.week_start,
                               end=last.week_start + timedelta(days=6))
+            promised = list_commitments(session=session, workspace=workspace, rep_user_ids=[uid],
+                                        week_starts=[last.week_start])
             lines.append(DigestRepLine(user_id=uid, kpis=kpis, result=week_result(last, team.minimum),
                                        streak=streak(weeks, team.minimum),
-                                       trend=tuple(w.asks for w in reversed(weeks[:4]))))
+                                       trend=tuple(w.asks for w in reversed(weeks[:4])),
+                                       commitments_made=len(promised),
+                                       commitments_kept=sum(c.kept_ask_id is not None for c in promised)))
         totals = tuple(_totals(session, workspace, list(reps), label, kind, manager_today)
                        for label, kind in (("Last week", "week"), ("Month to date", "month"),
                                            ("Quarter to date", "quarter")))

@@ -195,3 +195,20 @@ class Delivery(SQLModel, table=True):
     claimed_at: datetime = Field(sa_type=UTCDateTime)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Commitment(SQLModel, table=True):
+    """A person a rep said they would ask this week; kept once an ask of them is logged that week."""
+
+    __tablename__ = "commitment"
+    __table_args__ = (sa.Index("ix_commitment_rep_week", "team_id", "rep_user_id", "week_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    rep_user_id: str = Field(max_length=32)
+    week_start: date  # the Monday of the rep's own week
+    person_user_id: str | None = Field(default=None, max_length=32)
+    person_name: str = Field(max_length=200)
+    kept_ask_id: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("ask.id", ondelete="SET NULL")))
+    created_at: datetime = Field(sa_type=UTCDateTime)

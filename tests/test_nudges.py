@@ -210,3 +210,29 @@ def test_managers_see_their_reps_numbers_and_reps_see_only_their_own(team, slack
     slack.referral(f"team manager west <@{outsider_manager}|o>", user=ADMIN)
     assert "People asked" not in json.dumps(slack.referral(f"stats <@{NY}|ny>", user=outsider_manager))
     assert "People asked: *2*" in json.dumps(slack.referral(f"stats <@{NY}|ny>", user=ADMIN))
+
+
+def test_commitments_kept_and_not_kept_show_in_the_reminder_and_the_digest(team, slack, fake_slack, app_and_ctx,
+                                                                             clock, engine):
+    from storage.models import Commitment
+
+    clock.set(datetime(2026, 11, 2, 15, 0, tzinfo=UTC))  # Monday, in Berlin's week of Nov 2
+    reply = json.dumps(slack.referral("commit <@U0JANE|jane>; Raj Patel; Maria", user=BERLIN), ensure_ascii=False)
+    assert "<@U0JANE>" in reply and "Raj Patel" in reply
+    slack.asked("<@U0JANE|jane>", user=BERLIN)  # kept by Slack ID
+    slack.asked("raj patel yesterday", user=BERLIN)  # Sunday: last week, so it keeps nothing this week
+    with Session(engine) as session:
+        kept = {c.person_name: c.kept_ask_id is not None for c in session.exec(select(Commitment)).all()}
+    assert kept == {"jane": True, "Raj Patel": False, "Maria": False}
+    # Berlin has 1 ask against a minimum of 1: set the minimum to 2 so the reminder goes out.
+    slack.referral("team set east minimum 2", user=ADMIN)
+    tick("reminder", app_and_ctx, datetime(2026, 11, 5, 13, 0, tzinfo=UTC))
+    [reminder] = dms(fake_slack, BERLIN)
+    text = json.dumps(reminder.params, ensure_ascii=False)
+    assert "Raj Patel" in text and "Maria" in text and "jane" not in text
+    tick("digest", app_and_ctx, datetime(2026, 11, 9, 14, 0, tzinfo=UTC))
+    digest = json.dumps([c.params for c in dms(fake_slack, MANAGER)], ensure_ascii=False)
+    berlin_line = next(part for part in digest.split("<@")[1:] if part.startswith(BERLIN))
+    assert "kept 1 of 3 commitments" in berlin_line
+    ny_line = next(part for part in digest.split("<@")[1:] if part.startswith(NY))
+    assert "named nobody to ask" in ny_line

@@ -48,8 +48,10 @@ def _kpis(counts: KpiCounts) -> str:
 
 
 def _rep_line(line: DigestRepLine) -> str:
+    promised = (f" · kept {line.commitments_kept} of {line.commitments_made} commitments"
+                if line.commitments_made else " · named nobody to ask")
     return (f"<@{line.user_id}> {_RESULT[line.result]}\n{_kpis(line.kpis)}\n"
-            f"{line.streak}-week streak · 4 weeks: {_sparkline(line.trend)}")
+            f"{line.streak}-week streak · 4 weeks: {_sparkline(line.trend)}{promised}")
 
 
 def _packed(lines: list[str], title: str) -> list[dict[str, Any]]:

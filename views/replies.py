@@ -201,3 +201,13 @@ def plan_reply(plan: Any, minimum: int) -> Message:
     if plan.asks_per_week > minimum:
         blocks.append(context(f"That is above your team's minimum of {minimum} a week: plan your names now."))
     return message(f"{plan.clients} clients: about {plan.asks_per_week} asks a week", blocks)
+
+
+def commitments_reply(*, open_people: Sequence[tuple[str | None, str]], kept: Sequence[tuple[str | None, str]]) -> Message:
+    names = ", ".join(person(uid, name) for uid, name in open_people) or "nobody left"
+    text = f":memo: This week you'll ask: {names}."
+    blocks = [section(text)]
+    if kept:
+        blocks.append(context("Already asked: " + ", ".join(person(uid, name) for uid, name in kept)))
+    blocks.append(context("Each one is ticked off when you log the ask with `/asked`."))
+    return message(text, blocks)
