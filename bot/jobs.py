@@ -12,13 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.funnel import Workspace
-from domain.nudges import DIGEST, KINDS, LEADERBOARD, REMINDER
+from domain.nudges import COMMITMENT_PROMPT, COMMITMENT_PROMPT_SLOT, DIGEST, KINDS, LEADERBOARD, REMINDER
 from domain.periods import previous_period
 from domain.schedule import due_now, week_end
 from services.commitments import commitments_of
 from services.context import AppContext
 from services.delivery import Outgoing, Pace, TickReport, deliver
-from services.nudges import TeamInfo, digest_content, leaderboard_content, load_teams, reminder_content, rep_plans
+from services.nudges import TeamInfo, digest_content, is_paused, leaderboard_content, load_teams, reminder_content, rep_plans
 from services.people import Person
 from storage.engine import session_scope
 from storage.team_queries import list_workspaces
@@ -29,7 +29,8 @@ def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: 
             pace: Pace | None = None) -> TickReport:
     if kind not in KINDS:
         raise ValueError(f"unknown job {kind!r}; expected one of {', '.join(KINDS)}")
-    planner = {REMINDER: plan_reminders, DIGEST: plan_digests, LEADERBOARD: plan_leaderboards}[kind]
+    planner = {COMMITMENT_PROMPT: plan_commitment_prompts, REMINDER: plan_reminders, DIGEST: plan_digests,
+               LEADERBOARD: plan_leaderboards}[kind]
     with session_scope(ctx.engine) as session:
         workspaces = list_workspaces(session=session)
     outgoing = [item for workspace in workspaces for item in planner(ctx=ctx, client=client, workspace=workspace,
@@ -39,6 +40,22 @@ def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: 
 
 def _person(ctx: AppContext, client: Any, workspace: Workspace, user_id: str, now: datetime) -> Person:
     return ctx.people.person(client=client, workspace=workspace, user_id=user_id, now=now)
+
+
+def plan_commitment_prompts(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:
+    """Monday 09:00 in each rep's zone: who will you ask? Not to reps on time off or who already named people."""
+    for plan in rep_plans(load_teams(engine=ctx.engine, workspace=workspace)).values():
+        rep = _person(ctx, client, workspace, plan.user_id, now)
+        due = due_now(COMMITMENT_PROMPT_SLOT, now=now, tz=rep.timezone)
+        if due is None or is_paused(engine=ctx.engine, workspace=workspace, user_id=rep.user_id,
+                                    day=now.astimezone(rep.timezone).date()):
+            continue
+        named = commitments_of(engine=ctx.engine, workspace=workspace, rep_user_id=rep.user_id, week_start=due.week.start)
+        if named.open or named.kept:
+            continue
+        yield Outgoing(workspace=workspace, kind=COMMITMENT_PROMPT, recipient=rep.user_id, channel=rep.user_id,
+                       period_key=due.key, expires_at=week_end(due.week, rep.timezone),
+                       render=lambda week=due.week: [nudge_views.commitment_prompt_message(week.label)])
 
 
 def plan_reminders(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:

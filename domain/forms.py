@@ -62,3 +62,18 @@ def prospect_from_form(*, outcome: str | None, prospect: str | None) -> tuple[st
     if len(name) > 150:
         raise FormErrors({"prospect": "Keep it under 150 characters."})
     return outcome, name
+
+
+def commitments_from_form(*, selected_users: list[str] | None, typed_names: str | None) -> tuple[Person, ...]:
+    people = [Person(user_id, "") for user_id in (selected_users or [])]
+    for segment in (typed_names or "").split(";"):
+        if segment.strip():
+            try:
+                people.append(parse_person(segment))
+            except CommandError as error:
+                raise FormErrors({"names": error.message}) from None
+    if not people:
+        raise FormErrors({"names": "Pick someone, or type a name."})
+    if len(people) > 20:
+        raise FormErrors({"names": "Name at most 20 people."})
+    return tuple(people)

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import time
 
 from domain.cadence import WeekResult
 from domain.kpis import KpiCounts
 from domain.periods import Period
+from domain.schedule import WeeklySlot
 
-REMINDER, DIGEST, LEADERBOARD = "reminder", "digest", "leaderboard"
-KINDS = (REMINDER, DIGEST, LEADERBOARD)
+REMINDER, DIGEST, LEADERBOARD, COMMITMENT_PROMPT = "reminder", "digest", "leaderboard", "commitment"
+KINDS = (COMMITMENT_PROMPT, REMINDER, DIGEST, LEADERBOARD)
+# "Who will you ask this week?" goes out at the start of each rep's week, in their own zone.
+COMMITMENT_PROMPT_SLOT = WeeklySlot(0, time(9, 0))
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,11 @@ def register(app: App, ctx: AppContext) -> None:
         client.views_open(trigger_id=body["trigger_id"], view=modals.ask_modal(
             today=local_today(now, rep.timezone), private_metadata=json.dumps({"channel_id": None})))
 
+    @app.action(ids.OPEN_COMMIT_MODAL)
+    def open_commit_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=modals.commit_modal())
+
     @app.action(ids.SNOOZE_WEEK)
     def snooze_week(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         """Time off for the rest of this week: no more nudges, and the week shows as paused."""

@@ -12,12 +12,13 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from domain.forms import FormErrors, ask_from_form, prospect_from_form
-from domain.parsing import GotReferral
+from domain.forms import FormErrors, ask_from_form, commitments_from_form, prospect_from_form
+from domain.parsing import CommitToAsk, GotReferral
 from domain.parsing import Person as NamedPerson
 from domain.periods import local_today
 from handlers.payloads import metadata, requester
 from services import asks as ask_service
+from services import commitments as commitment_service
 from services import referrals as referral_service
 from services.context import AppContext
 from views import ids, replies
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 ASK_FIELD_BLOCKS = {"name": ids.ASK_NAME_BLOCK, "date": ids.ASK_DATE_BLOCK, "for_whom": ids.ASK_FOR_BLOCK}
 OUTCOME_FIELD_BLOCKS = {"outcome": ids.OUTCOME_BLOCK, "prospect": ids.PROSPECT_BLOCK}
+COMMIT_FIELD_BLOCKS = {"names": ids.COMMIT_NAMES_BLOCK}
 
 
 def _value(values: dict[str, Any], block: str, action: str, key: str) -> Any:
@@ -100,3 +102,24 @@ def register(app: App, ctx: AppContext) -> None:
                                                    command=command, now=now, ask_id=ask.id)
             reply = replies.referral_logged(referral=logged.referral, linked_ask=logged.linked_ask, today=today)
         _tell(client, channel_id=meta.get("channel_id"), user_id=who.user_id, reply=reply)
+
+    @app.view(ids.COMMIT_MODAL)
+    def submit_commitments(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        values = view.get("state", {}).get("values", {})
+        try:
+            people = commitments_from_form(
+                selected_users=_value(values, ids.COMMIT_USERS_BLOCK, ids.COMMIT_USERS_ACTION, "selected_users"),
+                typed_names=_value(values, ids.COMMIT_NAMES_BLOCK, ids.COMMIT_NAMES_ACTION, "value"),
+            )
+        except FormErrors as invalid:
+            ack(response_action="errors",
+                errors={COMMIT_FIELD_BLOCKS[field]: message for field, message in invalid.errors.items()})
+            return
+        ack()
+        who = requester(body)
+        now = ctx.clock()
+        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        week = commitment_service.commit_to_ask(engine=ctx.engine, workspace=who.workspace, rep=rep,
+                                                command=CommitToAsk(people), now=now)
+        _tell(client, channel_id=None, user_id=who.user_id,
+              reply=replies.commitments_reply(open_people=week.open, kept=week.kept))

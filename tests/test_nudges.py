@@ -236,3 +236,28 @@ def test_commitments_kept_and_not_kept_show_in_the_reminder_and_the_digest(team,
     assert "kept 1 of 3 commitments" in berlin_line
     ny_line = next(part for part in digest.split("<@")[1:] if part.startswith(NY))
     assert "named nobody to ask" in ny_line
+
+
+def test_monday_prompt_asks_who_they_will_ask_and_the_modal_commits(team, slack, fake_slack, app_and_ctx, engine):
+    from storage.models import Commitment
+    from views import ids
+
+    slack.referral("commit Jane", user=NY)  # New York already named someone this week
+    # Monday 09:00 in Berlin is 08:00 UTC; in Sydney it was Sunday 22:00 UTC; New York's comes at 14:00 UTC.
+    report = tick("commitment", app_and_ctx, datetime(2026, 11, 2, 8, 0, tzinfo=UTC))
+    assert report.sent == 2 and dms(fake_slack, NY) == []
+    [prompt] = dms(fake_slack, BERLIN)
+    [button] = [e for b in prompt.params["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    slack.click(ids.OPEN_COMMIT_MODAL, button["value"], user=BERLIN)
+    view = fake_slack.calls_to("views.open")[-1].params["view"]
+    empty = slack.submit(view, {ids.COMMIT_USERS_BLOCK: {ids.COMMIT_USERS_ACTION: {"selected_users": []}},
+                                ids.COMMIT_NAMES_BLOCK: {ids.COMMIT_NAMES_ACTION: {"value": " "}}}, user=BERLIN)
+    assert json.loads(empty.body)["errors"].keys() == {ids.COMMIT_NAMES_BLOCK}
+    slack.submit(view, {ids.COMMIT_USERS_BLOCK: {ids.COMMIT_USERS_ACTION: {"selected_users": ["U0RAJ"]}},
+                        ids.COMMIT_NAMES_BLOCK: {ids.COMMIT_NAMES_ACTION: {"value": "Maria Lopez; Tom"}}}, user=BERLIN)
+    with Session(engine) as session:
+        names = sorted((c.rep_user_id, c.person_user_id or c.person_name) for c in session.exec(select(Commitment)))
+    assert names == [(BERLIN, "Maria Lopez"), (BERLIN, "Tom"), (BERLIN, "U0RAJ"), (NY, "Jane")]
+    # Berlin and Sydney got theirs; New York is due now but already named people: nothing new.
+    assert tick("commitment", app_and_ctx, datetime(2026, 11, 2, 14, 0, tzinfo=UTC)).sent == 0
+    assert dms(fake_slack, NY) == []

@@ -17,3 +17,8 @@ OUTCOME_BLOCK, OUTCOME_ACTION = "outcome", "outcome_choice"
 PROSPECT_BLOCK, PROSPECT_ACTION = "prospect", "prospect_input"
 
 SNOOZE_WEEK = "nudge_snooze_week"
+
+OPEN_COMMIT_MODAL = "commit_open_modal"
+COMMIT_MODAL = "commit_modal"
+COMMIT_USERS_BLOCK, COMMIT_USERS_ACTION = "commit_users", "commit_users_select"
+COMMIT_NAMES_BLOCK, COMMIT_NAMES_ACTION = "commit_names", "commit_names_input"

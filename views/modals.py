@@ -60,3 +60,22 @@ def ask_outcome_modal(*, ask: AskRecord, private_metadata: str = "") -> dict[str
                          "initial_value": (ask.for_whom or "")[:150]}},
         ],
     }
+
+
+def commit_modal(*, private_metadata: str = "") -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ids.COMMIT_MODAL,
+        "private_metadata": private_metadata[:3000],
+        "title": {"type": "plain_text", "text": "This week's asks"},
+        "submit": {"type": "plain_text", "text": "Commit"},
+        "blocks": [
+            {"type": "input", "block_id": ids.COMMIT_USERS_BLOCK, "optional": True,
+             "label": {"type": "plain_text", "text": "People in Slack you'll ask"},
+             "element": {"type": "multi_users_select", "action_id": ids.COMMIT_USERS_ACTION, "max_selected_items": 20}},
+            {"type": "input", "block_id": ids.COMMIT_NAMES_BLOCK, "optional": True,
+             "label": {"type": "plain_text", "text": "Others, by name (separate with ;)"},
+             "element": {"type": "plain_text_input", "action_id": ids.COMMIT_NAMES_ACTION, "max_length": 1000,
+                         "placeholder": {"type": "plain_text", "text": "Maria Lopez; Tom at Globex"}}},
+        ],
+    }

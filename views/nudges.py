@@ -118,3 +118,12 @@ def leaderboard_message(content: LeaderboardContent) -> Message:
         blocks.append(context("Longest streaks: " + ", ".join(f"<@{e.user_id}> {e.streak} weeks"
                                                               for e in content.longest_streaks)))
     return message(f"{content.team_name} leaderboard, {content.period.label}", blocks)
+
+
+def commitment_prompt_message(week_label: str) -> Message:
+    text = (":wave: New week. *Who will you ask for an introduction this week?* "
+            "Name them now; the names are what make the asks happen.")
+    blocks = [section(text), {"type": "actions", "elements": [
+        button("Name them", ids.OPEN_COMMIT_MODAL, week_label, style="primary")]},
+        context("Or type `/referral commit Jane; @raj; Maria Lopez`.")]
+    return message("Who will you ask for an introduction this week?", blocks)
