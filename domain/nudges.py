@@ -66,6 +66,7 @@ class DigestContent:
     totals: tuple[PeriodTotals, ...]
     stuck: tuple[StuckReferral, ...]
     questions: tuple[str, ...]
+    unthanked: tuple[StuckReferral, ...] = ()  # introductions whose referrer heard nothing for 7+ days
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from domain.parsing import CommandError, RefQuery, Thanked, usage_for
 from domain.periods import local_today, period_containing
 from domain.team_commands import PauseNudges
 from handlers.payloads import requester
 from services import asks as ask_service
+from services import referrals as referral_service
 from services import teams as team_service
 from services.context import AppContext
 from views import ids, modals, replies
@@ -48,6 +50,26 @@ def register(app: App, ctx: AppContext) -> None:
         rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
         client.views_open(trigger_id=body["trigger_id"], view=modals.ask_modal(
             today=local_today(now, rep.timezone), private_metadata=json.dumps({"channel_id": None})))
+
+    @app.action(ids.MARK_THANKED)
+    def mark_thanked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                     respond: Respond) -> None:
+        """"Done: I thanked them": the same as /referral thanked <number>."""
+        ack()
+        who = requester(body)
+        now = ctx.clock()
+        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        value = action.get("value", "")
+        try:
+            if not value.isdigit():
+                raise CommandError("That button no longer points at a referral.", usage=usage_for(Thanked))
+            updated = referral_service.advance_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
+                                                        command=Thanked(RefQuery(int(value), None)), now=now)
+            reply = replies.referral_updated(referral=updated.referral, change=updated.change, already=updated.already,
+                                             today=local_today(now, rep.timezone))
+        except CommandError as error:
+            reply = replies.command_error(problem=error.message, usage=error.usage)
+        respond(replace_original=False, response_type="ephemeral", **reply)
 
     @app.action(ids.OPEN_COMMIT_MODAL)
     def open_commit_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

@@ -11,7 +11,15 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from domain.cadence import RepWeek, WeekResult, coaching_questions, streak, stuck_reason, week_result
+from domain.cadence import (
+    UNTHANKED_AFTER,
+    RepWeek,
+    WeekResult,
+    coaching_questions,
+    streak,
+    stuck_reason,
+    week_result,
+)
 from domain.funnel import Workspace
 from domain.kpis import KpiCounts
 from domain.nudges import (
@@ -33,10 +41,12 @@ from services.referrals import referral_record
 from storage.commitment_queries import list_commitments
 from storage.engine import session_scope
 from storage.models import SalesTeam
-from storage.queries import count_asks_by_day, count_kpis, list_open_referrals_of
+from storage.queries import count_asks_by_day, count_kpis, list_open_referrals_of, list_unthanked_referrals
 from storage.team_queries import list_memberships, list_pauses
 
 STREAK_LOOKBACK_WEEKS = 52
+# An introduction older than this is history; the digest stops asking about its thank-you.
+UNTHANKED_LOOKBACK = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -174,11 +184,18 @@ def digest_content(
             reason = stuck_reason(referral_record(row), manager_today)
             if reason:
                 stuck.append(StuckReferral(row.rep_user_id, row.number, row.prospect_name, reason))
+        unthanked = tuple(
+            StuckReferral(row.rep_user_id, row.number, row.prospect_name,
+                          f"{row.referrer_name or 'the referrer'} not thanked "
+                          f"{(manager_today - row.introduced_on).days} days after the introduction")
+            for row in list_unthanked_referrals(session=session, workspace=workspace, rep_user_ids=list(reps),
+                                                introduced_before=manager_today - UNTHANKED_AFTER,
+                                                since=manager_today - UNTHANKED_LOOKBACK))
     ordered = order_digest(lines)
     missed = sum(1 for line in ordered if line.result is WeekResult.MISSED)
     return DigestContent(manager_user_id=manager.user_id, team_name=team.name, week=manager_week,
                          minimum=team.minimum, reps=ordered, totals=totals, stuck=tuple(stuck),
-                         questions=coaching_questions(missed))
+                         questions=coaching_questions(missed), unthanked=unthanked)
 
 
 def _totals(session, workspace: Workspace, reps: list[str], label: str, kind: str, today: date) -> PeriodTotals:  # noqa: ANN001

@@ -264,3 +264,16 @@ def list_open_referrals_of(*, session: Session, workspace: Workspace, rep_user_i
                col(Referral.status).not_in([s.value for s in CLOSED_STATUSES]))
         .order_by(col(Referral.introduced_on))
     ).all()
+
+
+def list_unthanked_referrals(
+    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], introduced_before: date, since: date,
+) -> Sequence[Referral]:
+    """Introductions between ``since`` and ``introduced_before`` whose referrer was never thanked."""
+    return session.exec(
+        select(Referral)
+        .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),
+               col(Referral.thanked_on).is_(None), Referral.introduced_on < introduced_before,
+               Referral.introduced_on >= since)
+        .order_by(col(Referral.introduced_on))
+    ).all()

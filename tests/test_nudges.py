@@ -261,3 +261,24 @@ def test_monday_prompt_asks_who_they_will_ask_and_the_modal_commits(team, slack,
     # Berlin and Sydney got theirs; New York is due now but already named people: nothing new.
     assert tick("commitment", app_and_ctx, datetime(2026, 11, 2, 14, 0, tzinfo=UTC)).sent == 0
     assert dms(fake_slack, NY) == []
+
+
+def test_thank_you_nudge_button_and_the_digest_entry(team, slack, fake_slack, app_and_ctx, clock, engine):
+    from storage.models import Referral
+    from views import ids
+
+    clock.set(datetime(2026, 11, 2, 15, 0, tzinfo=UTC))
+    slack.referral("got Bob Smith from Carol", user=NY)
+    slack.referral("got Ann Lee from Dave", user=NY)
+    reply = slack.referral("met 1", user=NY)
+    [button] = [b["accessory"] for b in reply["blocks"] if b.get("accessory", {}).get("action_id") == ids.MARK_THANKED]
+    assert "Carol" in json.dumps(reply)
+    slack.click(ids.MARK_THANKED, button["value"], user=NY)
+    with Session(engine) as session:
+        thanked = {r.number: r.thanked_on for r in session.exec(select(Referral))}
+    assert thanked[1] is not None and thanked[2] is None
+    # Nine days on, Dave has heard nothing about Ann Lee: the manager sees it; Carol's is done.
+    tick("digest", app_and_ctx, datetime(2026, 11, 16, 14, 0, tzinfo=UTC))
+    digest = json.dumps([c.params for c in dms(fake_slack, MANAGER)], ensure_ascii=False)
+    assert "Waiting for a thank-you" in digest and "Ann Lee: Dave not thanked 14 days" in digest
+    assert "Bob Smith: Carol not thanked" not in digest

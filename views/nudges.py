@@ -82,6 +82,9 @@ def digest_messages(content: DigestContent) -> list[Message]:
     if content.stuck:
         blocks.extend(_packed([f"<@{s.rep_user_id}> #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
                                for s in content.stuck], "*Stuck referrals*"))
+    if content.unthanked:
+        blocks.extend(_packed([f"<@{s.rep_user_id}> #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
+                               for s in content.unthanked], "*Waiting for a thank-you*"))
     if content.questions:
         blocks.append(section("*Questions for your one-to-ones with the reps who missed*\n"
                               + "\n".join(f"• {q}" for q in content.questions)))

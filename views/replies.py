@@ -132,8 +132,10 @@ def referral_updated(*, referral: ReferralRecord, change: str, already: bool, to
     blocks = [section(text)]
     who = person(referral.referrer_user_id, referral.referrer_name)
     if change in ("met", "won", "lost", "no_decision") and referral.thanked_on is None:
-        blocks.append(context(f"Close the loop: thank {who} and tell them how it went. Then `/referral thanked "
-                              f"{referral.number}`."))
+        # Nobody should lose a referral source by going silent: nudge right when there is news to share.
+        block = section(f":pray: Close the loop: thank {who} and tell them how it went.")
+        block["accessory"] = button("Done: I thanked them", ids.MARK_THANKED, str(referral.number))
+        blocks.append(block)
     return message(f"#{referral.number} {referral.prospect_name}: {_CHANGE_TEXT[change]}", blocks)
 
 
