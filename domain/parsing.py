@@ -76,6 +76,7 @@ __all__ = [
     "PlanClients",
     "ReferralHelp",
     "ScheduleMeeting",
+    "ShowReview",
     "ShowStats",
     "Thanked",
     "UndoLastAsk",
@@ -239,6 +240,11 @@ class ReferralHelp:
 
 
 @dataclass(frozen=True)
+class ShowReview:
+    period: str  # "month" or "quarter"
+
+
+@dataclass(frozen=True)
 class CommitToAsk:
     people: tuple[Person, ...]
 
@@ -252,7 +258,7 @@ class PlanClients:
 ReferralCommand: TypeAlias = (
     GotReferral | NobodyToIntroduce | ScheduleMeeting | MeetingHeld | CloseWon | CloseLost | CloseNoDecision
     | Thanked | ListReferrals | ShowStats | ReferralHelp | TeamCommand | PauseNudges | ResumeNudges | ShowLeaderboard
-    | PlanClients | CommitToAsk
+    | PlanClients | CommitToAsk | ShowReview
 )
 
 
@@ -807,6 +813,13 @@ def _commit(rest: str, *, today: date, usage: str) -> CommitToAsk:
     return CommitToAsk(tuple(parse_person(seg, usage=usage) for seg in segments))
 
 
+def _review(rest: str, *, today: date, usage: str) -> ShowReview:
+    period = plain_text(rest).lower() or "month"
+    if period not in ("month", "quarter"):
+        raise CommandError("Review a month or a quarter.", usage=usage)
+    return ShowReview(period)
+
+
 def _plan(rest: str, *, today: date, usage: str) -> PlanClients:
     """``plan <clients> [by <YYYY-MM-DD>]``."""
     words = _strip_controls(rest).split()
@@ -884,6 +897,8 @@ REFERRAL_VERBS: dict[str, Verb] = {
                    "The people you will ask this week; each is kept when you log the ask", (CommitToAsk,)),
     "plan": Verb(_plan, "/referral plan <clients> [by <YYYY-MM-DD>]",
                  "Work back from the clients you need to the asks a week it takes", (PlanClients,)),
+    "review": Verb(_review, "/referral review [month|quarter]",
+                   "Managers: won, lost and no-decision with the reasons, for your teams", (ShowReview,)),
     "resume": Verb(_resume, "/referral resume", "Back from time off", (ResumeNudges,)),
     "team": Verb(_team, "/referral team create|add|remove|manager|channel|set|show …",
                  "Set up teams (admins); see your teams", (CreateTeam, AddReps, RemoveMember, AddManagers, SetChannel,

@@ -29,6 +29,7 @@ from domain.parsing import (
     PlanClients,
     ReferralHelp,
     ScheduleMeeting,
+    ShowReview,
     ShowStats,
     Thanked,
     UndoLastAsk,
@@ -43,6 +44,7 @@ from services import commitments as commitment_service
 from services import leaderboards as board_service
 from services import plans as plan_service
 from services import referrals as referral_service
+from services import reviews as review_service
 from services import teams as team_service
 from services.context import AppContext
 from views import modals, replies
@@ -119,6 +121,8 @@ def register(app: App, ctx: AppContext) -> None:
                 case CommitToAsk():
                     week = commitment_service.commit_to_ask(**services, command=command, now=now)
                     reply = replies.commitments_reply(open_people=week.open, kept=week.kept)
+                case ShowReview():
+                    reply = replies.review_reply(review_service.review_outcomes(**services, command=command, now=now))
                 case PlanClients():
                     reply = replies.plan_reply(*plan_service.plan_clients(**services, command=command, now=now))
                 case ShowLeaderboard():

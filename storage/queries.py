@@ -277,3 +277,15 @@ def list_unthanked_referrals(
                Referral.introduced_on >= since)
         .order_by(col(Referral.introduced_on))
     ).all()
+
+
+def list_closed_referrals(
+    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
+) -> Sequence[Referral]:
+    return session.exec(
+        select(Referral)
+        .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),
+               col(Referral.status).in_([s.value for s in CLOSED_STATUSES]),
+               Referral.closed_on >= start, Referral.closed_on <= end)
+        .order_by(col(Referral.closed_on), col(Referral.id))
+    ).all()

@@ -282,3 +282,17 @@ def test_thank_you_nudge_button_and_the_digest_entry(team, slack, fake_slack, ap
     digest = json.dumps([c.params for c in dms(fake_slack, MANAGER)], ensure_ascii=False)
     assert "Waiting for a thank-you" in digest and "Ann Lee: Dave not thanked 14 days" in digest
     assert "Bob Smith: Carol not thanked" not in digest
+
+
+def test_review_breaks_down_outcomes_with_reasons_for_managers_only(team, slack, clock):
+    clock.set(datetime(2026, 11, 3, 15, 0, tzinfo=UTC))
+    for prospect in ("Ann", "Ben", "Cy"):
+        slack.referral(f"got {prospect} from Carol", user=NY)
+    slack.referral("won 1 $5k", user=NY)
+    slack.referral("lost 2 went with a competitor", user=NY)
+    slack.referral("nodecision 3 budget frozen <!channel>", user=NY)
+    review = json.dumps(slack.referral("review", user=MANAGER), ensure_ascii=False)
+    assert "This month: *1* won · *1* lost · *1* no decision" in review
+    assert "All time: *1* won" in review
+    assert "went with a competitor" in review and "budget frozen" in review and "<!channel>" not in review
+    assert "Reviews are for managers" in json.dumps(slack.referral("review quarter", user=NY))

@@ -213,3 +213,22 @@ def commitments_reply(*, open_people: Sequence[tuple[str | None, str]], kept: Se
         blocks.append(context("Already asked: " + ", ".join(person(uid, name) for uid, name in kept)))
     blocks.append(context("Each one is ticked off when you log the ask with `/asked`."))
     return message(text, blocks)
+
+
+def review_reply(review: Any) -> Message:
+    lines = [f"{o.label}: *{o.won}* won · *{o.lost}* lost · *{o.no_decision}* no decision" for o in review.breakdown]
+    blocks = [section(":mag: *How referrals closed*\n" + "\n".join(lines))]
+    detail = []
+    for rep_user_id, referral in review.closed[:150]:
+        reason = f": {escape(referral.close_reason)}" if referral.close_reason else ""
+        amount = _amount(referral.amount) if referral.status is ReferralStatus.WON else ""
+        detail.append(f"<@{rep_user_id}> #{referral.number} {escape(referral.prospect_name)}: "
+                      f"{_CHANGE_TEXT[referral.status.value]}{amount}{reason}")
+    chunk = f"*Closed in {review.period.label}*"
+    for line in detail or ["Nothing closed yet."]:
+        if len(chunk) + len(line) + 1 > 2900:
+            blocks.append(section(chunk))
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    blocks.append(section(chunk))
+    return message(f"Referral review, {review.period.label}", blocks)
