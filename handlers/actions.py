@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from domain.parsing import CommandError, RefQuery, Thanked, usage_for
 from domain.periods import local_today, period_containing
 from domain.team_commands import PauseNudges
-from handlers.payloads import requester
+from handlers.payloads import acting
 from services import asks as ask_service
 from services import referrals as referral_service
 from services import teams as team_service
@@ -28,9 +28,7 @@ def register(app: App, ctx: AppContext) -> None:
     @app.action(ids.UNDO_ASK)
     def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        who = requester(body)
-        now = ctx.clock()
-        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        who, rep, now = acting(ctx, client, body)
         results = [ask_service.remove_ask(engine=ctx.engine, workspace=who.workspace, rep=rep, now=now, ask_id=ask_id)
                    for ask_id in _ask_ids(action.get("value", ""))]
         removed = [r.removed for r in results if r.removed]
@@ -45,9 +43,7 @@ def register(app: App, ctx: AppContext) -> None:
     def open_ask_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """"Log an ask" on a reminder: the same form as a bare /asked; the confirmation comes as a DM."""
         ack()
-        who = requester(body)
-        now = ctx.clock()
-        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        who, rep, now = acting(ctx, client, body)
         client.views_open(trigger_id=body["trigger_id"], view=modals.ask_modal(
             today=local_today(now, rep.timezone), private_metadata=json.dumps({"channel_id": None})))
 
@@ -56,9 +52,7 @@ def register(app: App, ctx: AppContext) -> None:
                      respond: Respond) -> None:
         """"Done: I thanked them": the same as /referral thanked <number>."""
         ack()
-        who = requester(body)
-        now = ctx.clock()
-        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        who, rep, now = acting(ctx, client, body)
         value = action.get("value", "")
         try:
             if not value.isdigit():
@@ -80,9 +74,7 @@ def register(app: App, ctx: AppContext) -> None:
     def snooze_week(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         """Time off for the rest of this week: no more nudges, and the week shows as paused."""
         ack()
-        who = requester(body)
-        now = ctx.clock()
-        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        who, rep, now = acting(ctx, client, body)
         week = period_containing("week", local_today(now, rep.timezone))
         until = team_service.pause_nudges(engine=ctx.engine, workspace=who.workspace, rep=rep,
                                           command=PauseNudges(until=week.end), now=now)
@@ -92,9 +84,7 @@ def register(app: App, ctx: AppContext) -> None:
     def log_outcome(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                     respond: Respond) -> None:
         ack()
-        who = requester(body)
-        now = ctx.clock()
-        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        who, rep, now = acting(ctx, client, body)
         ask_ids = _ask_ids(action.get("value", ""))
         ask = ask_service.get_ask_record(engine=ctx.engine, workspace=who.workspace, rep=rep,
                                          ask_id=ask_ids[0]) if ask_ids else None

@@ -38,7 +38,7 @@ from domain.parsing import (
 )
 from domain.periods import local_today
 from domain.team_commands import PauseNudges, ResumeNudges, ShowLeaderboard
-from handlers.payloads import requester
+from handlers.payloads import acting
 from services import asks as ask_service
 from services import commitments as commitment_service
 from services import leaderboards as board_service
@@ -56,9 +56,7 @@ def register(app: App, ctx: AppContext) -> None:
     @app.command("/asked")
     def asked(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        who = requester(body)
-        now = ctx.clock()
-        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        who, rep, now = acting(ctx, client, body)
         today = local_today(now, rep.timezone)
         try:
             command = parse_asked(body.get("text") or "", today=today)
@@ -86,9 +84,7 @@ def register(app: App, ctx: AppContext) -> None:
     @app.command("/referral")
     def referral(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        who = requester(body)
-        now = ctx.clock()
-        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        who, rep, now = acting(ctx, client, body)
         today = local_today(now, rep.timezone)
         services = dict(engine=ctx.engine, workspace=who.workspace, rep=rep)
         try:

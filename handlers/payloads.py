@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from domain.funnel import Workspace
+from services.context import AppContext
+from services.people import Person
 
 
 @dataclass(frozen=True)
@@ -32,3 +35,10 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def acting(ctx: AppContext, client: Any, body: dict[str, Any]) -> tuple[Requester, Person, datetime]:
+    """Who is acting, as we know them (zone, admin flag), and the moment they acted."""
+    who = requester(body)
+    now = ctx.clock()
+    return who, ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now), now

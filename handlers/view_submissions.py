@@ -16,7 +16,7 @@ from domain.forms import FormErrors, ask_from_form, commitments_from_form, prosp
 from domain.parsing import CommitToAsk, GotReferral
 from domain.parsing import Person as NamedPerson
 from domain.periods import local_today
-from handlers.payloads import metadata, requester
+from handlers.payloads import acting, metadata, requester
 from services import asks as ask_service
 from services import commitments as commitment_service
 from services import referrals as referral_service
@@ -48,9 +48,7 @@ def _tell(client: WebClient, *, channel_id: str | None, user_id: str, reply: dic
 def register(app: App, ctx: AppContext) -> None:
     @app.view(ids.ASK_MODAL)
     def submit_ask(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        who = requester(body)
-        now = ctx.clock()
-        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        who, rep, now = acting(ctx, client, body)
         today = local_today(now, rep.timezone)
         values = view.get("state", {}).get("values", {})
         try:
@@ -116,9 +114,7 @@ def register(app: App, ctx: AppContext) -> None:
                 errors={COMMIT_FIELD_BLOCKS[field]: message for field, message in invalid.errors.items()})
             return
         ack()
-        who = requester(body)
-        now = ctx.clock()
-        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
+        who, rep, now = acting(ctx, client, body)
         week = commitment_service.commit_to_ask(engine=ctx.engine, workspace=who.workspace, rep=rep,
                                                 command=CommitToAsk(people), now=now)
         _tell(client, channel_id=None, user_id=who.user_id,
