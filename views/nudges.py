@@ -8,7 +8,7 @@ from domain.cadence import WeekResult
 from domain.kpis import KPI_LABELS, KpiCounts
 from domain.nudges import DigestContent, DigestRepLine, LeaderboardContent, ReminderContent
 from views import ids
-from views.text import SECTION_LIMIT, button, context, escape, message, section
+from views.text import button, context, escape, message, packed_sections, section, trend
 
 Message = dict[str, Any]
 BLOCKS_PER_MESSAGE = 48
@@ -32,10 +32,6 @@ def reminder_message(content: ReminderContent, today: date) -> Message:
     return message(f"{content.asks} of {content.minimum} asks this week; {left}.", blocks)
 
 
-def _trend(now: int, before: int) -> str:
-    return f"▲{now - before}" if now > before else f"▼{before - now}" if now < before else "="
-
-
 def _sparkline(values: tuple[int, ...]) -> str:
     top = max(values, default=0)
     bars = "".join(_SPARKS[0] if top == 0 else _SPARKS[round(v / top * (len(_SPARKS) - 1))] for v in values)
@@ -54,21 +50,6 @@ def _rep_line(line: DigestRepLine) -> str:
             f"{line.streak}-week streak · 4 weeks: {_sparkline(line.trend)}{promised}")
 
 
-def _packed(lines: list[str], title: str) -> list[dict[str, Any]]:
-    """Lines packed into as few sections as fit Slack's 3,000-character limit."""
-    blocks, current = [], title
-    for line in lines:
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > SECTION_LIMIT:
-            blocks.append(section(current))
-            current = line
-        else:
-            current = candidate
-    if current:
-        blocks.append(section(current))
-    return blocks
-
-
 def digest_messages(content: DigestContent) -> list[Message]:
     blocks: list[dict[str, Any]] = [section(
         f":bar_chart: *{escape(content.team_name)}*, {content.week.label} (minimum {content.minimum} a week)")]
@@ -76,14 +57,14 @@ def digest_messages(content: DigestContent) -> list[Message]:
         rows = []
         for key, label in KPI_LABELS:
             now, before = getattr(totals.current, key), getattr(totals.previous, key)
-            rows.append(f"{label}: *{now}* ({_trend(now, before)})")
+            rows.append(f"{label}: *{now}* ({trend(now, before)})")
         blocks.append(section(f"*Team, {totals.label.lower()}*\n" + " · ".join(rows)))
     blocks.extend(section(_rep_line(line)) for line in content.reps)
     if content.stuck:
-        blocks.extend(_packed([f"<@{s.rep_user_id}> #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
+        blocks.extend(packed_sections([f"<@{s.rep_user_id}> #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
                                for s in content.stuck], "*Stuck referrals*"))
     if content.unthanked:
-        blocks.extend(_packed([f"<@{s.rep_user_id}> #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
+        blocks.extend(packed_sections([f"<@{s.rep_user_id}> #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
                                for s in content.unthanked], "*Waiting for a thank-you*"))
     if content.questions:
         blocks.append(section("*Questions for your one-to-ones with the reps who missed*\n"
@@ -114,7 +95,7 @@ def leaderboard_message(content: LeaderboardContent) -> Message:
              for i, e in enumerate(shown)]
     if len(content.entries) > len(shown):
         lines.append(f"…and {len(content.entries) - len(shown)} more")
-    blocks.extend(_packed(lines, ""))
+    blocks.extend(packed_sections(lines, ""))
     status = "✅" if content.team_asks >= content.target else f"{content.target - content.team_asks} to go"
     blocks.append(section(f"Team: *{content.team_asks}* asks of a {content.target} target {status}"))
     if content.longest_streaks:

@@ -10,7 +10,7 @@ from domain.funnel import ReferralStatus
 from domain.kpis import KPI_LABELS, KpiCounts
 from domain.records import AskRecord, ReferralRecord, StatsReport, WeekProgress
 from views import ids
-from views.text import button, clip, context, day, escape, message, person, section
+from views.text import button, clip, context, day, escape, message, packed_sections, person, section, trend
 
 Message = dict[str, Any]
 
@@ -164,20 +164,12 @@ def referral_list(*, referrals: Sequence[ReferralRecord], total_open: int, today
     return message(f"Your open referrals ({total_open})", blocks)
 
 
-def _trend(now: int, before: int) -> str:
-    if now > before:
-        return f"▲ {now - before}"
-    if now < before:
-        return f"▼ {before - now}"
-    return "="
-
-
 def stats_report(report: StatsReport) -> Message:
     current, previous = report.current_counts, report.previous_counts
     rows = []
     for key, label in KPI_LABELS:
         a, b = getattr(current, key), getattr(previous, key)
-        rows.append(f"{label}: *{a}*  (before: {b}, {_trend(a, b)})")
+        rows.append(f"{label}: *{a}*  (before: {b}, {trend(a, b)})")
     closed = _closed_line(current)
     whose = f"<@{report.subject_user_id}>'s numbers" if report.subject_user_id else "Your numbers"
     text = (f"*{whose}, {report.current.label}* (compared with {report.previous.label})\n"
@@ -224,11 +216,5 @@ def review_reply(review: Any) -> Message:
         amount = _amount(referral.amount) if referral.status is ReferralStatus.WON else ""
         detail.append(f"<@{rep_user_id}> #{referral.number} {escape(referral.prospect_name)}: "
                       f"{_CHANGE_TEXT[referral.status.value]}{amount}{reason}")
-    chunk = f"*Closed in {review.period.label}*"
-    for line in detail or ["Nothing closed yet."]:
-        if len(chunk) + len(line) + 1 > 2900:
-            blocks.append(section(chunk))
-            chunk = ""
-        chunk = f"{chunk}\n{line}" if chunk else line
-    blocks.append(section(chunk))
+    blocks.extend(packed_sections(detail or ["Nothing closed yet."], f"*Closed in {review.period.label}*"))
     return message(f"Referral review, {review.period.label}", blocks)

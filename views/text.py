@@ -51,6 +51,30 @@ def day(d: date, today: date | None = None) -> str:
     return f"{d:%a} {d:%b} {d.day}"
 
 
+def trend(now: int, before: int) -> str:
+    """Change against the period before, as an arrow and the difference."""
+    if now > before:
+        return f"▲ {now - before}"
+    if now < before:
+        return f"▼ {before - now}"
+    return "="
+
+
+def packed_sections(lines: list[str], title: str = "") -> list[dict[str, Any]]:
+    """Lines (after an optional title) in as few sections as Slack's 3,000-character limit allows."""
+    blocks, current = [], title
+    for line in lines:
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > SECTION_LIMIT:
+            blocks.append(section(current))
+            current = line
+        else:
+            current = candidate
+    if current:
+        blocks.append(section(current))
+    return blocks
+
+
 def message(text: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
     """A reply within Slack's limits: at most 50 blocks, plain-text fallback for notifications."""
     if len(blocks) > MESSAGE_BLOCK_LIMIT:
