@@ -18,8 +18,9 @@ from domain.schedule import due_now, week_end
 from services.commitments import commitments_of
 from services.context import AppContext
 from services.delivery import Outgoing, Pace, TickReport, deliver
-from services.nudges import TeamInfo, digest_content, is_paused, leaderboard_content, load_teams, reminder_content, rep_plans
+from services.nudges import digest_content, is_paused, leaderboard_content, load_teams, reminder_content, rep_plans
 from services.people import Person
+from services.teams import TeamInfo
 from storage.engine import session_scope
 from storage.team_queries import list_workspaces
 from views import nudges as nudge_views

@@ -38,6 +38,7 @@ from domain.periods import Period, days_left_in_week, local_today, period_contai
 from domain.schedule import WeeklySlot
 from services.people import Person
 from services.referrals import referral_record
+from services.teams import TeamInfo, team_info
 from storage.commitment_queries import list_commitments
 from storage.engine import session_scope
 from storage.models import SalesTeam
@@ -49,20 +50,6 @@ STREAK_LOOKBACK_WEEKS = 52
 UNTHANKED_LOOKBACK = timedelta(days=90)
 
 
-@dataclass(frozen=True)
-class TeamInfo:
-    id: int
-    name: str
-    minimum: int
-    channel_id: str | None
-    timezone: str | None
-    reminder: WeeklySlot
-    digest: WeeklySlot
-    leaderboard: WeeklySlot | None
-    reps: tuple[str, ...]
-    managers: tuple[str, ...]
-
-
 def load_teams(*, engine: sa.Engine, workspace: Workspace) -> list[TeamInfo]:
     with session_scope(engine) as session:
         rows = list_memberships(session=session, workspace=workspace)
@@ -71,19 +58,8 @@ def load_teams(*, engine: sa.Engine, workspace: Workspace) -> list[TeamInfo]:
     for team, member in rows:
         teams[team.id or 0] = team
         members.setdefault(team.id or 0, {"rep": [], "manager": []})[member.role].append(member.user_id)
-    return [_team_info(team, members[team_id]) for team_id, team in teams.items()]
-
-
-def _team_info(team: SalesTeam, members: dict[str, list[str]]) -> TeamInfo:
-    leaderboard = None
-    if team.leaderboard_weekday is not None and team.leaderboard_time is not None:
-        leaderboard = WeeklySlot(team.leaderboard_weekday, team.leaderboard_time)
-    return TeamInfo(
-        id=team.id or 0, name=team.name, minimum=team.minimum, channel_id=team.channel_id, timezone=team.timezone,
-        reminder=WeeklySlot(team.reminder_weekday, team.reminder_time),
-        digest=WeeklySlot(team.digest_weekday, team.digest_time), leaderboard=leaderboard,
-        reps=tuple(members["rep"]), managers=tuple(members["manager"]),
-    )
+    return [team_info(team, reps=members[team_id]["rep"], managers=members[team_id]["manager"])
+            for team_id, team in teams.items()]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ logs before any team exists is tracked in the workspace's default team.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from domain.funnel import Workspace
-from domain.parsing import CommandError
+from domain.parsing import TEAM_USAGE, CommandError
 from domain.periods import local_today
 from domain.schedule import WeeklySlot
 from domain.team_commands import (
@@ -48,51 +49,56 @@ from storage.team_queries import (
 )
 
 REP, MANAGER = "rep", "manager"
-TEAM_USAGE = "/referral team create|add|remove|manager|channel|set|show …"
 
 
 @dataclass(frozen=True)
-class TeamSummary:
+class TeamInfo:
+    """A team with its members and cadence, as the replies and the scheduler read it."""
+
+    id: int
     name: str
     is_default: bool
-    reps: tuple[str, ...]
-    managers: tuple[str, ...]
-    channel_id: str | None
     minimum: int
+    channel_id: str | None
+    timezone: str | None
     reminder: WeeklySlot
     digest: WeeklySlot
-    leaderboard: WeeklySlot | None
-    timezone: str | None
+    leaderboard: WeeklySlot | None  # None: no leaderboard
+    reps: tuple[str, ...]
+    managers: tuple[str, ...]
+
+
+def team_info(team: SalesTeam, *, reps: Sequence[str], managers: Sequence[str]) -> TeamInfo:
+    leaderboard = None
+    if team.leaderboard_weekday is not None and team.leaderboard_time is not None:
+        leaderboard = WeeklySlot(team.leaderboard_weekday, team.leaderboard_time)
+    return TeamInfo(
+        id=team.id or 0, name=team.name, is_default=team.is_default, minimum=team.minimum, channel_id=team.channel_id,
+        timezone=team.timezone, reminder=WeeklySlot(team.reminder_weekday, team.reminder_time),
+        digest=WeeklySlot(team.digest_weekday, team.digest_time), leaderboard=leaderboard,
+        reps=tuple(reps), managers=tuple(managers),
+    )
 
 
 @dataclass(frozen=True)
 class TeamChanged:
-    summary: TeamSummary
+    summary: TeamInfo
     what: str  # a short sentence saying what changed
 
 
-def summarize(session: Session, team: SalesTeam) -> TeamSummary:
-    leaderboard = None
-    if team.leaderboard_weekday is not None and team.leaderboard_time is not None:
-        leaderboard = WeeklySlot(team.leaderboard_weekday, team.leaderboard_time)
-    return TeamSummary(
-        name=team.name, is_default=team.is_default,
-        reps=tuple(list_members(session=session, team=team, role=REP)),
-        managers=tuple(list_members(session=session, team=team, role=MANAGER)),
-        channel_id=team.channel_id, minimum=team.minimum,
-        reminder=WeeklySlot(team.reminder_weekday, team.reminder_time),
-        digest=WeeklySlot(team.digest_weekday, team.digest_time), leaderboard=leaderboard, timezone=team.timezone,
-    )
+def summarize(session: Session, team: SalesTeam) -> TeamInfo:
+    return team_info(team, reps=list_members(session=session, team=team, role=REP),
+                     managers=list_members(session=session, team=team, role=MANAGER))
 
 
 def manage_team(
     *, engine: sa.Engine, workspace: Workspace, actor: Person, command: TeamCommand, now: datetime,
-) -> TeamChanged | tuple[TeamSummary, ...]:
+) -> TeamChanged | tuple[TeamInfo, ...]:
     if isinstance(command, ADMIN_ONLY) and not actor.is_admin:
         raise CommandError("Only workspace admins (and the bot's configured admins) can change teams.",
                            usage=TEAM_USAGE)
 
-    def work(session: Session) -> TeamChanged | tuple[TeamSummary, ...]:
+    def work(session: Session) -> TeamChanged | tuple[TeamInfo, ...]:
         if isinstance(command, ShowTeams):
             return _show(session, workspace, actor, command)
         if isinstance(command, CreateTeam):
@@ -148,7 +154,7 @@ def _change(session: Session, team: SalesTeam, command: TeamCommand) -> str:
     raise AssertionError(f"unhandled {command!r}")
 
 
-def _show(session: Session, workspace: Workspace, actor: Person, command: ShowTeams) -> tuple[TeamSummary, ...]:
+def _show(session: Session, workspace: Workspace, actor: Person, command: ShowTeams) -> tuple[TeamInfo, ...]:
     if actor.is_admin:
         teams = list(list_teams(session=session, workspace=workspace))
     else:
