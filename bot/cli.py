@@ -174,7 +174,7 @@ def _team(args: argparse.Namespace) -> int:
     except CommandError as error:
         print(f"{error.message}\nusage: {error.usage.replace('/referral ', 'referral-bot ')}", file=sys.stderr)
         return 2
-    summaries = result if isinstance(result, tuple) else (result.summary,)
+    summaries = result if isinstance(result, tuple) else (result.summary,) if result.summary else ()
     if not isinstance(result, tuple):
         print(result.what)
     for summary in summaries:

@@ -36,6 +36,7 @@ from domain.team_commands import (
     RemoveMember,
     ResumeNudges,
     SetChannel,
+    SetFiscalYear,
     SetMinimum,
     SetSlot,
     SetTimezone,
@@ -703,6 +704,7 @@ TEAM_USAGES = {
     "set": "/referral team set <name> minimum <n> | reminder <weekday> <HH:MM> | digest <weekday> <HH:MM> | "
            "leaderboard <weekday> <HH:MM>|off | timezone <IANA zone>",
     "show": "/referral team show [<name>]",
+    "fiscal-year": "/referral team fiscal-year <month>  (workspace-wide; january means calendar quarters)",
 }
 TEAM_USAGE = "\n".join(TEAM_USAGES.values())
 
@@ -737,6 +739,8 @@ def _team(rest: str, *, today: date, usage: str) -> TeamCommand:
     usage = TEAM_USAGES[sub]
     if sub == "show":
         return ShowTeams(_team_name(args[0], usage) if args else None)
+    if sub == "fiscal-year":
+        return SetFiscalYear(_month(args, usage))
     if not args:
         raise CommandError("Name the team.", usage=usage)
     name, more = _team_name(args[0], usage), args[1:]
@@ -775,6 +779,21 @@ def _team(rest: str, *, today: date, usage: str) -> TeamCommand:
             raise CommandError(str(error), usage=usage) from None
     raise CommandError(f"I can't set {_echo(setting, 20)}; use minimum, reminder, digest, leaderboard or timezone.",
                        usage=usage)
+
+
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+
+
+def _month(words: list[str], usage: str) -> int:
+    """A month by name (``april``, ``apr``) or number (``4``)."""
+    word = words[0].lower() if len(words) == 1 else ""
+    if word.isascii() and word.isdigit() and 1 <= int(word) <= 12:
+        return int(word)
+    matches = [i for i, name in enumerate(_MONTHS, 1) if len(word) >= 3 and name.startswith(word)]
+    if len(matches) != 1:
+        raise CommandError("Name the month the fiscal year starts in, e.g. april (or 4).", usage=usage)
+    return matches[0]
 
 
 def _pause(rest: str, *, today: date, usage: str) -> PauseNudges:
@@ -900,9 +919,9 @@ REFERRAL_VERBS: dict[str, Verb] = {
     "review": Verb(_review, "/referral review [month|quarter]",
                    "Managers: won, lost and no-decision with the reasons, for your teams", (ShowReview,)),
     "resume": Verb(_resume, "/referral resume", "Back from time off", (ResumeNudges,)),
-    "team": Verb(_team, "/referral team create|add|remove|manager|channel|set|show …",
+    "team": Verb(_team, "/referral team create|add|remove|manager|channel|set|show|fiscal-year …",
                  "Set up teams (admins); see your teams", (CreateTeam, AddReps, RemoveMember, AddManagers, SetChannel,
-                                                           SetMinimum, SetSlot, SetTimezone, ShowTeams)),
+                                                           SetMinimum, SetSlot, SetTimezone, SetFiscalYear, ShowTeams)),
     "help": Verb(_help, "/referral help", "This list", (ReferralHelp,), aliases=("?", "-h", "--help")),
 }
 

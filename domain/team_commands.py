@@ -58,6 +58,13 @@ class SetTimezone:
 
 
 @dataclass(frozen=True)
+class SetFiscalYear:
+    """Workspace-wide: the month the fiscal year starts in; quarters follow it."""
+
+    start_month: int  # 1 to 12
+
+
+@dataclass(frozen=True)
 class ShowTeams:
     team: str | None
 
@@ -78,5 +85,5 @@ class ShowLeaderboard:
 
 
 TeamCommand = CreateTeam | AddReps | RemoveMember | AddManagers | SetChannel | SetMinimum | SetSlot | SetTimezone \
-    | ShowTeams
-ADMIN_ONLY = (CreateTeam, AddReps, RemoveMember, AddManagers, SetChannel, SetMinimum, SetSlot, SetTimezone)
+    | SetFiscalYear | ShowTeams
+ADMIN_ONLY = (CreateTeam, AddReps, RemoveMember, AddManagers, SetChannel, SetMinimum, SetSlot, SetTimezone, SetFiscalYear)

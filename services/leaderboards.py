@@ -11,6 +11,7 @@ from domain.periods import local_today, period_containing
 from domain.team_commands import ShowLeaderboard
 from services.nudges import leaderboard_content, load_teams
 from services.people import PeopleDirectory, Person
+from services.teams import fiscal_year_start
 
 
 def leaderboard_for(
@@ -20,7 +21,8 @@ def leaderboard_for(
     teams = load_teams(engine=engine, workspace=workspace)
     mine = [t for t in teams if rep.user_id in t.reps or rep.user_id in t.managers]
     team = min(mine, key=lambda t: t.name) if mine else None
-    period = period_containing(command.period, local_today(now, rep.timezone))
+    period = period_containing(command.period, local_today(now, rep.timezone),
+                               fiscal_start_month=fiscal_year_start(engine=engine, workspace=workspace))
     if team is None:
         return LeaderboardContent(team_name="your team", period=period, entries=(), team_asks=0, target=0, longest_streaks=())
     reps = {uid: people.cached_person(workspace=workspace, user_id=uid) for uid in team.reps}

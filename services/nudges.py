@@ -38,7 +38,7 @@ from domain.periods import Period, days_left_in_week, local_today, period_contai
 from domain.schedule import WeeklySlot
 from services.people import Person
 from services.referrals import referral_record
-from services.teams import TeamInfo, team_info
+from services.teams import TeamInfo, fiscal_year_start, team_info
 from storage.commitment_queries import list_commitments
 from storage.engine import session_scope
 from storage.models import SalesTeam
@@ -137,6 +137,7 @@ def digest_content(
 ) -> DigestContent:
     manager_today = local_today(now, manager.timezone)
     manager_week = previous_period(period_containing("week", manager_today))
+    fiscal = fiscal_year_start(engine=engine, workspace=workspace)
     series = _rep_weeks(engine=engine, workspace=workspace, reps=reps, now=now, weeks=STREAK_LOOKBACK_WEEKS)
     lines = []
     with session_scope(engine) as session:
@@ -151,7 +152,7 @@ def digest_content(
                                        trend=tuple(w.asks for w in reversed(weeks[:4])),
                                        commitments_made=len(promised),
                                        commitments_kept=sum(c.kept_ask_id is not None for c in promised)))
-        totals = tuple(_totals(session, workspace, list(reps), label, kind, manager_today)
+        totals = tuple(_totals(session, workspace, list(reps), label, kind, manager_today, fiscal)
                        for label, kind in (("Last week", "week"), ("Month to date", "month"),
                                            ("Quarter to date", "quarter")))
         open_referrals = list_open_referrals_of(session=session, workspace=workspace, rep_user_ids=list(reps))
@@ -174,7 +175,8 @@ def digest_content(
                          questions=coaching_questions(missed), unthanked=unthanked)
 
 
-def _totals(session, workspace: Workspace, reps: list[str], label: str, kind: str, today: date) -> PeriodTotals:  # noqa: ANN001
+def _totals(session, workspace: Workspace, reps: list[str], label: str, kind: str, today: date,  # noqa: ANN001
+            fiscal_start_month: int) -> PeriodTotals:
     """Like for like: last week against the week before; month and quarter to date against the same
     number of days at the start of the previous month or quarter."""
     if kind == "week":
@@ -182,7 +184,7 @@ def _totals(session, workspace: Workspace, reps: list[str], label: str, kind: st
         previous = previous_period(current)
         spans = ((current.start, current.end), (previous.start, previous.end))
     else:
-        current = period_containing(kind, today)
+        current = period_containing(kind, today, fiscal_start_month=fiscal_start_month)
         previous = previous_period(current)
         elapsed = (today - current.start).days
         spans = ((current.start, today), (previous.start, min(previous.end, previous.start + timedelta(days=elapsed))))

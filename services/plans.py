@@ -10,6 +10,7 @@ from domain.parsing import PlanClients
 from domain.periods import local_today, period_containing
 from domain.plan import Plan, calibrate, plan_for
 from services.people import Person
+from services.teams import fiscal_year_start
 from storage.engine import session_scope
 from storage.queries import count_kpis
 from storage.team_queries import list_members, teams_of
@@ -21,7 +22,8 @@ def plan_clients(*, engine: sa.Engine, workspace: Workspace, rep: Person, comman
                  now: datetime) -> tuple[Plan, int]:
     """The plan and the rep's weekly minimum (the strictest of their teams'), to compare against."""
     today = local_today(now, rep.timezone)
-    by = command.by or period_containing("quarter", today).end
+    by = command.by or period_containing("quarter", today,
+                                         fiscal_start_month=fiscal_year_start(engine=engine, workspace=workspace)).end
     weeks = max(1, -(-((by - today).days + 1) // 7))
     with session_scope(engine) as session:
         own = count_kpis(session=session, workspace=workspace, rep_user_ids=[rep.user_id], start=ALL_TIME, end=today)

@@ -28,7 +28,7 @@ from domain.periods import local_today, period_containing, previous_period
 from domain.records import AskRecord, ReferralRecord, StatsReport
 from services.asks import ask_record
 from services.people import Person
-from services.teams import managed_reps, track_rep
+from services.teams import fiscal_year_start, managed_reps, track_rep
 from storage.engine import run_in_transaction, session_scope
 from storage.models import Referral
 from storage.queries import (
@@ -234,7 +234,8 @@ def stats(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: Show
             engine=engine, workspace=workspace, manager_user_id=rep.user_id):
         raise CommandError("You can see your own numbers, and managers those of their teams' reps.",
                            usage=usage_for(command))
-    current = period_containing(command.period, local_today(now, rep.timezone))
+    current = period_containing(command.period, local_today(now, rep.timezone),
+                                fiscal_start_month=fiscal_year_start(engine=engine, workspace=workspace))
     previous = previous_period(current)
     with session_scope(engine) as session:
         counts = [

@@ -12,7 +12,7 @@ from domain.periods import Period, local_today, period_containing
 from domain.records import ReferralRecord
 from services.people import Person
 from services.referrals import referral_record
-from services.teams import managed_reps
+from services.teams import fiscal_year_start, managed_reps
 from storage.engine import session_scope
 from storage.queries import list_closed_referrals
 from storage.team_queries import list_memberships
@@ -44,9 +44,11 @@ def review_outcomes(*, engine: sa.Engine, workspace: Workspace, rep: Person, com
     if not reps:
         raise CommandError("Reviews are for managers: you manage no team yet.", usage=usage_for(command))
     today = local_today(now, rep.timezone)
-    periods = [("This month", period_containing("month", today)), ("This quarter", period_containing("quarter", today)),
+    fiscal = fiscal_year_start(engine=engine, workspace=workspace)
+    periods = [("This month", period_containing("month", today)),
+               ("This quarter", period_containing("quarter", today, fiscal_start_month=fiscal)),
                ("All time", Period("all", ALL_TIME_START, today))]
-    chosen = period_containing(command.period, today)
+    chosen = period_containing(command.period, today, fiscal_start_month=fiscal)
     with session_scope(engine) as session:
         breakdown = []
         for label, period in periods:

@@ -6,6 +6,7 @@ logs before any team exists is tracked in the workspace's default team.
 """
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,7 +17,7 @@ from sqlmodel import Session
 
 from domain.funnel import Workspace
 from domain.parsing import TEAM_USAGE, CommandError
-from domain.periods import local_today
+from domain.periods import local_today, period_containing
 from domain.schedule import WeeklySlot
 from domain.team_commands import (
     ADMIN_ONLY,
@@ -26,6 +27,7 @@ from domain.team_commands import (
     PauseNudges,
     RemoveMember,
     SetChannel,
+    SetFiscalYear,
     SetMinimum,
     SetSlot,
     SetTimezone,
@@ -35,6 +37,7 @@ from domain.team_commands import (
 from services.people import Person
 from storage.engine import run_in_transaction, session_scope
 from storage.models import SalesTeam
+from storage.setting_queries import get_fiscal_year_start, set_fiscal_year_start
 from storage.team_queries import (
     add_member,
     add_pause,
@@ -82,8 +85,14 @@ def team_info(team: SalesTeam, *, reps: Sequence[str], managers: Sequence[str]) 
 
 @dataclass(frozen=True)
 class TeamChanged:
-    summary: TeamInfo
+    summary: TeamInfo | None  # None: a workspace-wide setting changed
     what: str  # a short sentence saying what changed
+
+
+def fiscal_year_start(*, engine: sa.Engine, workspace: Workspace) -> int:
+    """The month the workspace's fiscal year starts in; 1 (January) means calendar quarters."""
+    with session_scope(engine) as session:
+        return get_fiscal_year_start(session=session, workspace=workspace)
 
 
 def summarize(session: Session, team: SalesTeam) -> TeamInfo:
@@ -101,6 +110,13 @@ def manage_team(
     def work(session: Session) -> TeamChanged | tuple[TeamInfo, ...]:
         if isinstance(command, ShowTeams):
             return _show(session, workspace, actor, command)
+        if isinstance(command, SetFiscalYear):
+            set_fiscal_year_start(session=session, workspace=workspace, month=command.start_month, now=now)
+            quarter = period_containing("quarter", now.date(), fiscal_start_month=command.start_month)
+            month = calendar.month_name[command.start_month]
+            return TeamChanged(None, f"Quarters now follow a fiscal year that starts in {month}; this quarter is "
+                                     f"{quarter.label}, {quarter.start:%b} {quarter.start.day} to {quarter.end:%b} "
+                                     f"{quarter.end.day}.")
         if isinstance(command, CreateTeam):
             if get_team(session=session, workspace=workspace, name=command.name):
                 raise CommandError(f"There is already a team called {command.name}.", usage=TEAM_USAGE)

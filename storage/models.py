@@ -107,7 +107,22 @@ class Referral(SQLModel, table=True):
     amount: Decimal | None = Field(default=None, sa_type=sa.Numeric(16, 2))
     close_reason: str | None = Field(default=None, max_length=300)
     thanked_on: date | None = None
+    # The rep's answers to the pre-meeting checklist, as JSON {question key: answer}.
+    prep_notes: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class WorkspaceSetting(SQLModel, table=True):
+    """Settings that hold for a whole workspace rather than one team."""
+
+    __tablename__ = "workspace_setting"
+    __table_args__ = (sa.UniqueConstraint("team_id", name="uq_workspace_setting"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    fiscal_year_start_month: int = 1  # 1: quarters are calendar quarters
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -109,3 +109,11 @@ def slack(app_and_ctx, fake_slack: FakeSlack) -> SlackDriver:  # noqa: ANN001
 
     app, _ctx = app_and_ctx
     return SlackDriver(app, fake_slack, SIGNING_SECRET)
+
+
+@pytest.fixture
+def team(slack, fake_slack, clock) -> str:  # noqa: ANN001
+    """Team "east": reps in New York, Berlin and Sydney, a manager in Chicago, clock at Mon 2026-11-02."""
+    from tests.support.teams import make_team
+
+    return make_team(slack, fake_slack, clock)

@@ -29,8 +29,9 @@ def team_card(summary: Any) -> str:
             f"({zone})" + (f" in <#{summary.channel_id}>" if summary.channel_id else ", no channel set"))
 
 
-def team_changed(*, summary: Any, what: str) -> Message:
-    return message(what, [section(f":white_check_mark: {escape(what)}"), section(team_card(summary))])
+def team_changed(*, summary: Any | None, what: str) -> Message:
+    cards = [section(team_card(summary))] if summary is not None else []
+    return message(what, [section(f":white_check_mark: {escape(what)}"), *cards])
 
 
 def team_list(summaries: Sequence[Any]) -> Message:
