@@ -117,7 +117,8 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-JOB_KINDS = {"commitments": "commitment", "reminders": "reminder", "digests": "digest", "leaderboards": "leaderboard"}
+JOB_KINDS = {"commitments": "commitment", "reminders": "reminder", "digests": "digest", "leaderboards": "leaderboard",
+             "prep": "prep"}
 
 
 def _aware_datetime(text: str) -> datetime:

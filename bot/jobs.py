@@ -13,16 +13,19 @@ from zoneinfo import ZoneInfo
 
 from domain.funnel import Workspace
 from domain.nudges import COMMITMENT_PROMPT, COMMITMENT_PROMPT_SLOT, DIGEST, KINDS, LEADERBOARD, REMINDER
-from domain.periods import previous_period
+from domain.periods import local_today, previous_period
+from domain.prep import PREP
 from domain.schedule import due_now, week_end
 from services.commitments import commitments_of
 from services.context import AppContext
 from services.delivery import Outgoing, Pace, TickReport, deliver
 from services.nudges import digest_content, is_paused, leaderboard_content, load_teams, reminder_content, rep_plans
 from services.people import Person
+from services.prep import due_checklists, prep_outgoing
 from services.teams import TeamInfo
 from storage.engine import session_scope
 from storage.team_queries import list_workspaces
+from views import coaching as coaching_views
 from views import nudges as nudge_views
 
 
@@ -31,7 +34,7 @@ def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: 
     if kind not in KINDS:
         raise ValueError(f"unknown job {kind!r}; expected one of {', '.join(KINDS)}")
     planner = {COMMITMENT_PROMPT: plan_commitment_prompts, REMINDER: plan_reminders, DIGEST: plan_digests,
-               LEADERBOARD: plan_leaderboards}[kind]
+               LEADERBOARD: plan_leaderboards, PREP: plan_prep_checklists}[kind]
     with session_scope(ctx.engine) as session:
         workspaces = list_workspaces(session=session)
     outgoing = [item for workspace in workspaces for item in planner(ctx=ctx, client=client, workspace=workspace,
@@ -49,7 +52,7 @@ def plan_commitment_prompts(*, ctx: AppContext, client: Any, workspace: Workspac
         rep = _person(ctx, client, workspace, plan.user_id, now)
         due = due_now(COMMITMENT_PROMPT_SLOT, now=now, tz=rep.timezone)
         if due is None or is_paused(engine=ctx.engine, workspace=workspace, user_id=rep.user_id,
-                                    day=now.astimezone(rep.timezone).date()):
+                                    day=local_today(now, rep.timezone)):
             continue
         named = commitments_of(engine=ctx.engine, workspace=workspace, rep_user_id=rep.user_id, week_start=due.week.start)
         if named.open or named.kept:
@@ -70,7 +73,7 @@ def plan_reminders(*, ctx: AppContext, client: Any, workspace: Workspace, now: d
                                    commitments=tuple(name or uid or "" for uid, name in promised.open))
         if content is None:
             continue
-        today = now.astimezone(rep.timezone).date()
+        today = local_today(now, rep.timezone)
         yield Outgoing(workspace=workspace, kind=REMINDER, recipient=rep.user_id, channel=rep.user_id,
                        period_key=due.key, expires_at=week_end(due.week, rep.timezone),
                        render=lambda c=content, t=today: [nudge_views.reminder_message(c, t)])
@@ -116,3 +119,11 @@ def plan_leaderboards(*, ctx: AppContext, client: Any, workspace: Workspace, now
                        render=render)
 
 
+def plan_prep_checklists(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:
+    """The day before a referred meeting, in the rep's zone: the five prep questions."""
+    def zone_of(user_id: str) -> Any:
+        return _person(ctx, client, workspace, user_id, now).timezone
+
+    for due in due_checklists(engine=ctx.engine, workspace=workspace, zone_of=zone_of, now=now):
+        today = local_today(now, zone_of(due.rep_user_id))
+        yield prep_outgoing(due, lambda referral, today=today: [coaching_views.prep_checklist_message(referral, today)])

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 from domain.dates import DateError, check_past_date
-from domain.parsing import AskEntry, CommandError, Person, parse_person, plain_text
+from domain.parsing import MAX_REASON, AskEntry, CommandError, Person, parse_person, plain_text
+from domain.prep import ANSWER_LIMIT, PREP_QUESTIONS, clean_answers
 
 FOR_WHOM_LIMIT = 200
 
@@ -77,3 +78,24 @@ def commitments_from_form(*, selected_users: list[str] | None, typed_names: str 
     if len(people) > 20:
         raise FormErrors({"names": "Name at most 20 people."})
     return tuple(people)
+
+
+def reason_from_form(*, reason: str | None) -> str:
+    """The one line on why a referral was lost or ended without a decision."""
+    cleaned = plain_text(reason or "")
+    if not cleaned:
+        raise FormErrors({"reason": "One line is enough: what got in the way?"})
+    if len(cleaned) > MAX_REASON:
+        raise FormErrors({"reason": f"Keep it under {MAX_REASON} characters."})
+    return cleaned
+
+
+def prep_from_form(*, answers: dict[str, str | None]) -> dict[str, str]:
+    """The checklist's answers: at least one, each within the limit. Errors point at the first question."""
+    too_long = [key for key, value in answers.items() if value and len(value.strip()) > ANSWER_LIMIT]
+    if too_long:
+        raise FormErrors({key: f"Keep it under {ANSWER_LIMIT} characters." for key in too_long})
+    cleaned = clean_answers({key: plain_text(value or "") for key, value in answers.items()})
+    if not cleaned:
+        raise FormErrors({PREP_QUESTIONS[0][0]: "Answer at least one question; the rest can wait."})
+    return cleaned

@@ -48,6 +48,7 @@ class ReferralRecord:
     close_reason: str | None = None
     thanked_on: date | None = None
     linked_ask_id: int | None = None
+    prep: tuple[tuple[str, str], ...] = ()  # (question key, answer) from the pre-meeting checklist
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -9,13 +10,15 @@ from slack_sdk import WebClient
 
 from domain.parsing import CommandError, RefQuery, Thanked, usage_for
 from domain.periods import local_today, period_containing
+from domain.records import ReferralRecord
 from domain.team_commands import PauseNudges
 from handlers.payloads import acting
 from services import asks as ask_service
 from services import referrals as referral_service
 from services import teams as team_service
 from services.context import AppContext
-from views import ids, modals, replies
+from services.referrals import LIST_USAGE
+from views import coaching, ids, modals, replies
 from views import teams as team_views
 
 
@@ -64,6 +67,30 @@ def register(app: App, ctx: AppContext) -> None:
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
         respond(replace_original=False, response_type="ephemeral", **reply)
+
+    @app.action(ids.ADD_CLOSE_REASON)
+    def open_close_reason(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                          respond: Respond) -> None:
+        ack()
+        _open_referral_form(body, action, client, respond, coaching.close_reason_modal)
+
+    @app.action(ids.OPEN_PREP_MODAL)
+    def open_prep(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """"Save my prep" on the checklist: the five questions, with whatever was saved before."""
+        ack()
+        _open_referral_form(body, action, client, respond, coaching.prep_modal)
+
+    def _open_referral_form(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+                            build: Callable[[ReferralRecord], dict[str, Any]]) -> None:
+        who, rep, now = acting(ctx, client, body)
+        value = action.get("value", "")
+        referral = referral_service.get_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
+                                                 number=int(value)) if value.isdigit() else None
+        if referral is None:
+            respond(response_type="ephemeral", replace_original=False, **replies.command_error(
+                problem="That button no longer points at one of your referrals.", usage=LIST_USAGE))
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=build(referral))
 
     @app.action(ids.OPEN_COMMIT_MODAL)
     def open_commit_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

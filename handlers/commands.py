@@ -6,11 +6,14 @@ service call and replies ephemerally through the command's response_url.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from domain.funnel import Workspace
 from domain.parsing import (
     ASKED_HELP,
     REFERRAL_VERBS_HELP,
@@ -38,6 +41,7 @@ from domain.parsing import (
 )
 from domain.periods import local_today
 from domain.team_commands import PauseNudges, ResumeNudges, ShowLeaderboard
+from handlers import follow_ups
 from handlers.payloads import acting
 from services import asks as ask_service
 from services import commitments as commitment_service
@@ -47,6 +51,7 @@ from services import referrals as referral_service
 from services import reviews as review_service
 from services import teams as team_service
 from services.context import AppContext
+from services.people import Person
 from views import modals, replies
 from views import nudges as nudge_views
 from views import teams as team_views
@@ -87,6 +92,7 @@ def register(app: App, ctx: AppContext) -> None:
         who, rep, now = acting(ctx, client, body)
         today = local_today(now, rep.timezone)
         services = dict(engine=ctx.engine, workspace=who.workspace, rep=rep)
+        follow_up = None
         try:
             command = parse_referral(body.get("text") or "", today=today)
             match command:
@@ -104,6 +110,7 @@ def register(app: App, ctx: AppContext) -> None:
                     updated = referral_service.advance_referral(**services, command=command, now=now)
                     reply = replies.referral_updated(referral=updated.referral, change=updated.change,
                                                      already=updated.already, today=today)
+                    follow_up = _coaching_after(updated, body, client, who.workspace, rep, now)
                 case ListReferrals():
                     listed = referral_service.open_referrals(**services, command=command)
                     reply = replies.referral_list(referrals=listed.referrals, total_open=listed.total_open,
@@ -132,3 +139,17 @@ def register(app: App, ctx: AppContext) -> None:
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage, suggestion=error.suggestion)
         respond(response_type="ephemeral", **reply)
+        if follow_up is not None:
+            follow_up()
+
+    def _coaching_after(updated: referral_service.ReferralUpdated, body: dict[str, Any], client: WebClient,
+                        workspace: Workspace, rep: Person, now: datetime) -> Callable[[], None] | None:
+        if updated.already:
+            return None
+        if updated.change == "meeting":
+            return lambda: follow_ups.send_prep_if_due(ctx, client, workspace=workspace, rep=rep,
+                                                       referral=updated.referral, now=now)
+        if updated.change in ("lost", "no_decision") and not updated.referral.close_reason:
+            return lambda: follow_ups.ask_close_reason(client, trigger_id=body.get("trigger_id"),
+                                                       referral=updated.referral)
+        return None

@@ -12,22 +12,24 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from domain.forms import FormErrors, ask_from_form, commitments_from_form, prospect_from_form
-from domain.parsing import CommitToAsk, GotReferral
+from domain.forms import FormErrors, ask_from_form, commitments_from_form, prep_from_form, prospect_from_form, reason_from_form
+from domain.parsing import CommandError, CommitToAsk, GotReferral
 from domain.parsing import Person as NamedPerson
 from domain.periods import local_today
+from domain.prep import PREP_QUESTIONS
 from handlers.payloads import acting, metadata, requester
 from services import asks as ask_service
 from services import commitments as commitment_service
 from services import referrals as referral_service
 from services.context import AppContext
-from views import ids, replies
+from views import coaching, ids, replies
 
 log = logging.getLogger(__name__)
 
 ASK_FIELD_BLOCKS = {"name": ids.ASK_NAME_BLOCK, "date": ids.ASK_DATE_BLOCK, "for_whom": ids.ASK_FOR_BLOCK}
 OUTCOME_FIELD_BLOCKS = {"outcome": ids.OUTCOME_BLOCK, "prospect": ids.PROSPECT_BLOCK}
 COMMIT_FIELD_BLOCKS = {"names": ids.COMMIT_NAMES_BLOCK}
+REASON_FIELD_BLOCKS = {"reason": ids.CLOSE_REASON_BLOCK}
 
 
 def _value(values: dict[str, Any], block: str, action: str, key: str) -> Any:
@@ -119,3 +121,48 @@ def register(app: App, ctx: AppContext) -> None:
                                                 command=CommitToAsk(people), now=now)
         _tell(client, channel_id=None, user_id=who.user_id,
               reply=replies.commitments_reply(open_people=week.open, kept=week.kept))
+
+    @app.view(ids.CLOSE_REASON_MODAL)
+    def submit_close_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        values = view.get("state", {}).get("values", {})
+        try:
+            reason = reason_from_form(reason=_value(values, ids.CLOSE_REASON_BLOCK, ids.CLOSE_REASON_ACTION, "value"))
+        except FormErrors as invalid:
+            ack(response_action="errors",
+                errors={REASON_FIELD_BLOCKS[field]: message for field, message in invalid.errors.items()})
+            return
+        ack()
+        who, rep, now = acting(ctx, client, body)
+        number = metadata(view).get("number")
+        try:
+            if not isinstance(number, int):
+                raise CommandError("That form no longer points at a referral; nothing was saved.",
+                                   usage="/referral lost <ref> <reason>")
+            reply = coaching.reason_saved(referral_service.set_close_reason(
+                engine=ctx.engine, workspace=who.workspace, rep=rep, number=number, reason=reason, now=now))
+        except CommandError as error:
+            reply = replies.command_error(problem=error.message, usage=error.usage)
+        _tell(client, channel_id=None, user_id=who.user_id, reply=reply)
+
+    @app.view(ids.PREP_MODAL)
+    def submit_prep(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        values = view.get("state", {}).get("values", {})
+        try:
+            answers = prep_from_form(answers={
+                key: _value(values, ids.PREP_BLOCK_PREFIX + key, ids.PREP_ACTION, "value") for key, _ in PREP_QUESTIONS})
+        except FormErrors as invalid:
+            ack(response_action="errors",
+                errors={ids.PREP_BLOCK_PREFIX + field: message for field, message in invalid.errors.items()})
+            return
+        ack()
+        who, rep, now = acting(ctx, client, body)
+        number = metadata(view).get("number")
+        try:
+            if not isinstance(number, int):
+                raise CommandError("That form no longer points at a referral; nothing was saved.",
+                                   usage="/referral list")
+            reply = coaching.prep_saved(referral_service.save_prep(
+                engine=ctx.engine, workspace=who.workspace, rep=rep, number=number, answers=answers, now=now))
+        except CommandError as error:
+            reply = replies.command_error(problem=error.message, usage=error.usage)
+        _tell(client, channel_id=None, user_id=who.user_id, reply=reply)

@@ -25,6 +25,7 @@ from domain.parsing import (
     usage_for,
 )
 from domain.periods import local_today, period_containing, previous_period
+from domain.prep import PREP_QUESTIONS, decode_answers, encode_answers
 from domain.records import AskRecord, ReferralRecord, StatsReport
 from services.asks import ask_record
 from services.people import Person
@@ -45,6 +46,7 @@ from storage.queries import (
 )
 
 LIST_USAGE = "/referral list"
+PREP_ORDER = {key: index for index, (key, _) in enumerate(PREP_QUESTIONS)}
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def referral_record(referral: Referral) -> ReferralRecord:
         meeting_on=referral.meeting_on, meeting_held_on=referral.meeting_held_on, closed_on=referral.closed_on,
         amount=referral.amount, close_reason=referral.close_reason, thanked_on=referral.thanked_on,
         linked_ask_id=referral.ask_id,
+        prep=tuple(sorted(decode_answers(referral.prep_notes).items(), key=lambda kv: PREP_ORDER[kv[0]])),
     )
 
 
@@ -245,3 +248,40 @@ def stats(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: Show
     return StatsReport(current, previous, counts[0], counts[1],
                        subject_user_id=subject if subject != rep.user_id else None)
 
+
+
+def get_referral(*, engine: sa.Engine, workspace: Workspace, rep: Person, number: int) -> ReferralRecord | None:
+    with session_scope(engine) as session:
+        row = get_referral_by_number(session=session, workspace=workspace, rep_user_id=rep.user_id, number=number)
+        return referral_record(row) if row else None
+
+
+def save_prep(
+    *, engine: sa.Engine, workspace: Workspace, rep: Person, number: int, answers: dict[str, str], now: datetime,
+) -> ReferralRecord:
+    """The rep's answers to the pre-meeting checklist, kept on the referral (a second save replaces them)."""
+
+    def work(session: Session) -> ReferralRecord:
+        referral = get_referral_by_number(session=session, workspace=workspace, rep_user_id=rep.user_id, number=number)
+        if referral is None:
+            raise CommandError(f"You have no referral #{number}; nothing was saved.", usage=LIST_USAGE)
+        referral.prep_notes = encode_answers(answers)
+        return referral_record(save_referral(session=session, referral=referral, now=now))
+
+    return run_in_transaction(engine, work)
+
+
+def set_close_reason(
+    *, engine: sa.Engine, workspace: Workspace, rep: Person, number: int, reason: str, now: datetime,
+) -> ReferralRecord:
+    """The one line on why a referral was lost or ended without a decision."""
+
+    def work(session: Session) -> ReferralRecord:
+        referral = get_referral_by_number(session=session, workspace=workspace, rep_user_id=rep.user_id, number=number)
+        if referral is None or referral.status not in (ReferralStatus.LOST, ReferralStatus.NO_DECISION):
+            raise CommandError(f"Referral #{number} isn't closed as lost or no decision, so it needs no reason.",
+                               usage=usage_for(CloseLost))
+        referral.close_reason = reason
+        return referral_record(save_referral(session=session, referral=referral, now=now))
+
+    return run_in_transaction(engine, work)

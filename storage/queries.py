@@ -289,3 +289,13 @@ def list_closed_referrals(
                Referral.closed_on >= start, Referral.closed_on <= end)
         .order_by(col(Referral.closed_on), col(Referral.id))
     ).all()
+
+
+def list_meetings_between(*, session: Session, workspace: Workspace, start: date, end: date) -> Sequence[Referral]:
+    """Referrals whose scheduled (not yet held) meeting falls in the range, for the pre-meeting checklist."""
+    return session.exec(
+        select(Referral)
+        .where(scoped(Referral, workspace), Referral.status == ReferralStatus.MEETING_SCHEDULED,
+               Referral.meeting_on >= start, Referral.meeting_on <= end)
+        .order_by(col(Referral.id))
+    ).all()

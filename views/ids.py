@@ -23,3 +23,13 @@ COMMIT_MODAL = "commit_modal"
 COMMIT_USERS_BLOCK, COMMIT_USERS_ACTION = "commit_users", "commit_users_select"
 COMMIT_NAMES_BLOCK, COMMIT_NAMES_ACTION = "commit_names", "commit_names_input"
 MARK_THANKED = "referral_mark_thanked"
+
+# Closing as lost or no decision asks for a one-line reason.
+ADD_CLOSE_REASON = "referral_add_close_reason"
+CLOSE_REASON_MODAL = "close_reason_modal"
+CLOSE_REASON_BLOCK, CLOSE_REASON_ACTION = "close_reason", "close_reason_input"
+
+# The pre-meeting checklist: one input block per question, "prep_<question key>".
+OPEN_PREP_MODAL = "referral_open_prep"
+PREP_MODAL = "prep_modal"
+PREP_BLOCK_PREFIX, PREP_ACTION = "prep_", "prep_answer"

@@ -10,7 +10,8 @@ from domain.funnel import ReferralStatus
 from domain.kpis import KPI_LABELS, KpiCounts
 from domain.records import AskRecord, ReferralRecord, StatsReport, WeekProgress
 from views import ids
-from views.text import button, clip, context, day, escape, message, packed_sections, person, section, trend
+from views.coaching import prep_lines
+from views.text import MESSAGE_BLOCK_LIMIT, button, clip, context, day, escape, message, packed_sections, person, section, trend
 
 Message = dict[str, Any]
 
@@ -130,6 +131,10 @@ def referral_updated(*, referral: ReferralRecord, change: str, already: bool, to
         detail = f": {escape(referral.close_reason)}"
     text = f":white_check_mark: {label}: {_CHANGE_TEXT[change]}{detail}."
     blocks = [section(text)]
+    if change in ("lost", "no_decision") and not referral.close_reason:
+        block = section(":memo: One line on why? It's how you and your manager learn from it.")
+        block["accessory"] = button("Add the reason", ids.ADD_CLOSE_REASON, str(referral.number))
+        blocks.append(block)
     who = person(referral.referrer_user_id, referral.referrer_name)
     if change in ("met", "won", "lost", "no_decision") and referral.thanked_on is None:
         # Nobody should lose a referral source by going silent: nudge right when there is news to share.
@@ -153,14 +158,19 @@ def referral_list(*, referrals: Sequence[ReferralRecord], total_open: int, today
         text = "You have no open referrals. Every introduction starts with an ask: `/asked <name>`."
         return message(text, [section(text)])
     blocks = [section(f"*Your open referrals ({total_open})*")]
-    for referral in referrals[:45]:
-        blocks.append(section(
+    shown = 0
+    for referral in referrals:
+        entry = [section(
             f"*#{referral.number}* {escape(referral.prospect_name)}, from "
             f"{person(referral.referrer_user_id, referral.referrer_name)} ({day(referral.introduced_on, today)})\n"
             f"Next: {_next_step(referral, today)}"
-        ))
-    if total_open > len(referrals[:45]):
-        blocks.append(context(f"Showing {len(referrals[:45])} of {total_open}."))
+        )] + ([context(prep_lines(referral))] if referral.prep else [])
+        if len(blocks) + len(entry) > MESSAGE_BLOCK_LIMIT - 1:  # keep room for the "showing" line
+            break
+        blocks.extend(entry)
+        shown += 1
+    if total_open > shown:
+        blocks.append(context(f"Showing {shown} of {total_open}."))
     return message(f"Your open referrals ({total_open})", blocks)
 
 
