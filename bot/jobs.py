@@ -16,6 +16,8 @@ from domain.nudges import COMMITMENT_PROMPT, COMMITMENT_PROMPT_SLOT, DIGEST, KIN
 from domain.periods import local_today, previous_period
 from domain.prep import PREP
 from domain.schedule import due_now, week_end
+from domain.trends import has_history
+from services.charts import upload_chart, weekly_trend
 from services.commitments import commitments_of
 from services.context import AppContext
 from services.delivery import Outgoing, Pace, TickReport, deliver
@@ -25,6 +27,7 @@ from services.prep import due_checklists, prep_outgoing
 from services.teams import TeamInfo
 from storage.engine import session_scope
 from storage.team_queries import list_workspaces
+from views import chart
 from views import coaching as coaching_views
 from views import nudges as nudge_views
 
@@ -94,8 +97,20 @@ def plan_digests(*, ctx: AppContext, client: Any, workspace: Workspace, now: dat
                 return nudge_views.digest_messages(digest_content(engine=ctx.engine, workspace=workspace, team=team,
                                                                   manager=manager, reps=reps, now=now))
 
+            def send_chart(team: TeamInfo = team, manager: Person = manager, last_week=previous_period(due.week)) -> None:  # noqa: ANN001
+                points = weekly_trend(engine=ctx.engine, workspace=workspace, rep_user_ids=team.reps,
+                                      last_week_start=last_week.start)
+                if not has_history(points):
+                    return
+                channel = client.conversations_open(users=manager.user_id)["channel"]["id"]
+                upload_chart(client=client, engine=ctx.engine, workspace=workspace, owner=f"team:{team.id}",
+                             points=points, draw=chart.trend_chart_png, now=now, channel=channel,
+                             title=f"{team.name}: asks and referrals, last 12 weeks",
+                             comment=f"12-week trend for {team.name}: asks (blue) and referrals received (green).")
+
             yield Outgoing(workspace=workspace, kind=DIGEST, recipient=f"{manager_id}:{team.id}", channel=manager_id,
-                           period_key=due.key, expires_at=week_end(due.week, manager.timezone), render=render)
+                           period_key=due.key, expires_at=week_end(due.week, manager.timezone), render=render,
+                           after_send=send_chart)
 
 
 def plan_leaderboards(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:

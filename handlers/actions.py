@@ -8,10 +8,12 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from domain.parsing import CommandError, RefQuery, Thanked, usage_for
+from domain.home import QUICK_STEP_LABELS
+from domain.parsing import CloseLost, CloseNoDecision, CloseWon, CommandError, MeetingHeld, RefQuery, Thanked, usage_for
 from domain.periods import local_today, period_containing
 from domain.records import ReferralRecord
 from domain.team_commands import PauseNudges
+from handlers import follow_ups
 from handlers.payloads import acting
 from services import asks as ask_service
 from services import referrals as referral_service
@@ -41,6 +43,7 @@ def register(app: App, ctx: AppContext) -> None:
         respond(replace_original=True, response_type="ephemeral", **replies.ask_removed(
             removed=removed, reason="; ".join(reasons) or None, progress=progress,
             today=local_today(now, rep.timezone)))
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.action(ids.OPEN_ASK_MODAL)
     def open_ask_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -67,6 +70,7 @@ def register(app: App, ctx: AppContext) -> None:
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
         respond(replace_original=False, response_type="ephemeral", **reply)
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.action(ids.ADD_CLOSE_REASON)
     def open_close_reason(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -92,6 +96,36 @@ def register(app: App, ctx: AppContext) -> None:
             return
         client.views_open(trigger_id=body["trigger_id"], view=build(referral))
 
+    @app.action(ids.REFERRAL_MENU)
+    def referral_menu(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        """A next step picked on the Home tab. There is no response_url there: the refreshed tab is the
+        confirmation, and a problem comes as a DM."""
+        ack()
+        who, rep, now = acting(ctx, client, body)
+        step, _, number = ((action.get("selected_option") or {}).get("value") or "").partition(":")
+        today = local_today(now, rep.timezone)
+        try:
+            if step not in QUICK_STEP_LABELS or not number.isdigit():
+                raise CommandError("That menu no longer points at one of your referrals.", usage=LIST_USAGE)
+            ref = RefQuery(int(number), None)
+            if step == "prep":
+                referral = referral_service.get_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
+                                                         number=ref.number or 0)
+                if referral is None:
+                    raise CommandError("That referral is gone.", usage=LIST_USAGE)
+                client.views_open(trigger_id=body["trigger_id"], view=coaching.prep_modal(referral))
+                return
+            command = {"thanked": Thanked(ref), "met": MeetingHeld(ref, today), "won": CloseWon(ref, None),
+                       "lost": CloseLost(ref, None), "no_decision": CloseNoDecision(ref, None)}[step]
+            updated = referral_service.advance_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
+                                                        command=command, now=now)
+            if updated.change in ("lost", "no_decision") and not updated.already:
+                follow_ups.ask_close_reason(client, trigger_id=body.get("trigger_id"), referral=updated.referral)
+        except CommandError as error:
+            client.chat_postMessage(channel=who.user_id, **replies.command_error(problem=error.message,
+                                                                                 usage=error.usage))
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
+
     @app.action(ids.OPEN_COMMIT_MODAL)
     def open_commit_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -106,6 +140,7 @@ def register(app: App, ctx: AppContext) -> None:
         until = team_service.pause_nudges(engine=ctx.engine, workspace=who.workspace, rep=rep,
                                           command=PauseNudges(until=week.end), now=now)
         respond(replace_original=True, **team_views.paused(until))
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.action(ids.LOG_ASK_OUTCOME)
     def log_outcome(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,

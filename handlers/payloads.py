@@ -18,11 +18,13 @@ class Requester:
 
 
 def requester(body: dict[str, Any]) -> Requester:
-    """Works for slash commands (flat fields) and for interactive payloads (nested ``team``/``user``)."""
+    """Works for slash commands (flat fields), interactive payloads (nested ``team``/``user``) and
+    events (the person is the event's ``user``)."""
     team = body.get("team")
     team_id = team.get("id") if isinstance(team, dict) else body.get("team_id")
     user = body.get("user")
-    user_id = user.get("id") if isinstance(user, dict) else body.get("user_id")
+    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    user_id = user.get("id") if isinstance(user, dict) else body.get("user_id") or event.get("user")
     enterprise = body.get("enterprise")
     enterprise_id = enterprise.get("id") if isinstance(enterprise, dict) else body.get("enterprise_id")
     return Requester(Workspace(team_id=str(team_id or ""), enterprise_id=enterprise_id or None), str(user_id or ""))

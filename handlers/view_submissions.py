@@ -17,6 +17,7 @@ from domain.parsing import CommandError, CommitToAsk, GotReferral
 from domain.parsing import Person as NamedPerson
 from domain.periods import local_today
 from domain.prep import PREP_QUESTIONS
+from handlers import follow_ups
 from handlers.payloads import acting, metadata, requester
 from services import asks as ask_service
 from services import commitments as commitment_service
@@ -69,6 +70,7 @@ def register(app: App, ctx: AppContext) -> None:
         result = ask_service.log_asks(engine=ctx.engine, workspace=who.workspace, rep=rep, entries=(entry,), now=now)
         _tell(client, channel_id=metadata(view).get("channel_id"), user_id=who.user_id, reply=replies.asks_logged(
             logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today))
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.ASK_OUTCOME_MODAL)
     def submit_outcome(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -102,6 +104,7 @@ def register(app: App, ctx: AppContext) -> None:
                                                    command=command, now=now, ask_id=ask.id)
             reply = replies.referral_logged(referral=logged.referral, linked_ask=logged.linked_ask, today=today)
         _tell(client, channel_id=meta.get("channel_id"), user_id=who.user_id, reply=reply)
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.COMMIT_MODAL)
     def submit_commitments(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -121,6 +124,7 @@ def register(app: App, ctx: AppContext) -> None:
                                                 command=CommitToAsk(people), now=now)
         _tell(client, channel_id=None, user_id=who.user_id,
               reply=replies.commitments_reply(open_people=week.open, kept=week.kept))
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.CLOSE_REASON_MODAL)
     def submit_close_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -143,6 +147,7 @@ def register(app: App, ctx: AppContext) -> None:
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
         _tell(client, channel_id=None, user_id=who.user_id, reply=reply)
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.PREP_MODAL)
     def submit_prep(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -166,3 +171,4 @@ def register(app: App, ctx: AppContext) -> None:
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
         _tell(client, channel_id=None, user_id=who.user_id, reply=reply)
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)

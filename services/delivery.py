@@ -43,6 +43,9 @@ class Outgoing:
     period_key: str
     expires_at: datetime  # after this the message no longer makes sense: no more retries
     render: Callable[[], list[dict[str, Any]]]
+    # Extra best-effort work once the messages are out (the digest's chart): its failure is logged,
+    # never retried, because retrying would send the messages again.
+    after_send: Callable[[], None] | None = None
 
 
 @dataclass
@@ -118,6 +121,11 @@ def deliver(
         mark_delivery_sent(engine=engine, delivery_id=row.id or 0, now=now)
         with lock:
             report.sent += 1
+        if item.after_send is not None:
+            try:
+                item.after_send()
+            except Exception as error:  # noqa: BLE001
+                log.warning("after sending %s to %s: %s", item.kind, item.channel, _describe(error))
 
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fanout") as pool:
         list(pool.map(send, items))

@@ -105,7 +105,7 @@ def reminder_content(
                            week=week, commitments=commitments)
 
 
-def _rep_weeks(
+def rep_weeks(
     *, engine: sa.Engine, workspace: Workspace, reps: Mapping[str, Person], now: datetime, weeks: int,
 ) -> dict[str, list[RepWeek]]:
     """Each rep's last ``weeks`` complete weeks in their own zone, newest first."""
@@ -138,7 +138,7 @@ def digest_content(
     manager_today = local_today(now, manager.timezone)
     manager_week = previous_period(period_containing("week", manager_today))
     fiscal = fiscal_year_start(engine=engine, workspace=workspace)
-    series = _rep_weeks(engine=engine, workspace=workspace, reps=reps, now=now, weeks=STREAK_LOOKBACK_WEEKS)
+    series = rep_weeks(engine=engine, workspace=workspace, reps=reps, now=now, weeks=STREAK_LOOKBACK_WEEKS)
     lines = []
     with session_scope(engine) as session:
         for uid, weeks in series.items():
@@ -196,7 +196,7 @@ def leaderboard_content(
     *, engine: sa.Engine, workspace: Workspace, team: TeamInfo, reps: Mapping[str, Person], period: Period,
     now: datetime,
 ) -> LeaderboardContent:
-    series = _rep_weeks(engine=engine, workspace=workspace, reps=reps, now=now, weeks=STREAK_LOOKBACK_WEEKS)
+    series = rep_weeks(engine=engine, workspace=workspace, reps=reps, now=now, weeks=STREAK_LOOKBACK_WEEKS)
     entries = []
     with session_scope(engine) as session:
         for uid in reps:

@@ -227,3 +227,18 @@ class Commitment(SQLModel, table=True):
     person_name: str = Field(max_length=200)
     kept_ask_id: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("ask.id", ondelete="SET NULL")))
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ChartUpload(SQLModel, table=True):
+    """A trend chart already uploaded to Slack, reused for the rest of its week instead of uploaded again."""
+
+    __tablename__ = "chart_upload"
+    __table_args__ = (sa.UniqueConstraint("team_id", "owner", "period_key", name="uq_chart_upload"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    owner: str = Field(max_length=64)  # whose chart: a user, or "team:<id>"
+    period_key: str = Field(max_length=32)  # the last week it shows
+    file_id: str = Field(max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)

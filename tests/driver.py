@@ -74,6 +74,36 @@ class SlackDriver:
         replies = [c for c in self.fake.calls_to("response_url") if c.url_key == key]
         return replies[-1].params if replies else {}
 
+    def open_home(self, *, user: str = "U0REP1", team: str = TEAM_ID) -> dict[str, Any]:
+        """The person opens the app's Home tab; returns the view the app published for them."""
+        body = json.dumps({
+            "token": "legacy", "team_id": team, "api_app_id": "A0001", "type": "event_callback",
+            "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()),
+            "event": {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home",
+                      "event_ts": f"{time.time():.6f}"},
+        })
+        response = self.dispatch(body, content_type="application/json")
+        assert response.status == 200, (response.status, response.body)
+        return self.home_of(user)
+
+    def home_of(self, user: str) -> dict[str, Any]:
+        published = [c for c in self.fake.calls_to("views.publish") if c.params.get("user_id") == user]
+        assert published, f"no Home tab published for {user}"
+        return published[-1].params["view"]
+
+    def pick(self, action_id: str, value: str, *, user: str = "U0REP1", team: str = TEAM_ID) -> None:
+        """Choose an option of an overflow menu on the Home tab (no response_url there)."""
+        payload = {
+            "type": "block_actions", "team": {"id": team, "domain": "acme"}, "user": {"id": user},
+            "api_app_id": "A0001", "token": "legacy", "trigger_id": "777.888.jkl",
+            "container": {"type": "view", "view_id": "VHOME"}, "view": {"id": "VHOME", "type": "home"},
+            "actions": [{"type": "overflow", "action_id": action_id, "block_id": "b1",
+                         "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value},
+                         "action_ts": "1.3"}],
+        }
+        response = self.dispatch(urlencode({"payload": json.dumps(payload)}))
+        assert response.status == 200, (response.status, response.body)
+
     def submit(self, view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]], *, user: str = "U0REP1",
                team: str = TEAM_ID) -> BoltResponse:
         """Submit a modal we opened earlier, with the given state values."""

@@ -136,6 +136,11 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    def uploaded(self, file_id: str) -> bytes:
+        """The bytes of a file uploaded through files_upload_v2 (its upload URL ends in the file ID)."""
+        [upload] = [c for c in self.calls_to("upload") if c.url_key == file_id]
+        return upload.params["content"]
+
     def clear(self) -> None:
         with self._condition:
             self._calls.clear()
@@ -171,7 +176,8 @@ class FakeSlack:
         headers = {k.lower(): v for k, v in request.headers.items()}
         params: dict[str, Any] = dict(parse_qsl(parts.query))
         if parts.path.startswith("/upload/"):
-            self._record(Call("upload", {"bytes": len(raw)}, headers, url_key=parts.path.rsplit("/", 1)[1]))
+            self._record(Call("upload", {"bytes": len(raw), "content": raw}, headers,
+                              url_key=parts.path.rsplit("/", 1)[1]))
             return self._answer(request, 200, {"ok": True}, text="OK - uploaded")
         params.update(self._decode(raw, headers.get("content-type", "")))
         if parts.path.startswith("/response/"):

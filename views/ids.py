@@ -33,3 +33,6 @@ CLOSE_REASON_BLOCK, CLOSE_REASON_ACTION = "close_reason", "close_reason_input"
 OPEN_PREP_MODAL = "referral_open_prep"
 PREP_MODAL = "prep_modal"
 PREP_BLOCK_PREFIX, PREP_ACTION = "prep_", "prep_answer"
+
+# The Home tab: a menu of next steps on each open referral, its value "<step>:<number>".
+REFERRAL_MENU = "home_referral_menu"
