@@ -7,7 +7,7 @@ import re
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from dotenv import find_dotenv, load_dotenv
 
@@ -39,6 +39,20 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "set east minimum 2 | show")
     team.add_argument("--workspace", required=True, help="The Slack team ID, T….")
 
+    imp = sub.add_parser("import", help="Load a team's asks spreadsheet (CSV: rep,date,asked,for_whom,outcome).")
+    imp.add_argument("file", help="The CSV file; - reads standard input.")
+    imp.add_argument("--workspace", required=True, help="The Slack team ID, T….")
+
+    exp = sub.add_parser("export", help="Write the workspace's asks (or referrals) as CSV.")
+    exp.add_argument("--workspace", required=True, help="The Slack team ID, T….")
+    exp.add_argument("--from", dest="start", type=date.fromisoformat, default=None, help="First day, YYYY-MM-DD.")
+    exp.add_argument("--to", dest="end", type=date.fromisoformat, default=None, help="Last day, YYYY-MM-DD.")
+    exp.add_argument("--referrals", action="store_true", help="Export referrals instead of asks.")
+    exp.add_argument("--output", "-o", default="-", help="File to write (default: standard output).")
+
+    demo = sub.add_parser("demo", help="Show what the bot says, with a sample team and no Slack.")
+    demo.add_argument("--chart", default=None, help="Where to write the chart PNG (default: a temporary file).")
+
     db = sub.add_parser("db", help="Database schema.")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="Bring the schema up to the latest migration.")
@@ -57,6 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_job(args)
         if args.command == "team":
             return _team(args)
+        if args.command == "import":
+            return _import(args)
+        if args.command == "export":
+            return _export(args)
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return run_demo(chart_path=args.chart)
         return _db(args)
     except ConfigError as error:
         print(error, file=sys.stderr)
@@ -182,6 +204,73 @@ def _team(args: argparse.Namespace) -> int:
         print(f"{summary.name}: reps {' '.join(summary.reps) or '-'}; managers {' '.join(summary.managers) or '-'}; "
               f"minimum {summary.minimum}; reminder {summary.reminder}; digest {summary.digest}; "
               f"leaderboard {summary.leaderboard or 'off'} in {summary.channel_id or '-'}")
+    engine.dispose()
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    """Rows are checked one by one: bad rows are listed by line and skipped, good rows are stored once."""
+    from datetime import UTC
+
+    from domain.funnel import Workspace
+    from domain.spreadsheet import EMAIL
+    from services.spreadsheets import import_asks, slack_email_lookup
+    from storage.engine import create_db_engine
+    from storage.migrate import upgrade_schema
+
+    try:
+        text = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8-sig").read()  # noqa: SIM115
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"can't read {args.file}: {error}", file=sys.stderr)
+        return 2
+    lookup = None
+    if EMAIL.search(text):  # e-mails need Slack to find the user; IDs don't
+        from bot.app import create_web_client
+
+        lookup = slack_email_lookup(create_web_client(load_settings()))
+    engine = create_db_engine(load_database_url())
+    upgrade_schema(engine)
+    now = datetime.now(UTC)
+    report = import_asks(engine=engine, workspace=Workspace(args.workspace), text=text, today=now.date(), now=now,
+                         lookup_email=lookup, progress=_progress_bar)
+    for error in report.errors:
+        print(f"{args.file}: {error}", file=sys.stderr)
+    print(f"{report.rows} row(s): {report.added} added, {report.already} already imported, "
+          f"{len(report.errors)} with errors (not stored)")
+    engine.dispose()
+    return 1 if report.errors else 0
+
+
+def _progress_bar(done: int, total: int) -> None:
+    """A bar redrawn in place on a terminal; a line per batch when stderr goes to a log."""
+    if total == 0:
+        return
+    if not sys.stderr.isatty():
+        print(f"importing {done}/{total}", file=sys.stderr, flush=True)
+        return
+    width = 30
+    filled = width * done // total
+    end = "\n" if done >= total else ""
+    print(f"\rimporting [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from domain.funnel import Workspace
+    from services.spreadsheets import ALL_TIME, export_data
+    from storage.engine import create_db_engine
+    from storage.migrate import upgrade_schema
+
+    engine = create_db_engine(load_database_url())
+    upgrade_schema(engine)
+    export = export_data(engine=engine, workspace=Workspace(args.workspace), rep_user_ids=None,
+                         start=args.start or ALL_TIME[0], end=args.end or ALL_TIME[1])
+    text = export.referrals_csv if args.referrals else export.asks_csv
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        print(f"wrote {export.referrals if args.referrals else export.asks} row(s) to {args.output}", file=sys.stderr)
     engine.dispose()
     return 0
 

@@ -246,6 +246,11 @@ class ShowReview:
 
 
 @dataclass(frozen=True)
+class ExportData:
+    """A CSV of the requester's data (their teams' for a manager), sent as a DM."""
+
+
+@dataclass(frozen=True)
 class CommitToAsk:
     people: tuple[Person, ...]
 
@@ -259,7 +264,7 @@ class PlanClients:
 ReferralCommand: TypeAlias = (
     GotReferral | NobodyToIntroduce | ScheduleMeeting | MeetingHeld | CloseWon | CloseLost | CloseNoDecision
     | Thanked | ListReferrals | ShowStats | ReferralHelp | TeamCommand | PauseNudges | ResumeNudges | ShowLeaderboard
-    | PlanClients | CommitToAsk | ShowReview
+    | PlanClients | CommitToAsk | ShowReview | ExportData
 )
 
 
@@ -857,6 +862,12 @@ def _plan(rest: str, *, today: date, usage: str) -> PlanClients:
     return PlanClients(int(words[0]), by)
 
 
+def _export(rest: str, *, today: date, usage: str) -> ExportData:
+    if rest.strip():
+        raise CommandError(f"`export` takes nothing after it (got “{_echo(rest)}”).", usage=usage)
+    return ExportData()
+
+
 def _resume(rest: str, *, today: date, usage: str) -> ResumeNudges:
     return ResumeNudges()
 
@@ -918,6 +929,8 @@ REFERRAL_VERBS: dict[str, Verb] = {
                  "Work back from the clients you need to the asks a week it takes", (PlanClients,)),
     "review": Verb(_review, "/referral review [month|quarter]",
                    "Managers: won, lost and no-decision with the reasons, for your teams", (ShowReview,)),
+    "export": Verb(_export, "/referral export",
+                   "Your data as CSV files in a DM (managers: their teams'; admins: everyone's)", (ExportData,)),
     "resume": Verb(_resume, "/referral resume", "Back from time off", (ResumeNudges,)),
     "team": Verb(_team, "/referral team create|add|remove|manager|channel|set|show|fiscal-year …",
                  "Set up teams (admins); see your teams", (CreateTeam, AddReps, RemoveMember, AddManagers, SetChannel,

@@ -23,6 +23,7 @@ from domain.parsing import (
     CloseWon,
     CommandError,
     CommitToAsk,
+    ExportData,
     GotReferral,
     ListReferrals,
     LogAsks,
@@ -49,12 +50,18 @@ from services import leaderboards as board_service
 from services import plans as plan_service
 from services import referrals as referral_service
 from services import reviews as review_service
+from services import spreadsheets as spreadsheet_service
 from services import teams as team_service
 from services.context import AppContext
 from services.people import Person
 from views import modals, replies
 from views import nudges as nudge_views
+from views import spreadsheets as spreadsheet_views
 from views import teams as team_views
+
+# /referral commands after which the Home tab shows something new (when they succeed).
+CHANGES_NUMBERS = (GotReferral, NobodyToIntroduce, ScheduleMeeting, MeetingHeld, CloseWon, CloseLost, CloseNoDecision,
+                   Thanked, CommitToAsk, PauseNudges, ResumeNudges)
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -85,6 +92,8 @@ def register(app: App, ctx: AppContext) -> None:
                                               now=now)
                 respond(response_type="ephemeral", **replies.asks_logged(
                     logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today))
+        if isinstance(command, LogAsks | UndoLastAsk):
+            follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.command("/referral")
     def referral(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -92,7 +101,7 @@ def register(app: App, ctx: AppContext) -> None:
         who, rep, now = acting(ctx, client, body)
         today = local_today(now, rep.timezone)
         services = dict(engine=ctx.engine, workspace=who.workspace, rep=rep)
-        follow_up = None
+        follow_up, command = None, None
         try:
             command = parse_referral(body.get("text") or "", today=today)
             match command:
@@ -128,6 +137,10 @@ def register(app: App, ctx: AppContext) -> None:
                     reply = replies.review_reply(review_service.review_outcomes(**services, command=command, now=now))
                 case PlanClients():
                     reply = replies.plan_reply(*plan_service.plan_clients(**services, command=command, now=now))
+                case ExportData():
+                    export = spreadsheet_service.export_for(engine=ctx.engine, workspace=who.workspace, requester=rep)
+                    reply = spreadsheet_views.export_on_its_way(export.scope, asks=export.asks, referrals=export.referrals)
+                    follow_up = lambda: follow_ups.send_export(client, user_id=rep.user_id, export=export)  # noqa: E731
                 case ShowLeaderboard():
                     reply = nudge_views.leaderboard_message(
                         board_service.leaderboard_for(**services, command=command, now=now, people=ctx.people))
@@ -137,10 +150,13 @@ def register(app: App, ctx: AppContext) -> None:
                     reply = team_views.team_list(changed) if isinstance(changed, tuple) else \
                         team_views.team_changed(summary=changed.summary, what=changed.what)
         except CommandError as error:
-            reply = replies.command_error(problem=error.message, usage=error.usage, suggestion=error.suggestion)
+            reply, command = replies.command_error(problem=error.message, usage=error.usage,
+                                                   suggestion=error.suggestion), None
         respond(response_type="ephemeral", **reply)
         if follow_up is not None:
             follow_up()
+        if isinstance(command, CHANGES_NUMBERS):
+            follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     def _coaching_after(updated: referral_service.ReferralUpdated, body: dict[str, Any], client: WebClient,
                         workspace: Workspace, rep: Person, now: datetime) -> Callable[[], None] | None:

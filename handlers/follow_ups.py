@@ -6,18 +6,23 @@ effort, because the logged step is already saved and must not look failed.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from domain.funnel import Workspace
+from domain.periods import local_today, period_containing, previous_period
 from domain.records import ReferralRecord
+from services import charts as chart_service
+from services import home as home_service
 from services import prep as prep_service
 from services.context import AppContext
 from services.delivery import deliver
 from services.people import Person
-from views import coaching
+from services.spreadsheets import Export
+from views import chart, coaching, home, spreadsheets
 
 log = logging.getLogger(__name__)
 
@@ -43,3 +48,37 @@ def ask_close_reason(client: Any, *, trigger_id: str | None, referral: ReferralR
         client.views_open(trigger_id=trigger_id, view=coaching.close_reason_modal(referral))
     except SlackApiError as error:
         log.info("couldn't open the reason form (%s); the reply's button remains", error.response.get("error"))
+
+
+def refresh_home(ctx: AppContext, client: Any, *, workspace: Workspace, user: Person, now: datetime) -> None:
+    """Publish the person's Home tab: on app_home_opened, and after each thing they log, so it is never stale."""
+    content = home_service.home_content(engine=ctx.engine, workspace=workspace, person=user, people=ctx.people,
+                                        now=now)
+    today = local_today(now, user.timezone)
+    # A manager's chart is their teams' combined; a rep's is their own.
+    chart_reps = sorted({r.user_id for team in content.teams for r in team.reps}) or [user.user_id]
+    points = chart_service.weekly_trend(engine=ctx.engine, workspace=workspace, rep_user_ids=chart_reps,
+                                        last_week_start=previous_period(period_containing("week", today)).start)
+    chart_id = chart_service.upload_chart(client=client, engine=ctx.engine, workspace=workspace, owner=user.user_id,
+                                          points=points, draw=chart.trend_chart_png, now=now,
+                                          title="Asks and referrals, last 12 weeks")
+    try:
+        client.views_publish(user_id=user.user_id,
+                             view=home.home_view(replace(content, chart_file_id=chart_id), today))
+    except SlackApiError as error:
+        log.warning("couldn't publish the Home tab: %s", error.response.get("error"))
+
+
+def send_export(client: Any, *, user_id: str, export: Export) -> None:
+    """Two CSV files in one upload to the requester's DM with the bot."""
+    try:
+        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        client.files_upload_v2(channel=channel, initial_comment=spreadsheets.export_comment(
+            export.scope, asks=export.asks, referrals=export.referrals), file_uploads=[
+            {"content": export.asks_csv, "filename": "referral-asks.csv", "title": "Asks"},
+            {"content": export.referrals_csv, "filename": "referral-referrals.csv", "title": "Referrals"},
+        ])
+    except SlackClientError as error:
+        log.warning("export upload failed: %s", type(error).__name__)
+        client.chat_postMessage(channel=user_id, text="The export couldn't be uploaded just now; "
+                                                      "try `/referral export` again in a minute.")

@@ -299,3 +299,54 @@ def list_meetings_between(*, session: Session, workspace: Workspace, start: date
                Referral.meeting_on >= start, Referral.meeting_on <= end)
         .order_by(col(Referral.id))
     ).all()
+
+
+def count_referrals_by_day(
+    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
+) -> dict[tuple[str, date], int]:
+    """(rep, day) -> introductions received that day, for the trend charts."""
+    rows = session.exec(
+        select(Referral.rep_user_id, Referral.introduced_on, sa.func.count())
+        .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),
+               Referral.introduced_on >= start, Referral.introduced_on <= end)
+        .group_by(Referral.rep_user_id, Referral.introduced_on)
+    ).all()
+    return {(rep, day): n for rep, day, n in rows}
+
+
+def import_ask(
+    *, session: Session, workspace: Workspace, rep_user_id: str, asked_user_id: str | None, asked_name: str,
+    for_whom: str | None, asked_on: date, outcome: AskOutcome, import_key: str, now: datetime,
+) -> bool:
+    """Insert an imported ask unless its key was imported before; True when it was added."""
+    exists = session.exec(select(Ask.id).where(scoped(Ask, workspace), Ask.rep_user_id == rep_user_id,
+                                               Ask.dedupe_key == import_key)).first()
+    if exists is not None:
+        return False
+    session.add(Ask(team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, rep_user_id=rep_user_id,
+                    asked_user_id=asked_user_id, asked_name=asked_name, for_whom=for_whom, asked_on=asked_on,
+                    outcome=outcome, outcome_on=None if outcome is AskOutcome.PENDING else asked_on,
+                    dedupe_key=import_key, created_at=now))
+    session.flush()
+    return True
+
+
+def list_asks_between(
+    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str] | None, start: date, end: date,
+) -> Sequence[Ask]:
+    """Asks dated in the range, oldest first; every rep of the workspace when ``rep_user_ids`` is None."""
+    query = select(Ask).where(scoped(Ask, workspace), Ask.asked_on >= start, Ask.asked_on <= end)
+    if rep_user_ids is not None:
+        query = query.where(col(Ask.rep_user_id).in_(list(rep_user_ids)))
+    return session.exec(query.order_by(col(Ask.asked_on), col(Ask.id))).all()
+
+
+def list_referrals_between(
+    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str] | None, start: date, end: date,
+) -> Sequence[Referral]:
+    """Referrals introduced in the range, oldest first; every rep when ``rep_user_ids`` is None."""
+    query = select(Referral).where(scoped(Referral, workspace), Referral.introduced_on >= start,
+                                   Referral.introduced_on <= end)
+    if rep_user_ids is not None:
+        query = query.where(col(Referral.rep_user_id).in_(list(rep_user_ids)))
+    return session.exec(query.order_by(col(Referral.introduced_on), col(Referral.id))).all()

@@ -117,3 +117,14 @@ def team(slack, fake_slack, clock) -> str:  # noqa: ANN001
     from tests.support.teams import make_team
 
     return make_team(slack, fake_slack, clock)
+
+
+@pytest.fixture
+def cli_env(monkeypatch, database_url, fake_slack, tmp_path) -> None:  # noqa: ANN001
+    """The environment a deployed ``referral-bot`` command sees, pointed at the fake Slack and the test database."""
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    for name, value in {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                        "SLACK_API_URL": fake_slack.api_url, "DATABASE_URL": database_url,
+                        "DEFAULT_TIMEZONE": "America/New_York"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)

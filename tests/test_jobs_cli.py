@@ -14,19 +14,8 @@ from domain.funnel import Workspace
 from storage.engine import create_db_engine, session_scope
 from storage.models import Delivery
 from storage.team_queries import add_member, add_team
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 
 THURSDAY_EVENING = datetime(2026, 11, 5, 20, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def cli_env(monkeypatch, database_url, fake_slack, tmp_path):  # noqa: ANN001
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    for name, value in {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                        "SLACK_API_URL": fake_slack.api_url, "DATABASE_URL": database_url,
-                        "DEFAULT_TIMEZONE": "America/New_York"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
 
 
 def test_team_setup_and_run_job_from_the_cli(cli_env, fake_slack, capsys):

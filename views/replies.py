@@ -144,7 +144,7 @@ def referral_updated(*, referral: ReferralRecord, change: str, already: bool, to
     return message(f"#{referral.number} {referral.prospect_name}: {_CHANGE_TEXT[change]}", blocks)
 
 
-def _next_step(referral: ReferralRecord, today: date) -> str:
+def next_step_text(referral: ReferralRecord, today: date) -> str:
     step = referral.status.next_step
     if referral.status is ReferralStatus.MEETING_SCHEDULED and referral.meeting_on:
         step = f"Meeting {day(referral.meeting_on, today)}"
@@ -163,7 +163,7 @@ def referral_list(*, referrals: Sequence[ReferralRecord], total_open: int, today
         entry = [section(
             f"*#{referral.number}* {escape(referral.prospect_name)}, from "
             f"{person(referral.referrer_user_id, referral.referrer_name)} ({day(referral.introduced_on, today)})\n"
-            f"Next: {_next_step(referral, today)}"
+            f"Next: {next_step_text(referral, today)}"
         )] + ([context(prep_lines(referral))] if referral.prep else [])
         if len(blocks) + len(entry) > MESSAGE_BLOCK_LIMIT - 1:  # keep room for the "showing" line
             break
