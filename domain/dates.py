@@ -63,6 +63,16 @@ def parse_date_phrase(text: str, *, today: date) -> date | None:
     return None
 
 
+def parse_iso_date(text: str) -> date | None:
+    """``YYYY-MM-DD`` exactly (no times, no week dates), or None when it isn't one or names no real day."""
+    if not _ISO_SHAPE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def split_trailing_date(text: str, *, today: date) -> tuple[str, date | None]:
     """Split a trailing date phrase, optionally preceded by ``on``, off ``text``.
 

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TypeAlias
 
-from domain.dates import DateError, check_date_window, check_past_date, split_trailing_date
+from domain.dates import DateError, check_date_window, check_past_date, parse_iso_date, split_trailing_date
 from domain.periods import PERIODS
 from domain.schedule import parse_slot
 from domain.team_commands import (
@@ -812,10 +812,7 @@ def _pause(rest: str, *, today: date, usage: str) -> PauseNudges:
         return PauseNudges(until=today + timedelta(days=days - 1))
     words = text.split()
     if len(words) == 2 and words[0].lower() == "until":
-        try:
-            until = date.fromisoformat(words[1]) if _ISO_DATE.fullmatch(words[1]) else None
-        except ValueError:
-            until = None
+        until = parse_iso_date(words[1])
         if until is None:
             raise CommandError("Give the last day off as YYYY-MM-DD.", usage=usage)
         if until < today:
@@ -850,11 +847,8 @@ def _plan(rest: str, *, today: date, usage: str) -> PlanClients:
     if not words or not words[0].isascii() or not words[0].isdigit() or not 1 <= int(words[0][:6]) <= 10_000:
         raise CommandError("How many new clients do you need? A whole number, e.g. plan 10.", usage=usage)
     by = None
-    if len(words) == 3 and words[1].lower() == "by" and _ISO_DATE.fullmatch(words[2]):
-        try:
-            by = date.fromisoformat(words[2])
-        except ValueError:
-            by = None
+    if len(words) == 3 and words[1].lower() == "by" and parse_iso_date(words[2]) is not None:
+        by = parse_iso_date(words[2])
         if by is None or by <= today or (by - today).days > 3 * 366:
             raise CommandError("Give a date after today and within three years, as YYYY-MM-DD.", usage=usage)
     elif len(words) != 1:
@@ -879,7 +873,6 @@ def _leaderboard(rest: str, *, today: date, usage: str) -> ShowLeaderboard:
     return ShowLeaderboard(period)
 
 
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ class Plan:
     rates: tuple[Rate, Rate, Rate]
 
 
-def _rate(name: str, numerator: int, denominator: int, minimum: int, default: float, source: str) -> Rate | None:
+def _rate(name: str, numerator: int, denominator: int, minimum: int, source: str) -> Rate | None:
     if denominator < minimum or numerator == 0:
         return None
     return Rate(name, min(numerator / denominator, 1.0), denominator, source)
@@ -53,9 +53,9 @@ def calibrate(own: KpiCounts, team: KpiCounts | None = None) -> tuple[Rate, Rate
     )
     rates = []
     for name, pick, minimum, default in specs:
-        chosen = _rate(name, *pick(own), minimum, default, "yours")
+        chosen = _rate(name, *pick(own), minimum, "yours")
         if chosen is None and team is not None:
-            chosen = _rate(name, *pick(team), minimum, default, "your team's")
+            chosen = _rate(name, *pick(team), minimum, "your team's")
         rates.append(chosen or Rate(name, default, 0, "default"))
     return rates[0], rates[1], rates[2]
 

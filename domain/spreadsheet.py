@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from domain.dates import parse_iso_date
 from domain.funnel import AskOutcome
 from domain.parsing import MAX_NAME, plain_text
 from domain.records import ReferralRecord
@@ -92,10 +93,7 @@ def _row(line: int, fields: list[str], *, today: date) -> SheetRow:
     rep, day, asked, for_whom, outcome = (f.strip() for f in fields)
     if not (SLACK_USER_ID.fullmatch(rep) or EMAIL.fullmatch(rep)):
         raise ValueError(f"rep must be a Slack user ID (U…) or an e-mail, not “{rep[:40]}”")
-    try:
-        asked_on = date.fromisoformat(day) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) else None
-    except ValueError:
-        asked_on = None
+    asked_on = parse_iso_date(day)
     if asked_on is None:
         raise ValueError(f"date must be YYYY-MM-DD, not “{day[:20]}”")
     if not EARLIEST <= asked_on <= today:

@@ -138,7 +138,7 @@ def advance_referral(
     today = local_today(now, rep.timezone)
 
     def work(session: Session) -> ReferralUpdated:
-        referral = _resolve(session=session, workspace=workspace, rep=rep, ref=command.ref, usage=_usage(command))
+        referral = _resolve(session=session, workspace=workspace, rep=rep, ref=command.ref, usage=usage_for(command))
         return _apply(referral, command, today=today, session=session, now=now)
 
     return run_in_transaction(engine, work)
@@ -149,7 +149,7 @@ def _apply(referral: Referral, command: object, *, today: date, session: Session
     label = f"#{referral.number} {referral.prospect_name}"
     if not isinstance(command, Thanked) and status.is_closed:
         raise CommandError(f"{label} is already closed ({status.next_step.removeprefix('Closed: ')}).",
-                           usage=_usage(command))
+                           usage=usage_for(command))
 
     def done(change: str, already: bool = False) -> ReferralUpdated:
         if not already:
@@ -160,7 +160,7 @@ def _apply(referral: Referral, command: object, *, today: date, session: Session
         case ScheduleMeeting(meeting_on=meeting_on):
             if status is ReferralStatus.MEETING_HELD:
                 raise CommandError(f"The meeting with {label} was already held; close it with won, lost or nodecision.",
-                                   usage=_usage(command))
+                                   usage=usage_for(command))
             referral.meeting_scheduled_on = referral.meeting_scheduled_on or today
             referral.meeting_on = meeting_on
             referral.status = ReferralStatus.MEETING_SCHEDULED
@@ -168,7 +168,7 @@ def _apply(referral: Referral, command: object, *, today: date, session: Session
         case MeetingHeld(occurred_on=held_on):
             if held_on < referral.introduced_on:
                 raise CommandError(f"{label} was introduced on {referral.introduced_on}; the meeting can't be earlier.",
-                                   usage=_usage(command))
+                                   usage=usage_for(command))
             if status is ReferralStatus.MEETING_HELD:
                 return done("met", already=True)
             # A meeting that was held was scheduled at some point, even if nobody logged it.
@@ -191,10 +191,6 @@ def _apply(referral: Referral, command: object, *, today: date, session: Session
             referral.thanked_on = today
             return done("thanked")
     raise AssertionError(f"unhandled command {command!r}")
-
-
-def _usage(command: object) -> str:
-    return usage_for(command)
 
 
 def _resolve(*, session: Session, workspace: Workspace, rep: Person, ref: RefQuery, usage: str) -> Referral:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -92,7 +92,7 @@ def end_pauses(*, session: Session, workspace: Workspace, user_id: str, today: d
         if pause.starts_on >= today:
             session.delete(pause)
         else:
-            pause.until_on = date.fromordinal(today.toordinal() - 1)
+            pause.until_on = today - timedelta(days=1)
             session.add(pause)
     session.flush()
     return len(pauses)
