@@ -30,7 +30,7 @@ from services.people import Person
 from services.referrals import referral_record
 from services.teams import managed_reps, track_rep
 from storage.engine import run_in_transaction, session_scope
-from storage.queries import import_ask, list_asks_between, list_referrals_between
+from storage.queries import add_imported_ask, find_imported_keys, list_asks_between, list_referrals_between
 
 BATCH = 200
 ALL_TIME = (date(2000, 1, 1), date(2999, 12, 31))
@@ -66,11 +66,18 @@ def import_asks(
         batch = list(zip(resolved[start:start + BATCH], keys[start:start + BATCH], strict=True))
 
         def work(session: Session, batch: list = batch) -> int:  # noqa: ANN001
-            for rep_user_id in {rep for (rep, _), _ in batch}:
+            reps = {rep for (rep, _), _ in batch}
+            for rep_user_id in reps:
                 track_rep(session=session, workspace=workspace, user_id=rep_user_id, now=now)
-            return sum(import_ask(session=session, workspace=workspace, rep_user_id=rep, asked_user_id=row.asked_user_id,
-                                  asked_name=row.asked_name, for_whom=row.for_whom, asked_on=row.asked_on,
-                                  outcome=row.outcome, import_key=key, now=now) for (rep, row), key in batch)
+            known = find_imported_keys(session=session, workspace=workspace, rep_user_ids=reps,
+                                       keys=[key for _, key in batch])
+            new = [(rep, row, key) for (rep, row), key in batch if key not in known]
+            for rep, row, key in new:
+                add_imported_ask(session=session, workspace=workspace, rep_user_id=rep, asked_user_id=row.asked_user_id,
+                                 asked_name=row.asked_name, for_whom=row.for_whom, asked_on=row.asked_on,
+                                 outcome=row.outcome, import_key=key, now=now)
+            session.flush()
+            return len(new)
 
         added = run_in_transaction(engine, work)
         report.added += added

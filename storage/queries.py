@@ -314,21 +314,26 @@ def count_referrals_by_day(
     return {(rep, day): n for rep, day, n in rows}
 
 
-def import_ask(
+def find_imported_keys(
+    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], keys: Iterable[str],
+) -> set[str]:
+    """Which of these import keys the reps already have (one query for a batch, on the dedupe index)."""
+    wanted = list(keys)
+    if not wanted:
+        return set()
+    return set(session.exec(select(Ask.dedupe_key).where(
+        scoped(Ask, workspace), col(Ask.rep_user_id).in_(list(rep_user_ids)), col(Ask.dedupe_key).in_(wanted))).all())
+
+
+def add_imported_ask(
     *, session: Session, workspace: Workspace, rep_user_id: str, asked_user_id: str | None, asked_name: str,
     for_whom: str | None, asked_on: date, outcome: AskOutcome, import_key: str, now: datetime,
-) -> bool:
-    """Insert an imported ask unless its key was imported before; True when it was added."""
-    exists = session.exec(select(Ask.id).where(scoped(Ask, workspace), Ask.rep_user_id == rep_user_id,
-                                               Ask.dedupe_key == import_key)).first()
-    if exists is not None:
-        return False
+) -> None:
+    """An imported ask; the caller has checked with find_imported_keys that its key is new."""
     session.add(Ask(team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, rep_user_id=rep_user_id,
                     asked_user_id=asked_user_id, asked_name=asked_name, for_whom=for_whom, asked_on=asked_on,
                     outcome=outcome, outcome_on=None if outcome is AskOutcome.PENDING else asked_on,
                     dedupe_key=import_key, created_at=now))
-    session.flush()
-    return True
 
 
 def list_asks_between(
