@@ -120,3 +120,12 @@ def test_closing_as_lost_without_a_reason_asks_for_one(team, slack, fake_slack, 
     assert reasons == {1: ("lost", "Chose a cheaper vendor"), 2: ("lost", "went elsewhere"), 3: ("no_decision", None)}
     slack.click(ids.ADD_CLOSE_REASON, "3", user=NY)
     assert fake_slack.calls_to("views.open")[-1].params["view"]["callback_id"] == ids.CLOSE_REASON_MODAL
+
+
+def test_the_fiscal_year_can_be_set_from_a_setup_script(cli_env, capsys):
+    from bot.cli import main
+
+    assert main(["team", "fiscal-year", "4", "--workspace", "T0001"]) == 0
+    assert "starts in April" in capsys.readouterr().out
+    assert main(["team", "fiscal-year", "smarch", "--workspace", "T0001"]) == 2
+    assert "Name the month" in capsys.readouterr().err

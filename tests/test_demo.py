@@ -33,3 +33,13 @@ def test_the_demo_tells_the_same_story_on_the_same_day(tmp_path, capsys):
     strip = lambda text: [line for line in text.splitlines() if "referral-demo-" not in line and ".png" not in line]  # noqa: E731
     assert strip(first) == strip(second)
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+
+
+def test_referral_bot_demo_runs_from_the_command_line_on_todays_date(tmp_path, capsys, monkeypatch):
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--chart", str(tmp_path / "chart.png")]) == 0
+    out = capsys.readouterr().out
+    assert "=== Maya's Monday digest" in out and f"chart from the digest is at {tmp_path / 'chart.png'}" in out
+    assert png_size((tmp_path / "chart.png").read_bytes()) == (720, 320)
