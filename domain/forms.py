@@ -3,8 +3,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.dates import DateError, check_past_date
-from domain.parsing import MAX_REASON, AskEntry, CommandError, Person, parse_person, plain_text
+from domain.dates import DateError, check_date_window, check_past_date
+from domain.parsing import (
+    MAX_REASON,
+    MEETING_DAYS_AHEAD,
+    MEETING_DAYS_BACK,
+    AskEntry,
+    CommandError,
+    Person,
+    parse_person,
+    plain_text,
+)
 from domain.prep import ANSWER_LIMIT, PREP_QUESTIONS, clean_answers
 
 FOR_WHOM_LIMIT = 200
@@ -78,6 +87,18 @@ def commitments_from_form(*, selected_users: list[str] | None, typed_names: str 
     if len(people) > 20:
         raise FormErrors({"names": "Name at most 20 people."})
     return tuple(people)
+
+
+def meeting_date_from_form(*, selected_date: str | None, today: date) -> date:
+    """The meeting's day from the date picker: past or future, within the same window as the command."""
+    try:
+        day = date.fromisoformat(selected_date or "")
+        check_date_window(day, today=today, max_days_back=MEETING_DAYS_BACK, max_days_ahead=MEETING_DAYS_AHEAD)
+    except DateError as error:
+        raise FormErrors({"date": str(error)}) from None
+    except ValueError:
+        raise FormErrors({"date": "Pick the day of the meeting."}) from None
+    return day
 
 
 def reason_from_form(*, reason: str | None) -> str:

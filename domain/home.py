@@ -49,10 +49,10 @@ def order_team_week(reps: list[RepThisWeek]) -> tuple[RepThisWeek, ...]:
     return tuple(sorted(reps, key=lambda r: (rank[r.result], r.asks, r.user_id)))
 
 
-# One-click steps offered on the Home tab for an open referral, as (step, label). Slack's overflow
-# menu holds five options; "meeting" is missing on purpose: it needs a date, which /referral meeting takes.
-QUICK_STEP_LABELS = {"thanked": "I thanked the referrer", "prep": "Save my prep", "met": "Meeting held today",
-                     "won": "Won", "lost": "Lost", "no_decision": "No decision"}
+# One-click steps offered on the Home tab for an open referral. Slack's overflow menu holds five
+# options, so each status offers the five likeliest; the rest stay a /referral command away.
+QUICK_STEP_LABELS = {"thanked": "I thanked the referrer", "meeting": "Schedule the meeting…", "prep": "Save my prep",
+                     "met": "Meeting held today", "won": "Won", "lost": "Lost", "no_decision": "No decision"}
 MENU_LIMIT = 5
 
 
@@ -60,6 +60,8 @@ def quick_steps(referral: ReferralRecord) -> tuple[str, ...]:
     steps = []
     if referral.thanked_on is None:
         steps.append("thanked")
+    if referral.status is ReferralStatus.INTRODUCED:
+        steps.append("meeting")
     if referral.status is ReferralStatus.MEETING_SCHEDULED:
         steps.append("prep")
     if referral.status is not ReferralStatus.MEETING_HELD:

@@ -108,12 +108,13 @@ def register(app: App, ctx: AppContext) -> None:
             if step not in QUICK_STEP_LABELS or not number.isdigit():
                 raise CommandError("That menu no longer points at one of your referrals.", usage=LIST_USAGE)
             ref = RefQuery(int(number), None)
-            if step == "prep":
+            if step in ("prep", "meeting"):
                 referral = referral_service.get_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
                                                          number=ref.number or 0)
                 if referral is None:
                     raise CommandError("That referral is gone.", usage=LIST_USAGE)
-                client.views_open(trigger_id=body["trigger_id"], view=coaching.prep_modal(referral))
+                form = coaching.prep_modal(referral) if step == "prep" else coaching.meeting_modal(referral, today)
+                client.views_open(trigger_id=body["trigger_id"], view=form)
                 return
             command = {"thanked": Thanked(ref), "met": MeetingHeld(ref, today), "won": CloseWon(ref, None),
                        "lost": CloseLost(ref, None), "no_decision": CloseNoDecision(ref, None)}[step]

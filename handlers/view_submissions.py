@@ -1,4 +1,4 @@
-"""Modal submissions: the /asked form and "what happened" for an ask.
+"""Modal submissions: the /asked form, "what happened" for an ask, commitments, prep, reasons, meeting dates.
 
 Validation runs before ``ack`` here, because Slack shows inline errors only
 through the ack itself (``response_action: errors``).
@@ -12,8 +12,16 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from domain.forms import FormErrors, ask_from_form, commitments_from_form, prep_from_form, prospect_from_form, reason_from_form
-from domain.parsing import CommandError, CommitToAsk, GotReferral
+from domain.forms import (
+    FormErrors,
+    ask_from_form,
+    commitments_from_form,
+    meeting_date_from_form,
+    prep_from_form,
+    prospect_from_form,
+    reason_from_form,
+)
+from domain.parsing import CommandError, CommitToAsk, GotReferral, RefQuery, ScheduleMeeting, usage_for
 from domain.parsing import Person as NamedPerson
 from domain.periods import local_today
 from domain.prep import PREP_QUESTIONS
@@ -171,4 +179,35 @@ def register(app: App, ctx: AppContext) -> None:
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
         _tell(client, channel_id=None, user_id=who.user_id, reply=reply)
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
+
+    @app.view(ids.MEETING_MODAL)
+    def submit_meeting(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        who, rep, now = acting(ctx, client, body)
+        values = view.get("state", {}).get("values", {})
+        try:
+            meeting_on = meeting_date_from_form(
+                selected_date=_value(values, ids.MEETING_DATE_BLOCK, ids.MEETING_DATE_ACTION, "selected_date"),
+                today=local_today(now, rep.timezone))
+        except FormErrors as invalid:
+            ack(response_action="errors", errors={ids.MEETING_DATE_BLOCK: invalid.errors["date"]})
+            return
+        ack()
+        number = metadata(view).get("number")
+        updated = None
+        try:
+            if not isinstance(number, int):
+                raise CommandError("That form no longer points at a referral; nothing was saved.",
+                                   usage=usage_for(ScheduleMeeting))
+            updated = referral_service.advance_referral(
+                engine=ctx.engine, workspace=who.workspace, rep=rep,
+                command=ScheduleMeeting(RefQuery(number, None), meeting_on), now=now)
+            reply = replies.referral_updated(referral=updated.referral, change=updated.change,
+                                             already=updated.already, today=local_today(now, rep.timezone))
+        except CommandError as error:
+            reply = replies.command_error(problem=error.message, usage=error.usage)
+        _tell(client, channel_id=None, user_id=who.user_id, reply=reply)
+        if updated is not None:
+            follow_ups.send_prep_if_due(ctx, client, workspace=who.workspace, rep=rep, referral=updated.referral,
+                                        now=now)
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)

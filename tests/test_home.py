@@ -116,3 +116,26 @@ def test_the_digest_carries_the_teams_chart_in_the_managers_dm(team, slack, fake
     report = tick("digest", app_and_ctx, datetime(2026, 11, 23, 14, 0, tzinfo=UTC))
     assert (report.sent, report.failed) == (1, 0)  # a chart that can't be uploaded doesn't fail the digest
     assert len(fake_slack.calls_to("files.completeUploadExternal")) == 1
+
+
+def test_scheduling_the_meeting_from_the_home_tab_picks_a_date_and_sends_the_checklist(team, slack, fake_slack,
+                                                                                      engine):
+    slack.referral("got Bob Smith from Jane", user=NY)
+    [menu] = [b["accessory"] for b in slack.home_of(NY)["blocks"]
+              if b.get("accessory", {}).get("action_id") == ids.REFERRAL_MENU]
+    assert "meeting:1" in [o["value"] for o in menu["options"]]
+    slack.pick(ids.REFERRAL_MENU, "meeting:1", user=NY)
+    form = fake_slack.calls_to("views.open")[-1].params["view"]
+    assert form["callback_id"] == ids.MEETING_MODAL
+
+    def picked(day):  # noqa: ANN001, ANN202
+        return {ids.MEETING_DATE_BLOCK: {ids.MEETING_DATE_ACTION: {"selected_date": day}}}
+
+    far = slack.submit(form, picked("2062-11-03"), user=NY)
+    assert "more than 365 days ahead" in json.loads(far.body)["errors"][ids.MEETING_DATE_BLOCK]
+    slack.submit(form, picked("2026-11-03"), user=NY)  # tomorrow: the checklist comes at once
+    with Session(engine) as session:
+        referral = session.exec(select(Referral)).one()
+    assert (referral.status, referral.meeting_on.isoformat()) == ("meeting_scheduled", "2026-11-03")
+    assert any("Ten minutes of prep" in text_of(c.params) for c in fake_slack.calls_to("chat.postMessage"))
+    assert "Meeting tomorrow" in text_of(slack.home_of(NY))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from domain.prep import ANSWER_LIMIT, PREP_QUESTIONS, SHORT_LABELS
@@ -50,6 +50,23 @@ def prep_modal(referral: ReferralRecord) -> dict[str, Any]:
         "submit": {"type": "plain_text", "text": "Save my prep"},
         "close": {"type": "plain_text", "text": "Later"},
         "blocks": blocks,
+    }
+
+
+def meeting_modal(referral: ReferralRecord, today: date) -> dict[str, Any]:
+    """The day of the meeting, from the Home tab; the checklist follows as with /referral meeting."""
+    return {
+        "type": "modal", "callback_id": ids.MEETING_MODAL,
+        "private_metadata": json.dumps({"number": referral.number}),
+        "title": {"type": "plain_text", "text": "Schedule the meeting"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "blocks": [
+            section(f"*#{referral.number} {escape(referral.prospect_name)}*, introduced by "
+                    f"{person(referral.referrer_user_id, referral.referrer_name)}"),
+            {"type": "input", "block_id": ids.MEETING_DATE_BLOCK, "label": {"type": "plain_text", "text": "When?"},
+             "element": {"type": "datepicker", "action_id": ids.MEETING_DATE_ACTION,
+                         "initial_date": (today + timedelta(days=1)).isoformat()}},
+        ],
     }
 
 

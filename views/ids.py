@@ -36,3 +36,5 @@ PREP_BLOCK_PREFIX, PREP_ACTION = "prep_", "prep_answer"
 
 # The Home tab: a menu of next steps on each open referral, its value "<step>:<number>".
 REFERRAL_MENU = "home_referral_menu"
+MEETING_MODAL = "meeting_modal"
+MEETING_DATE_BLOCK, MEETING_DATE_ACTION = "meeting_on", "meeting_on_picker"
