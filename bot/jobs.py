@@ -140,5 +140,4 @@ def plan_prep_checklists(*, ctx: AppContext, client: Any, workspace: Workspace, 
         return _person(ctx, client, workspace, user_id, now).timezone
 
     for due in due_checklists(engine=ctx.engine, workspace=workspace, zone_of=zone_of, now=now):
-        today = local_today(now, zone_of(due.rep_user_id))
-        yield prep_outgoing(due, lambda referral, today=today: [coaching_views.prep_checklist_message(referral, today)])
+        yield prep_outgoing(due, coaching_views.prep_checklist_message)

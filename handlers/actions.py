@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from domain.funnel import Workspace
 from domain.home import QUICK_STEP_LABELS
 from domain.parsing import CloseLost, CloseNoDecision, CloseWon, CommandError, MeetingHeld, RefQuery, Thanked, usage_for
 from domain.periods import local_today, period_containing
@@ -19,6 +20,7 @@ from services import asks as ask_service
 from services import referrals as referral_service
 from services import teams as team_service
 from services.context import AppContext
+from services.people import Person
 from services.referrals import LIST_USAGE
 from views import coaching, ids, modals, replies
 from views import teams as team_views
@@ -84,12 +86,15 @@ def register(app: App, ctx: AppContext) -> None:
         ack()
         _open_referral_form(body, action, client, respond, coaching.prep_modal)
 
+    def _find_referral(workspace: Workspace, rep: Person, number: str) -> ReferralRecord | None:
+        """A referral number from one of our buttons or menus; a forged or stale one finds nothing."""
+        return referral_service.get_referral(engine=ctx.engine, workspace=workspace, rep=rep,
+                                             number=int(number)) if number.isdigit() else None
+
     def _open_referral_form(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
                             build: Callable[[ReferralRecord], dict[str, Any]]) -> None:
         who, rep, now = acting(ctx, client, body)
-        value = action.get("value", "")
-        referral = referral_service.get_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                                 number=int(value)) if value.isdigit() else None
+        referral = _find_referral(who.workspace, rep, action.get("value", ""))
         if referral is None:
             respond(response_type="ephemeral", replace_original=False, **replies.command_error(
                 problem="That button no longer points at one of your referrals.", usage=LIST_USAGE))
@@ -109,8 +114,7 @@ def register(app: App, ctx: AppContext) -> None:
                 raise CommandError("That menu no longer points at one of your referrals.", usage=LIST_USAGE)
             ref = RefQuery(int(number), None)
             if step in ("prep", "meeting"):
-                referral = referral_service.get_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                                         number=ref.number or 0)
+                referral = _find_referral(who.workspace, rep, number)
                 if referral is None:
                     raise CommandError("That referral is gone.", usage=LIST_USAGE)
                 form = coaching.prep_modal(referral) if step == "prep" else coaching.meeting_modal(referral, today)
@@ -120,8 +124,8 @@ def register(app: App, ctx: AppContext) -> None:
                        "lost": CloseLost(ref, None), "no_decision": CloseNoDecision(ref, None)}[step]
             updated = referral_service.advance_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
                                                         command=command, now=now)
-            if updated.change in ("lost", "no_decision") and not updated.already:
-                follow_ups.ask_close_reason(client, trigger_id=body.get("trigger_id"), referral=updated.referral)
+            follow_ups.coach_after_step(ctx, client, workspace=who.workspace, rep=rep, updated=updated,
+                                        trigger_id=body.get("trigger_id"), now=now)
         except CommandError as error:
             client.chat_postMessage(channel=who.user_id, **replies.command_error(problem=error.message,
                                                                                  usage=error.usage))

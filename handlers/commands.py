@@ -6,14 +6,12 @@ service call and replies ephemerally through the command's response_url.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from domain.funnel import Workspace
 from domain.parsing import (
     ASKED_HELP,
     REFERRAL_VERBS_HELP,
@@ -53,7 +51,6 @@ from services import reviews as review_service
 from services import spreadsheets as spreadsheet_service
 from services import teams as team_service
 from services.context import AppContext
-from services.people import Person
 from views import modals, replies
 from views import nudges as nudge_views
 from views import spreadsheets as spreadsheet_views
@@ -119,7 +116,8 @@ def register(app: App, ctx: AppContext) -> None:
                     updated = referral_service.advance_referral(**services, command=command, now=now)
                     reply = replies.referral_updated(referral=updated.referral, change=updated.change,
                                                      already=updated.already, today=today)
-                    follow_up = _coaching_after(updated, body, client, who.workspace, rep, now)
+                    follow_up = partial(follow_ups.coach_after_step, ctx, client, workspace=who.workspace, rep=rep,
+                                        updated=updated, trigger_id=body.get("trigger_id"), now=now)
                 case ListReferrals():
                     listed = referral_service.open_referrals(**services, command=command)
                     reply = replies.referral_list(referrals=listed.referrals, total_open=listed.total_open,
@@ -140,7 +138,7 @@ def register(app: App, ctx: AppContext) -> None:
                 case ExportData():
                     export = spreadsheet_service.export_for(engine=ctx.engine, workspace=who.workspace, requester=rep)
                     reply = spreadsheet_views.export_on_its_way(export.scope, asks=export.asks, referrals=export.referrals)
-                    follow_up = lambda: follow_ups.send_export(client, user_id=rep.user_id, export=export)  # noqa: E731
+                    follow_up = partial(follow_ups.send_export, client, user_id=rep.user_id, export=export)
                 case ShowLeaderboard():
                     reply = nudge_views.leaderboard_message(
                         board_service.leaderboard_for(**services, command=command, now=now, people=ctx.people))
@@ -158,14 +156,3 @@ def register(app: App, ctx: AppContext) -> None:
         if isinstance(command, CHANGES_NUMBERS):
             follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
-    def _coaching_after(updated: referral_service.ReferralUpdated, body: dict[str, Any], client: WebClient,
-                        workspace: Workspace, rep: Person, now: datetime) -> Callable[[], None] | None:
-        if updated.already:
-            return None
-        if updated.change == "meeting":
-            return lambda: follow_ups.send_prep_if_due(ctx, client, workspace=workspace, rep=rep,
-                                                       referral=updated.referral, now=now)
-        if updated.change in ("lost", "no_decision") and not updated.referral.close_reason:
-            return lambda: follow_ups.ask_close_reason(client, trigger_id=body.get("trigger_id"),
-                                                       referral=updated.referral)
-        return None

@@ -21,10 +21,23 @@ from services import prep as prep_service
 from services.context import AppContext
 from services.delivery import deliver
 from services.people import Person
+from services.referrals import ReferralUpdated
 from services.spreadsheets import Export
 from views import chart, coaching, home, spreadsheets
 
 log = logging.getLogger(__name__)
+
+
+def coach_after_step(ctx: AppContext, client: Any, *, workspace: Workspace, rep: Person, updated: ReferralUpdated,
+                     trigger_id: str | None, now: datetime) -> None:
+    """What follows a funnel step, wherever it was taken (command, Home menu, form): a scheduled meeting
+    gets its checklist when due, a close without a reason asks for one."""
+    if updated.already:
+        return
+    if updated.change == "meeting":
+        send_prep_if_due(ctx, client, workspace=workspace, rep=rep, referral=updated.referral, now=now)
+    elif updated.change in ("lost", "no_decision") and not updated.referral.close_reason:
+        ask_close_reason(client, trigger_id=trigger_id, referral=updated.referral)
 
 
 def send_prep_if_due(ctx: AppContext, client: Any, *, workspace: Workspace, rep: Person, referral: ReferralRecord,
@@ -34,9 +47,8 @@ def send_prep_if_due(ctx: AppContext, client: Any, *, workspace: Workspace, rep:
                                      referral=referral, now=now)
     if due is None:
         return
-    today = now.astimezone(rep.timezone).date()
-    deliver([prep_service.prep_outgoing(due, lambda r: [coaching.prep_checklist_message(r, today)])],
-            engine=ctx.engine, client=client, now=now, workers=1)
+    deliver([prep_service.prep_outgoing(due, coaching.prep_checklist_message)], engine=ctx.engine, client=client,
+            now=now, workers=1)
 
 
 def ask_close_reason(client: Any, *, trigger_id: str | None, referral: ReferralRecord) -> None:

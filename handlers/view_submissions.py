@@ -39,6 +39,21 @@ ASK_FIELD_BLOCKS = {"name": ids.ASK_NAME_BLOCK, "date": ids.ASK_DATE_BLOCK, "for
 OUTCOME_FIELD_BLOCKS = {"outcome": ids.OUTCOME_BLOCK, "prospect": ids.PROSPECT_BLOCK}
 COMMIT_FIELD_BLOCKS = {"names": ids.COMMIT_NAMES_BLOCK}
 REASON_FIELD_BLOCKS = {"reason": ids.CLOSE_REASON_BLOCK}
+PREP_FIELD_BLOCKS = {key: ids.PREP_BLOCK_PREFIX + key for key, _ in PREP_QUESTIONS}
+MEETING_FIELD_BLOCKS = {"date": ids.MEETING_DATE_BLOCK}
+
+
+def _reject(ack: Ack, invalid: FormErrors, blocks: dict[str, str]) -> None:
+    """Slack shows a form's errors inline only through the ack: each field's message under its block."""
+    ack(response_action="errors", errors={blocks[field]: message for field, message in invalid.errors.items()})
+
+
+def _referral_number(view: dict[str, Any], usage: str) -> int:
+    """The referral a form of ours is about, from its private_metadata."""
+    number = metadata(view).get("number")
+    if not isinstance(number, int):
+        raise CommandError("That form no longer points at a referral; nothing was saved.", usage=usage)
+    return number
 
 
 def _value(values: dict[str, Any], block: str, action: str, key: str) -> Any:
@@ -71,8 +86,7 @@ def register(app: App, ctx: AppContext) -> None:
                 today=today,
             )
         except FormErrors as invalid:
-            ack(response_action="errors",
-                errors={ASK_FIELD_BLOCKS[field]: message for field, message in invalid.errors.items()})
+            _reject(ack, invalid, ASK_FIELD_BLOCKS)
             return
         ack()
         result = ask_service.log_asks(engine=ctx.engine, workspace=who.workspace, rep=rep, entries=(entry,), now=now)
@@ -90,8 +104,7 @@ def register(app: App, ctx: AppContext) -> None:
                 prospect=_value(values, ids.PROSPECT_BLOCK, ids.PROSPECT_ACTION, "value"),
             )
         except FormErrors as invalid:
-            ack(response_action="errors",
-                errors={OUTCOME_FIELD_BLOCKS[field]: message for field, message in invalid.errors.items()})
+            _reject(ack, invalid, OUTCOME_FIELD_BLOCKS)
             return
         ack()
         now = ctx.clock()
@@ -123,8 +136,7 @@ def register(app: App, ctx: AppContext) -> None:
                 typed_names=_value(values, ids.COMMIT_NAMES_BLOCK, ids.COMMIT_NAMES_ACTION, "value"),
             )
         except FormErrors as invalid:
-            ack(response_action="errors",
-                errors={COMMIT_FIELD_BLOCKS[field]: message for field, message in invalid.errors.items()})
+            _reject(ack, invalid, COMMIT_FIELD_BLOCKS)
             return
         ack()
         who, rep, now = acting(ctx, client, body)
@@ -140,16 +152,12 @@ def register(app: App, ctx: AppContext) -> None:
         try:
             reason = reason_from_form(reason=_value(values, ids.CLOSE_REASON_BLOCK, ids.CLOSE_REASON_ACTION, "value"))
         except FormErrors as invalid:
-            ack(response_action="errors",
-                errors={REASON_FIELD_BLOCKS[field]: message for field, message in invalid.errors.items()})
+            _reject(ack, invalid, REASON_FIELD_BLOCKS)
             return
         ack()
         who, rep, now = acting(ctx, client, body)
-        number = metadata(view).get("number")
         try:
-            if not isinstance(number, int):
-                raise CommandError("That form no longer points at a referral; nothing was saved.",
-                                   usage="/referral lost <ref> <reason>")
+            number = _referral_number(view, usage="/referral lost <ref> <reason>")
             reply = coaching.reason_saved(referral_service.set_close_reason(
                 engine=ctx.engine, workspace=who.workspace, rep=rep, number=number, reason=reason, now=now))
         except CommandError as error:
@@ -164,16 +172,12 @@ def register(app: App, ctx: AppContext) -> None:
             answers = prep_from_form(answers={
                 key: _value(values, ids.PREP_BLOCK_PREFIX + key, ids.PREP_ACTION, "value") for key, _ in PREP_QUESTIONS})
         except FormErrors as invalid:
-            ack(response_action="errors",
-                errors={ids.PREP_BLOCK_PREFIX + field: message for field, message in invalid.errors.items()})
+            _reject(ack, invalid, PREP_FIELD_BLOCKS)
             return
         ack()
         who, rep, now = acting(ctx, client, body)
-        number = metadata(view).get("number")
         try:
-            if not isinstance(number, int):
-                raise CommandError("That form no longer points at a referral; nothing was saved.",
-                                   usage="/referral list")
+            number = _referral_number(view, usage="/referral list")
             reply = coaching.prep_saved(referral_service.save_prep(
                 engine=ctx.engine, workspace=who.workspace, rep=rep, number=number, answers=answers, now=now))
         except CommandError as error:
@@ -190,15 +194,12 @@ def register(app: App, ctx: AppContext) -> None:
                 selected_date=_value(values, ids.MEETING_DATE_BLOCK, ids.MEETING_DATE_ACTION, "selected_date"),
                 today=local_today(now, rep.timezone))
         except FormErrors as invalid:
-            ack(response_action="errors", errors={ids.MEETING_DATE_BLOCK: invalid.errors["date"]})
+            _reject(ack, invalid, MEETING_FIELD_BLOCKS)
             return
         ack()
-        number = metadata(view).get("number")
         updated = None
         try:
-            if not isinstance(number, int):
-                raise CommandError("That form no longer points at a referral; nothing was saved.",
-                                   usage=usage_for(ScheduleMeeting))
+            number = _referral_number(view, usage=usage_for(ScheduleMeeting))
             updated = referral_service.advance_referral(
                 engine=ctx.engine, workspace=who.workspace, rep=rep,
                 command=ScheduleMeeting(RefQuery(number, None), meeting_on), now=now)
@@ -208,6 +209,6 @@ def register(app: App, ctx: AppContext) -> None:
             reply = replies.command_error(problem=error.message, usage=error.usage)
         _tell(client, channel_id=None, user_id=who.user_id, reply=reply)
         if updated is not None:
-            follow_ups.send_prep_if_due(ctx, client, workspace=who.workspace, rep=rep, referral=updated.referral,
-                                        now=now)
+            follow_ups.coach_after_step(ctx, client, workspace=who.workspace, rep=rep, updated=updated,
+                                        trigger_id=None, now=now)
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)

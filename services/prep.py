@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ class PrepDue:
     referral: ReferralRecord
     period_key: str
     expires_at: datetime  # the end of the meeting day, in the rep's zone
+    today: date  # the rep's own date when it fell due, for "tomorrow" and "today" in the message
 
 
 def _expiry(referral: ReferralRecord, zone: ZoneInfo, now: datetime) -> datetime:
@@ -43,10 +44,11 @@ def _expiry(referral: ReferralRecord, zone: ZoneInfo, now: datetime) -> datetime
 def checklist_now(*, workspace: Workspace, rep_user_id: str, zone: ZoneInfo, referral: ReferralRecord,
                   now: datetime) -> PrepDue | None:
     """Right after a meeting is logged: due at once when the day before it has already begun."""
-    if not send_at_once(meeting_on=referral.meeting_on, today=now.astimezone(zone).date()):
+    today = now.astimezone(zone).date()
+    if not send_at_once(meeting_on=referral.meeting_on, today=today):
         return None
     return PrepDue(workspace, rep_user_id, referral, period_key(referral.id, referral.meeting_on),
-                   _expiry(referral, zone, now))
+                   _expiry(referral, zone, now), today)
 
 
 def due_checklists(*, engine: sa.Engine, workspace: Workspace, zone_of: Callable[[str], ZoneInfo],
@@ -61,13 +63,16 @@ def due_checklists(*, engine: sa.Engine, workspace: Workspace, zone_of: Callable
     due = []
     for rep_user_id, referral in referrals:
         zone = zone_of(rep_user_id)
+        local_now = now.astimezone(zone)
         assert referral.meeting_on is not None
-        if checklist_due(meeting_on=referral.meeting_on, local_now=now.astimezone(zone)):
+        if checklist_due(meeting_on=referral.meeting_on, local_now=local_now):
             due.append(PrepDue(workspace, rep_user_id, referral, period_key(referral.id, referral.meeting_on),
-                               _expiry(referral, zone, now)))
+                               _expiry(referral, zone, now), local_now.date()))
     return due
 
 
-def prep_outgoing(due: PrepDue, render: Callable[[ReferralRecord], list[dict[str, Any]]]) -> Outgoing:
+def prep_outgoing(due: PrepDue, render: Callable[[ReferralRecord, date], dict[str, Any]]) -> Outgoing:
+    """``render`` draws the checklist message from the referral and the rep's day."""
     return Outgoing(workspace=due.workspace, kind=PREP, recipient=due.rep_user_id, channel=due.rep_user_id,
-                    period_key=due.period_key, expires_at=due.expires_at, render=lambda: render(due.referral))
+                    period_key=due.period_key, expires_at=due.expires_at,
+                    render=lambda: [render(due.referral, due.today)])

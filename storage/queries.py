@@ -248,13 +248,7 @@ def count_asks_by_day(
     *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
 ) -> dict[tuple[str, date], int]:
     """(rep, day) -> asks that day, for weekly series (streaks, trends) in one query."""
-    rows = session.exec(
-        select(Ask.rep_user_id, Ask.asked_on, sa.func.count())
-        .where(scoped(Ask, workspace), col(Ask.rep_user_id).in_(list(rep_user_ids)),
-               Ask.asked_on >= start, Ask.asked_on <= end)
-        .group_by(Ask.rep_user_id, Ask.asked_on)
-    ).all()
-    return {(rep, day): n for rep, day, n in rows}
+    return _count_by_day(session, workspace, Ask, Ask.asked_on, rep_user_ids, start, end)
 
 
 def list_open_referrals_of(*, session: Session, workspace: Workspace, rep_user_ids: Iterable[str]) -> Sequence[Referral]:
@@ -305,11 +299,16 @@ def count_referrals_by_day(
     *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
 ) -> dict[tuple[str, date], int]:
     """(rep, day) -> introductions received that day, for the trend charts."""
+    return _count_by_day(session, workspace, Referral, Referral.introduced_on, rep_user_ids, start, end)
+
+
+def _count_by_day(session: Session, workspace: Workspace, model, day_column, rep_user_ids: Iterable[str],  # noqa: ANN001
+                  start: date, end: date) -> dict[tuple[str, date], int]:
     rows = session.exec(
-        select(Referral.rep_user_id, Referral.introduced_on, sa.func.count())
-        .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),
-               Referral.introduced_on >= start, Referral.introduced_on <= end)
-        .group_by(Referral.rep_user_id, Referral.introduced_on)
+        select(model.rep_user_id, day_column, sa.func.count())
+        .where(scoped(model, workspace), col(model.rep_user_id).in_(list(rep_user_ids)),
+               day_column >= start, day_column <= end)
+        .group_by(model.rep_user_id, day_column)
     ).all()
     return {(rep, day): n for rep, day, n in rows}
 
