@@ -5,7 +5,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from domain.cadence import RepWeek, streak, week_result
+from domain.cadence import streak, week_result
 from domain.funnel import Workspace
 from domain.home import HomeContent, PeriodKpis, RepThisWeek, TeamThisWeek, order_team_week
 from domain.kpis import MINIMUM_ASKS_PER_WEEK
@@ -17,8 +17,7 @@ from services.people import PeopleDirectory, Person
 from services.referrals import referral_record
 from services.teams import fiscal_year_start
 from storage.engine import session_scope
-from storage.queries import count_asks_by_day, count_kpis, count_open_referrals, list_open_referrals
-from storage.team_queries import list_pauses
+from storage.queries import count_kpis, count_open_referrals, list_open_referrals
 
 # Open referrals listed on the tab; the rest are counted, and /referral list pages through them.
 HOME_REFERRALS = 12
@@ -58,17 +57,8 @@ def home_content(*, engine: sa.Engine, workspace: Workspace, person: Person, peo
 def _team_week(*, engine: sa.Engine, workspace: Workspace, name: str, minimum: int, reps: tuple[str, ...],
                people: PeopleDirectory, now: datetime) -> TeamThisWeek:
     """Each rep's own week so far, in their own zone, from one grouped query."""
-    weeks = {uid: period_containing("week", local_today(now, people.cached_person(workspace=workspace,
-                                                                                    user_id=uid).timezone))
-             for uid in reps}
-    start, end = min(w.start for w in weeks.values()), max(w.end for w in weeks.values())
-    with session_scope(engine) as session:
-        daily = count_asks_by_day(session=session, workspace=workspace, rep_user_ids=reps, start=start, end=end)
-        pauses = list_pauses(session=session, workspace=workspace, user_ids=list(reps), start=start, end=end)
-    rows = []
-    for uid, week in weeks.items():
-        asks = sum(n for (rep, day), n in daily.items() if rep == uid and week.contains(day))
-        paused = any(p.user_id == uid and p.starts_on <= week.end and p.until_on >= week.start for p in pauses)
-        rows.append(RepThisWeek(uid, asks, week_result(RepWeek(week.start, asks, paused), minimum)))
+    current = rep_weeks(engine=engine, workspace=workspace, now=now, weeks=1, include_current=True,
+                        reps={uid: people.cached_person(workspace=workspace, user_id=uid) for uid in reps})
+    rows = [RepThisWeek(uid, week.asks, week_result(week, minimum)) for uid, (week, *_) in current.items()]
     return TeamThisWeek(name, minimum, order_team_week(rows))
 

@@ -107,9 +107,12 @@ def reminder_content(
 
 def rep_weeks(
     *, engine: sa.Engine, workspace: Workspace, reps: Mapping[str, Person], now: datetime, weeks: int,
+    include_current: bool = False,
 ) -> dict[str, list[RepWeek]]:
-    """Each rep's last ``weeks`` complete weeks in their own zone, newest first."""
-    lasts = {uid: previous_period(period_containing("week", local_today(now, p.timezone))) for uid, p in reps.items()}
+    """Each rep's last ``weeks`` complete weeks in their own zone, newest first; with ``include_current``
+    the newest is the week under way (the Home tab's "this week so far")."""
+    currents = {uid: period_containing("week", local_today(now, p.timezone)) for uid, p in reps.items()}
+    lasts = currents if include_current else {uid: previous_period(week) for uid, week in currents.items()}
     if not lasts:
         return {}
     earliest = min(w.start for w in lasts.values()) - timedelta(weeks=weeks)
