@@ -3,7 +3,8 @@
 It records every call (method, decoded params, headers), answers like Slack for
 the methods the bot uses, serves as the target of ``response_url`` posts and
 file uploads, and fails on demand: 429 with Retry-After, 500, Slack error
-codes, added latency, and a per-channel posting rate limit.
+codes, added latency (for every method or per method), a ``response_url`` that
+hangs until released, a per-channel posting rate limit and a workspace-wide one.
 """
 from __future__ import annotations
 
@@ -47,8 +48,13 @@ class FakeSlack:
         self._faults: dict[str, deque[_Fault]] = {}
         self._users: dict[str, dict[str, Any]] = {}
         self._latency = 0.0
+        self._method_latency: dict[str, float] = {}
+        self._hang_response_url = threading.Event()  # set: response_url posts block until released
+        self._released = threading.Event()
         self._channel_rate: float | None = None
         self._last_post: dict[str, float] = {}
+        self._workspace_rate: float | None = None
+        self._workspace_posts: deque[float] = deque()
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -77,6 +83,7 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -118,8 +125,29 @@ class FakeSlack:
             queue = self._faults.setdefault(method, deque())
             queue.extend(_Fault(status, retry_after, error, body) for _ in range(times))
 
-    def set_latency(self, seconds: float) -> None:
-        self._latency = seconds
+    def set_latency(self, seconds: float, method: str | None = None) -> None:
+        """Answer every Web API call (or only ``method``, e.g. "users.info") after ``seconds``."""
+        if method is None:
+            self._latency = seconds
+        else:
+            self._method_latency[method] = seconds
+
+    def hang_response_url(self, hang: bool = True) -> None:
+        """While set, a post to a response_url is read and recorded, then never answered until
+        ``hang_response_url(False)`` or ``stop()``: the way a stuck Slack edge looks to the bot."""
+        if hang:
+            self._released.clear()
+            self._hang_response_url.set()
+        else:
+            self._hang_response_url.clear()
+            self._released.set()
+
+    def set_workspace_rate_limit(self, per_second: float | None) -> None:
+        """Slack's workspace-wide cap on chat.postMessage (about 20 a second for a burst of DMs):
+        posts over the cap in any one-second window get 429 with Retry-After: 1."""
+        with self._condition:
+            self._workspace_rate = per_second
+            self._workspace_posts.clear()
 
     def set_channel_rate_limit(self, per_second: float | None) -> None:
         with self._condition:
@@ -182,10 +210,13 @@ class FakeSlack:
         params.update(self._decode(raw, headers.get("content-type", "")))
         if parts.path.startswith("/response/"):
             self._record(Call("response_url", params, headers, url_key=parts.path.rsplit("/", 1)[1]))
+            if self._hang_response_url.is_set():
+                self._released.wait()
             return self._answer(request, 200, {"ok": True}, text="ok")
         method = parts.path.removeprefix("/api/")
-        if self._latency:
-            time.sleep(self._latency)
+        delay = self._method_latency.get(method, self._latency)
+        if delay:
+            time.sleep(delay)
         status, body, extra = self._respond(method, params)
         self._record(Call(method, params, headers, status=status))
         self._answer(request, status, body, extra_headers=extra)
@@ -237,6 +268,14 @@ class FakeSlack:
             if fault.error is not None and fault.status == 200:
                 return 200, fault.body or {"ok": False, "error": fault.error}, {}
             return fault.status, fault.body or {"ok": False, "error": fault.error or "internal_error"}, {}
+        if method == "chat.postMessage" and self._workspace_rate:
+            now = time.monotonic()
+            with self._condition:
+                while self._workspace_posts and now - self._workspace_posts[0] >= 1.0:
+                    self._workspace_posts.popleft()
+                if len(self._workspace_posts) >= self._workspace_rate:
+                    return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+                self._workspace_posts.append(now)
         if method == "chat.postMessage" and self._channel_rate:
             channel = str(params.get("channel"))
             now = time.monotonic()
@@ -246,6 +285,20 @@ class FakeSlack:
                     return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
                 self._last_post[channel] = now
         return 200, self._ok(method, params), {}
+
+    def _users_page(self, params: dict[str, Any]) -> dict[str, Any]:
+        """users.list, paginated with next_cursor like Slack's (the cursor is an offset here)."""
+        with self._condition:
+            users = list(self._users.values())
+        limit = max(1, min(int(params.get("limit") or 200), 1000))
+        offset = int(params.get("cursor") or 0)
+        page = users[offset:offset + limit]
+        next_cursor = str(offset + limit) if offset + limit < len(users) else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": next_cursor}}
+
+    def set_user_deleted(self, user_id: str, deleted: bool = True) -> None:
+        with self._condition:
+            self._users[user_id]["deleted"] = deleted
 
     def _ts_value(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
@@ -285,6 +338,8 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             files = params.get("files") if isinstance(params.get("files"), list) else []
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+        if method == "users.list":
+            return self._users_page(params)
         if method == "team.info":
             return {"ok": True, "team": {"id": "T0001", "name": "Acme", "domain": "acme"}}
         return {"ok": True}
