@@ -22,6 +22,7 @@ from domain.grammar.asked import (
 )
 from domain.grammar.dates import MEETING_DAYS_AHEAD, MEETING_DAYS_BACK
 from domain.grammar.funnel import (
+    ChooseAmount,
     CloseLost,
     CloseNoDecision,
     CloseWon,
@@ -46,6 +47,7 @@ from domain.grammar.referral import (
     usage_for,
 )
 from domain.grammar.reports import ExportData, ReferralHelp, ShowReview, ShowStats
+from domain.grammar.settings import SETTINGS_USAGE, ChangeConvention, ShowSettings
 from domain.grammar.teams import TEAM_USAGE, TEAM_USAGES
 from domain.grammar.text import (
     MAX_ASK_ENTRIES,
@@ -72,11 +74,14 @@ __all__ = [
     "REFERRAL_USAGE",
     "REFERRAL_VERBS",
     "REFERRAL_VERBS_HELP",
+    "SETTINGS_USAGE",
     "TEAM_USAGE",
     "TEAM_USAGES",
     "AskEntry",
     "AskedCommand",
     "AskedHelp",
+    "ChangeConvention",
+    "ChooseAmount",
     "CloseLost",
     "CloseNoDecision",
     "CloseWon",
@@ -96,6 +101,7 @@ __all__ = [
     "ReferralHelp",
     "ScheduleMeeting",
     "ShowReview",
+    "ShowSettings",
     "ShowStats",
     "Thanked",
     "UndoLastAsk",

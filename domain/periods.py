@@ -9,11 +9,16 @@ convention. Every function takes an explicit, aware ``now``
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 PERIODS = ("week", "month", "quarter")
+# Every surface that takes a period (stats, review, leaderboard) reads these names, and only these.
+PERIOD_FORMS = "week|month|quarter|last week|last month|last quarter|2026-Q3|2026-10"
+_QUARTER_NAME = re.compile(r"([0-9]{4})-?q([1-4])")
+_MONTH_NAME = re.compile(r"([0-9]{4})-([0-9]{1,2})")
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,52 @@ def period_containing(kind: str, day: date, *, fiscal_start_month: int = 1) -> P
         start = date(day.year - (1 if start_month > day.month else 0), start_month, 1)
         return Period(kind, start, _add_months(start, 3) - timedelta(days=1), fiscal_start_month)
     raise ValueError(f"unknown period {kind!r}; expected one of {', '.join(PERIODS)}")
+
+
+def period_name(text: str) -> str | None:
+    """The canonical name of a period a person typed (``This Week`` -> ``week``), or None if it names none."""
+    words = text.lower().split()
+    if words[:1] == ["this"]:
+        words = words[1:]
+    if words[:1] == ["previous"]:
+        words = ["last", *words[1:]]
+    name = " ".join(words)
+    if name in PERIODS or (len(words) == 2 and words[0] == "last" and words[1] in PERIODS):
+        return name
+    quarter, month = _QUARTER_NAME.fullmatch(name), _MONTH_NAME.fullmatch(name)
+    if quarter:
+        return f"{quarter.group(1)}-q{quarter.group(2)}"
+    if month and 1 <= int(month.group(2)) <= 12:
+        return f"{month.group(1)}-{int(month.group(2)):02d}"
+    return None
+
+
+def named_period(name: str, today: date, *, fiscal_start_month: int = 1) -> Period:
+    """The period a canonical name (see period_name) means, seen from ``today`` in the person's calendar.
+
+    ``2026-Q3`` is the third quarter of fiscal year 2026, which is the calendar year
+    unless a fiscal year is set; a fiscal year is named by the calendar year it ends
+    in, as the labels are, so with April it is October to December 2025.
+    Raises ValueError for a name that isn't one, or a period that hasn't started.
+    """
+    canonical = period_name(name)
+    if canonical is None:
+        raise ValueError(f"no period called {name!r}; use {PERIOD_FORMS}")
+    if canonical in PERIODS:
+        return period_containing(canonical, today, fiscal_start_month=fiscal_start_month)
+    if canonical.startswith("last "):
+        kind = canonical.removeprefix("last ")
+        return previous_period(period_containing(kind, today, fiscal_start_month=fiscal_start_month))
+    year, _, part = canonical.partition("-")
+    if part.startswith("q"):
+        first_year = int(year) - (1 if fiscal_start_month != 1 else 0)
+        start = _add_months(date(first_year, fiscal_start_month, 1), 3 * (int(part[1:]) - 1))
+        found = period_containing("quarter", start, fiscal_start_month=fiscal_start_month)
+    else:
+        found = period_containing("month", date(int(year), int(part), 1))
+    if found.start > today:
+        raise ValueError(f"{found.label} hasn't started yet")
+    return found
 
 
 def previous_period(period: Period) -> Period:

@@ -105,6 +105,7 @@ class Referral(SQLModel, table=True):
     meeting_held_on: date | None = None
     closed_on: date | None = None
     amount: Decimal | None = Field(default=None, sa_type=sa.Numeric(16, 2))
+    currency: str | None = Field(default=None, max_length=3)  # ISO 4217; None: not named when logged
     close_reason: str | None = Field(default=None, max_length=300)
     thanked_on: date | None = None
     # The rep's answers to the pre-meeting checklist, as JSON {question key: answer}.
@@ -123,6 +124,10 @@ class WorkspaceSetting(SQLModel, table=True):
     team_id: str = Field(max_length=32)
     enterprise_id: str | None = Field(default=None, max_length=32)
     fiscal_year_start_month: int = 1  # 1: quarters are calendar quarters
+    # How the workspace writes money and dates; None: unset, so ambiguous input is asked about.
+    currency: str | None = Field(default=None, max_length=3)
+    decimal_mark: str | None = Field(default=None, max_length=1)
+    date_order: str | None = Field(default=None, max_length=3)  # "MDY" or "DMY"
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 

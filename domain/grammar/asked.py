@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeAlias
 
+from domain.conventions import NO_CONVENTIONS, Conventions
 from domain.grammar.dates import check_past, split_date
 from domain.grammar.people import Person, parse_person
 from domain.grammar.text import (
@@ -58,8 +59,9 @@ AskedCommand: TypeAlias = OpenAskModal | AskedHelp | UndoLastAsk | LogAsks
 ASKED_HELP: tuple[tuple[str, str], ...] = (
     ("/asked Jane Doe", "Log that you asked someone for an introduction"),
     ("/asked @jane for Bob Smith, CFO at Acme", "…and whom you asked to meet (for, or to meet)"),
-    ("/asked @jane; @raj yesterday", "Several people at once; a date at the end: yesterday, a weekday, YYYY-MM-DD"),
-    ("/asked Maria on 2026-11-20", "A past date, with or without on"),
+    ("/asked @jane; @raj yesterday", "Several people at once; a date at the end applies to all"),
+    ("/asked Maria on 11/20", "A past date, with or without on: 2026-11-20, 11/20, Nov 20, 20 Nov, yesterday, "
+                              "friday, last friday"),
     ("/asked undo", "Remove your latest ask from the last 24 hours"),
     ("/asked", "No text: open a form"),
 )
@@ -69,14 +71,16 @@ _HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
 _FOR = re.compile(r"\b(?:for|to\s+meet)\b", re.IGNORECASE)
 
 
-def parse_asked(text: str, *, today: date) -> AskedCommand:
+def parse_asked(text: str, *, today: date, conventions: Conventions = NO_CONVENTIONS) -> AskedCommand:
     """``/asked``: ``<person> [for|to meet <for_whom>] [[on] <date>]``, several separated by ``;``.
 
     A date at the end of an entry applies to that entry. A date at the end of
     the *last* entry also applies to every earlier entry without its own date,
     because ``/asked Jane; Raj yesterday`` reads as "both yesterday". Entries
     without any date are today. Only the first ``for``/``to meet`` splits an
-    entry, so the person asked can't contain one but the prospect can.
+    entry, so the person asked can't contain one but the prospect can. A date
+    typed before ``for`` (``Jane on 11/20 for Bob``) is still the entry's date:
+    a date is never folded into a name.
     """
     check_length(text, ASKED_USAGE)
     cleaned = strip_controls(text).strip()
@@ -95,7 +99,7 @@ def parse_asked(text: str, *, today: date) -> AskedCommand:
             f"That's {len(segments)} people at once; log at most {MAX_ASK_ENTRIES} per command.",
             usage=ASKED_USAGE)
 
-    parsed = [_ask_entry(segment, today=today) for segment in segments]
+    parsed = [_ask_entry(segment, today=today, conventions=conventions) for segment in segments]
     shared_day = parsed[-1][2] or today
     entries = []
     for person, for_whom, day in parsed:
@@ -105,10 +109,15 @@ def parse_asked(text: str, *, today: date) -> AskedCommand:
     return LogAsks(tuple(entries))
 
 
-def _ask_entry(segment: str, *, today: date) -> tuple[Person, str | None, date | None]:
-    rest, day = split_date(segment, today=today, usage=ASKED_USAGE)
+def _ask_entry(segment: str, *, today: date, conventions: Conventions) -> tuple[Person, str | None, date | None]:
+    rest, day = split_date(segment, today=today, usage=ASKED_USAGE, conventions=conventions)
     split = _FOR.search(mask_markup(rest))
     who, for_whom = (rest[: split.start()], rest[split.end():]) if split else (rest, None)
+    if split:
+        who, day_before_for = split_date(who, today=today, usage=ASKED_USAGE, conventions=conventions)
+        if day_before_for is not None and day is not None and day_before_for != day:
+            raise CommandError("That entry has two dates; give one, at the end.", usage=ASKED_USAGE)
+        day = day or day_before_for
     if not who.strip():
         if split:
             raise CommandError("Put the person you asked before “for”, e.g. `/asked Jane for Bob Smith`.",

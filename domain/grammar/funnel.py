@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from domain.dates import DateError, check_date_window
-from domain.grammar.amounts import parse_amount
-from domain.grammar.dates import MEETING_DAYS_AHEAD, MEETING_DAYS_BACK, check_past, split_date
+from domain.conventions import NO_CONVENTIONS, Conventions
+from domain.dates import FUTURE
+from domain.grammar.amounts import AmbiguousAmount, parse_amount
+from domain.grammar.dates import check_meeting_date, check_past, split_date
 from domain.grammar.people import Person, parse_person
 from domain.grammar.text import (
     MAX_NAME,
@@ -53,6 +54,7 @@ class NobodyToIntroduce:
 class ScheduleMeeting:
     ref: RefQuery
     meeting_on: date | None
+    booked_on: date | None = None  # when it was booked, if not today (a rep catching up)
 
 
 @dataclass(frozen=True)
@@ -65,18 +67,30 @@ class MeetingHeld:
 class CloseWon:
     ref: RefQuery
     amount: Decimal | None
+    currency: str | None = None  # ISO 4217, when the rep or the workspace named one
+    occurred_on: date | None = None  # when it closed; None: today
 
 
 @dataclass(frozen=True)
 class CloseLost:
     ref: RefQuery
     reason: str | None
+    occurred_on: date | None = None  # when it closed; None: today
 
 
 @dataclass(frozen=True)
 class CloseNoDecision:
     ref: RefQuery
     reason: str | None
+    occurred_on: date | None = None  # when it closed; None: today
+
+
+class ChooseAmount(CommandError):
+    """A won deal whose amount only the rep can settle (``€12.000``): the reply offers each reading."""
+
+    def __init__(self, ambiguity: AmbiguousAmount, choices: tuple[CloseWon, ...]):
+        super().__init__(ambiguity.message, usage=ambiguity.usage)
+        self.choices = choices
 
 
 @dataclass(frozen=True)
@@ -108,13 +122,13 @@ def parse_ref(text: str, *, usage: str) -> RefQuery:
     return RefQuery(number=None, text=limit_length(fragment, MAX_NAME, "That name", usage))
 
 
-def parse_got(rest: str, *, today: date, usage: str) -> GotReferral:
-    """``<prospect> from <referrer>``: the LAST ``from`` splits.
+def parse_got(rest: str, *, today: date, usage: str, conventions: Conventions = NO_CONVENTIONS) -> GotReferral:
+    """``<prospect> from <referrer> [date]``: the LAST ``from`` splits.
 
     A prospect's description ("Ann from Finance at Acme") contains "from" far
     more often than a referrer's name does.
     """
-    body, day = split_date(rest, today=today, usage=usage)
+    body, day = split_date(rest, today=today, usage=usage, conventions=conventions)
     splits = list(re.finditer(r"\bfrom\b", mask_markup(body), re.IGNORECASE))
     if not splits:
         raise CommandError("Say who introduced you: “… from <referrer>”.", usage=usage)
@@ -131,8 +145,8 @@ def parse_got(rest: str, *, today: date, usage: str) -> GotReferral:
                        occurred_on=occurred_on)
 
 
-def parse_nobody(rest: str, *, today: date, usage: str) -> NobodyToIntroduce:
-    body, day = split_date(rest, today=today, usage=usage)
+def parse_nobody(rest: str, *, today: date, usage: str, conventions: Conventions = NO_CONVENTIONS) -> NobodyToIntroduce:
+    body, day = split_date(rest, today=today, usage=usage, conventions=conventions)
     if not body.strip():
         raise CommandError("Who couldn't think of anyone? Give their name or @mention.", usage=usage)
     referrer = parse_person(body, usage=usage)
@@ -141,35 +155,70 @@ def parse_nobody(rest: str, *, today: date, usage: str) -> NobodyToIntroduce:
     return NobodyToIntroduce(referrer=referrer, occurred_on=occurred_on)
 
 
-def parse_meeting(rest: str, *, today: date, usage: str) -> ScheduleMeeting:
-    """A meeting may be booked for next month or logged late, so its date may lie on either side of today."""
-    body, day = split_date(rest, today=today, usage=usage)
+_BOOKED = re.compile(r"\bbooked\b", re.IGNORECASE)
+
+
+def parse_meeting(rest: str, *, today: date, usage: str, conventions: Conventions = NO_CONVENTIONS) -> ScheduleMeeting:
+    """``<ref> [meeting date] [booked [on] <date>]``.
+
+    The meeting's own date points forward (``tuesday`` typed on a Sunday is in two
+    days) but may also be logged late, so it may lie on either side of today. The
+    day it was booked is a past event like any other, and is what the "meetings
+    scheduled" count uses.
+    """
+    booked_on = None
+    split = list(_BOOKED.finditer(mask_markup(rest)))
+    if split:
+        cut = split[-1]
+        tail, booked_on = split_date(rest[cut.end():], today=today, usage=usage, conventions=conventions)
+        if booked_on is None or tail.strip():
+            raise CommandError("Say when it was booked: “booked yesterday”, “booked on Nov 20”.", usage=usage)
+        check_past(booked_on, today=today, usage=usage)
+        rest = rest[: cut.start()]
+    body, day = split_date(rest, today=today, usage=usage, conventions=conventions, direction=FUTURE)
     if day is not None:
-        try:
-            check_date_window(day, today=today, max_days_back=MEETING_DAYS_BACK,
-                              max_days_ahead=MEETING_DAYS_AHEAD)
-        except DateError as error:
-            raise CommandError(str(error), usage=usage) from None
-    return ScheduleMeeting(ref=parse_ref(body, usage=usage), meeting_on=day)
+        check_meeting_date(day, today=today, usage=usage)
+    return ScheduleMeeting(ref=parse_ref(body, usage=usage), meeting_on=day, booked_on=booked_on)
 
 
-def parse_met(rest: str, *, today: date, usage: str) -> MeetingHeld:
-    body, day = split_date(rest, today=today, usage=usage)
+def parse_met(rest: str, *, today: date, usage: str, conventions: Conventions = NO_CONVENTIONS) -> MeetingHeld:
+    body, day = split_date(rest, today=today, usage=usage, conventions=conventions)
     occurred_on = day or today
     check_past(occurred_on, today=today, usage=usage)
     return MeetingHeld(ref=parse_ref(body, usage=usage), occurred_on=occurred_on)
 
 
-def parse_won(rest: str, *, today: date, usage: str) -> CloseWon:
-    """The amount is the last token, if something is left for the ref: ``won 12`` is referral #12."""
-    body = rest.strip()
-    cut = next((i for i in range(len(body) - 1, -1, -1) if body[i].isspace()), -1)
+def _closing_date(rest: str, *, today: date, usage: str, conventions: Conventions) -> tuple[str, date | None]:
+    """Split the optional date a deal closed on off the end; a date is never kept as a reason or a name."""
+    body, day = split_date(rest, today=today, usage=usage, conventions=conventions)
+    if day is not None:
+        check_past(day, today=today, usage=usage)
+    return body, day
+
+
+def parse_won(rest: str, *, today: date, usage: str, conventions: Conventions = NO_CONVENTIONS) -> CloseWon:
+    """``<ref> [amount] [date]``. The amount is the last one or two tokens (``EUR 12,000``), if something
+    is left for the ref: ``won 12`` is referral #12."""
+    body, day = _closing_date(rest, today=today, usage=usage, conventions=conventions)
+    body = body.strip()
+    words = body.split()
     amount = None
-    if cut > 0:
-        amount = parse_amount(body[cut + 1:], usage=usage)
+    for size in (2, 1):
+        if len(words) <= size:
+            continue
+        try:
+            amount = parse_amount("".join(words[-size:]), usage=usage, conventions=conventions)
+        except AmbiguousAmount as ambiguity:
+            ref = parse_ref(" ".join(words[:-size]), usage=usage)
+            raise ChooseAmount(ambiguity, tuple(CloseWon(ref, m.amount, m.currency, day)
+                                                for m in ambiguity.readings)) from None
         if amount is not None:
-            body = body[:cut]
-    return CloseWon(ref=parse_ref(body, usage=usage), amount=amount)
+            body = " ".join(words[:-size])
+            break
+    if amount is None:
+        return CloseWon(ref=parse_ref(body, usage=usage), amount=None, occurred_on=day)
+    return CloseWon(ref=parse_ref(body, usage=usage), amount=amount.amount, currency=amount.currency,
+                    occurred_on=day)
 
 
 def _ref_and_reason(rest: str, *, usage: str) -> tuple[RefQuery, str | None]:
@@ -185,14 +234,17 @@ def _ref_and_reason(rest: str, *, usage: str) -> tuple[RefQuery, str | None]:
     return parse_ref(ref, usage=usage), reason_text
 
 
-def parse_lost(rest: str, *, today: date, usage: str) -> CloseLost:
-    ref, reason = _ref_and_reason(rest, usage=usage)
-    return CloseLost(ref=ref, reason=reason)
+def parse_lost(rest: str, *, today: date, usage: str, conventions: Conventions = NO_CONVENTIONS) -> CloseLost:
+    body, day = _closing_date(rest, today=today, usage=usage, conventions=conventions)
+    ref, reason = _ref_and_reason(body, usage=usage)
+    return CloseLost(ref=ref, reason=reason, occurred_on=day)
 
 
-def parse_nodecision(rest: str, *, today: date, usage: str) -> CloseNoDecision:
-    ref, reason = _ref_and_reason(rest, usage=usage)
-    return CloseNoDecision(ref=ref, reason=reason)
+def parse_nodecision(rest: str, *, today: date, usage: str,
+                     conventions: Conventions = NO_CONVENTIONS) -> CloseNoDecision:
+    body, day = _closing_date(rest, today=today, usage=usage, conventions=conventions)
+    ref, reason = _ref_and_reason(body, usage=usage)
+    return CloseNoDecision(ref=ref, reason=reason, occurred_on=day)
 
 
 def parse_thanked(rest: str, *, today: date, usage: str) -> Thanked:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeAlias
 
+from domain.conventions import NO_CONVENTIONS, Conventions
 from domain.grammar.asked import ASKED_USAGE, AskedHelp, AskEntry, LogAsks, OpenAskModal, UndoLastAsk
 from domain.grammar.funnel import (
     CloseLost,
@@ -45,9 +46,10 @@ from domain.grammar.reports import (
     parse_review,
     parse_stats,
 )
+from domain.grammar.settings import SETTINGS_USAGE, ChangeConvention, ShowSettings, parse_settings
 from domain.grammar.teams import parse_team
 from domain.grammar.text import CommandError, check_length, echo, strip_controls
-from domain.periods import PERIODS
+from domain.periods import PERIOD_FORMS
 from domain.team_commands import (
     AddManagers,
     AddReps,
@@ -68,7 +70,7 @@ from domain.team_commands import (
 ReferralCommand: TypeAlias = (
     GotReferral | NobodyToIntroduce | ScheduleMeeting | MeetingHeld | CloseWon | CloseLost | CloseNoDecision
     | Thanked | ListReferrals | ShowStats | ReferralHelp | TeamCommand | PauseNudges | ResumeNudges | ShowLeaderboard
-    | PlanClients | CommitToAsk | ShowReview | ExportData
+    | PlanClients | CommitToAsk | ShowReview | ExportData | ShowSettings | ChangeConvention
 )
 
 
@@ -92,31 +94,36 @@ class Verb:
     description: str
     produces: tuple[type, ...] = ()
     aliases: tuple[str, ...] = ()
+    # True when the parser reads dates or amounts, whose reading depends on the workspace's conventions.
+    uses_conventions: bool = False
 
 
 # The one place that defines /referral. Add a verb by adding a row (and its parser); the help,
 # the closest-verb suggestion and usage_for follow. Row order is the order of the help.
 REFERRAL_VERBS: dict[str, Verb] = {
-    "got": Verb(parse_got, "/referral got <prospect> from <referrer>",
-                "An introduction you received (add a date at the end if it wasn't today)", (GotReferral,)),
-    "nobody": Verb(parse_nobody, "/referral nobody <referrer>",
+    "got": Verb(parse_got, "/referral got <prospect> from <referrer> [date]",
+                "An introduction you received (the date it came, if not today)", (GotReferral,),
+                uses_conventions=True),
+    "nobody": Verb(parse_nobody, "/referral nobody <referrer> [date]",
                    "They wanted to help but couldn't think of anyone; the ask still counts",
-                   (NobodyToIntroduce,)),
-    "meeting": Verb(parse_meeting, "/referral meeting <ref> [date]",
-                    "A meeting booked with the prospect; <ref> is its #number or part of the name",
-                    (ScheduleMeeting,)),
-    "met": Verb(parse_met, "/referral met <ref> [date]", "The meeting took place", (MeetingHeld,)),
-    "won": Verb(parse_won, "/referral won <ref> [amount]", "Closed as won, e.g. won #3 $12,000", (CloseWon,)),
-    "lost": Verb(parse_lost, "/referral lost <ref> [reason]",
-                 "Closed as lost, e.g. lost \"Bob Smith\" went elsewhere", (CloseLost,)),
-    "nodecision": Verb(parse_nodecision, "/referral nodecision <ref> [reason]", "Closed without a decision",
-                       (CloseNoDecision,), aliases=("no-decision", "no_decision", "nd")),
+                   (NobodyToIntroduce,), uses_conventions=True),
+    "meeting": Verb(parse_meeting, "/referral meeting <ref> [date] [booked <date>]",
+                    "A meeting booked with the prospect (booked: the day you booked it, if not today); "
+                    "<ref> is its #number or part of the name", (ScheduleMeeting,), uses_conventions=True),
+    "met": Verb(parse_met, "/referral met <ref> [date]", "The meeting took place", (MeetingHeld,),
+                uses_conventions=True),
+    "won": Verb(parse_won, "/referral won <ref> [amount] [date]", "Closed as won, e.g. won #3 €12,000 yesterday",
+                (CloseWon,), uses_conventions=True),
+    "lost": Verb(parse_lost, "/referral lost <ref> [reason] [date]",
+                 "Closed as lost, e.g. lost \"Bob Smith\" went elsewhere", (CloseLost,), uses_conventions=True),
+    "nodecision": Verb(parse_nodecision, "/referral nodecision <ref> [reason] [date]", "Closed without a decision",
+                       (CloseNoDecision,), aliases=("no-decision", "no_decision", "nd"), uses_conventions=True),
     "thanked": Verb(parse_thanked, "/referral thanked <ref>", "You thanked the referrer and told them how it went",
                     (Thanked,)),
     "list": Verb(parse_list, "/referral list", "Your open referrals and their next steps", (ListReferrals,)),
-    "stats": Verb(parse_stats, f"/referral stats [{'|'.join(PERIODS)}]",
+    "stats": Verb(parse_stats, f"/referral stats [{PERIOD_FORMS}] [@rep]",
                   "Your numbers, compared with the period before", (ShowStats,)),
-    "leaderboard": Verb(parse_leaderboard, f"/referral leaderboard [{'|'.join(PERIODS)}]",
+    "leaderboard": Verb(parse_leaderboard, f"/referral leaderboard [{PERIOD_FORMS}]",
                         "Your team's ranking, just for you", (ShowLeaderboard,), aliases=("board",)),
     "pause": Verb(parse_pause, "/referral pause until <YYYY-MM-DD> | pause 2w",
                   "Time off: no nudges, and the weeks show as paused, not missed", (PauseNudges,)),
@@ -124,7 +131,7 @@ REFERRAL_VERBS: dict[str, Verb] = {
                    "The people you will ask this week; each is kept when you log the ask", (CommitToAsk,)),
     "plan": Verb(parse_plan, "/referral plan <clients> [by <YYYY-MM-DD>]",
                  "Work back from the clients you need to the asks a week it takes", (PlanClients,)),
-    "review": Verb(parse_review, "/referral review [month|quarter]",
+    "review": Verb(parse_review, f"/referral review [{PERIOD_FORMS}]",
                    "Managers: won, lost and no-decision with the reasons, for your teams", (ShowReview,)),
     "export": Verb(parse_export, "/referral export",
                    "Your data as CSV files in a DM (managers: their teams'; admins: everyone's)", (ExportData,)),
@@ -132,6 +139,8 @@ REFERRAL_VERBS: dict[str, Verb] = {
     "team": Verb(parse_team, "/referral team create|add|remove|manager|channel|set|show|fiscal-year …",
                  "Set up teams (admins); see your teams", (CreateTeam, AddReps, RemoveMember, AddManagers, SetChannel,
                                                            SetMinimum, SetSlot, SetTimezone, SetFiscalYear, ShowTeams)),
+    "settings": Verb(parse_settings, SETTINGS_USAGE,
+                     "How the workspace writes money and dates (admins change them)", (ShowSettings, ChangeConvention)),
     "help": Verb(parse_help, "/referral help", "This list", (ReferralHelp,), aliases=("?", "-h", "--help")),
 }
 
@@ -146,7 +155,7 @@ _VERB_NAMES: dict[str, str] = {
 }
 
 
-def parse_referral(text: str, *, today: date) -> ReferralCommand:
+def parse_referral(text: str, *, today: date, conventions: Conventions = NO_CONVENTIONS) -> ReferralCommand:
     """``/referral <verb> …``: the first word picks a row of REFERRAL_VERBS, which parses the rest."""
     check_length(text, REFERRAL_USAGE)
     cleaned = strip_controls(text).strip()
@@ -157,6 +166,8 @@ def parse_referral(text: str, *, today: date) -> ReferralCommand:
     if name is None:
         raise _unknown_verb(word)
     verb = REFERRAL_VERBS[name]
+    if verb.uses_conventions:
+        return verb.parse(rest, today=today, usage=verb.usage, conventions=conventions)
     return verb.parse(rest, today=today, usage=verb.usage)
 
 

@@ -6,13 +6,13 @@ from datetime import date
 
 from domain.grammar.people import MENTION
 from domain.grammar.text import CommandError, echo, plain_text
-from domain.periods import PERIODS
+from domain.periods import PERIOD_FORMS, period_name
 from domain.team_commands import ShowLeaderboard
 
 
 @dataclass(frozen=True)
 class ShowStats:
-    period: str  # one of domain.periods.PERIODS
+    period: str  # a canonical period name, see domain.periods.period_name
     user_id: str | None = None  # a manager looking at one of their reps
 
 
@@ -23,7 +23,7 @@ class ReferralHelp:
 
 @dataclass(frozen=True)
 class ShowReview:
-    period: str  # "month" or "quarter"
+    period: str  # a canonical period name, see domain.periods.period_name
 
 
 @dataclass(frozen=True)
@@ -32,16 +32,22 @@ class ExportData:
 
 
 
+def _period(text: str, *, default: str, usage: str) -> str:
+    name = period_name(text) if text.strip() else default
+    if name is None:
+        raise CommandError(f"I can count by {PERIOD_FORMS.replace('|', ', ')}; not “{echo(text)}”.", usage=usage)
+    return name
+
+
 def parse_stats(rest: str, *, today: date, usage: str) -> ShowStats:
     """``stats [period] [@rep]``: the period and the person may come in either order."""
     words = rest.split()
     mentions = [m.group(1) for w in words if (m := MENTION.fullmatch(w))]
-    others = [w for w in words if not MENTION.fullmatch(w)]
-    period = others[0].lower() if len(others) == 1 else "week" if not others else ""
-    if period not in PERIODS or len(mentions) > 1:
-        raise CommandError(f"I can count by {', '.join(PERIODS[:-1])} or {PERIODS[-1]}, for you or one @rep, "
-                           f"not “{echo(rest)}”.", usage=usage)
-    return ShowStats(period=period, user_id=mentions[0] if mentions else None)
+    if len(mentions) > 1:
+        raise CommandError("Stats are for you or one @rep at a time.", usage=usage)
+    others = " ".join(w for w in words if not MENTION.fullmatch(w))
+    return ShowStats(period=_period(plain_text(others), default="week", usage=usage),
+                     user_id=mentions[0] if mentions else None)
 
 
 def parse_help(rest: str, *, today: date, usage: str) -> ReferralHelp:
@@ -49,10 +55,7 @@ def parse_help(rest: str, *, today: date, usage: str) -> ReferralHelp:
 
 
 def parse_review(rest: str, *, today: date, usage: str) -> ShowReview:
-    period = plain_text(rest).lower() or "month"
-    if period not in ("month", "quarter"):
-        raise CommandError("Review a month or a quarter.", usage=usage)
-    return ShowReview(period)
+    return ShowReview(_period(plain_text(rest), default="month", usage=usage))
 
 
 def parse_export(rest: str, *, today: date, usage: str) -> ExportData:
@@ -62,7 +65,4 @@ def parse_export(rest: str, *, today: date, usage: str) -> ExportData:
 
 
 def parse_leaderboard(rest: str, *, today: date, usage: str) -> ShowLeaderboard:
-    period = plain_text(rest).lower() or "week"
-    if period not in PERIODS:
-        raise CommandError(f"Choose one of {', '.join(PERIODS)}.", usage=usage)
-    return ShowLeaderboard(period)
+    return ShowLeaderboard(_period(plain_text(rest), default="week", usage=usage))

@@ -1,0 +1,48 @@
+"""The workspace's input conventions (currency, decimal mark, date order), kept on its settings row."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from domain.conventions import Conventions
+from domain.funnel import ReferralStatus, Workspace
+from storage.models import Referral, WorkspaceSetting
+from storage.queries import scoped
+
+
+def get_conventions(*, session: Session, workspace: Workspace) -> Conventions:
+    row = session.exec(select(WorkspaceSetting).where(scoped(WorkspaceSetting, workspace))).first()
+    if row is None:
+        return Conventions()
+    return Conventions(date_order=row.date_order, decimal_mark=row.decimal_mark, currency=row.currency)
+
+
+def set_convention(*, session: Session, workspace: Workspace, field: str, value: str | None, now: datetime) -> None:
+    """One of ``currency``, ``decimal_mark``, ``date_order``; the row is created on the first change."""
+    if field not in ("currency", "decimal_mark", "date_order"):
+        raise ValueError(f"unknown convention {field!r}")
+    row = session.exec(select(WorkspaceSetting).where(scoped(WorkspaceSetting, workspace))).first()
+    if row is None:
+        row = WorkspaceSetting(team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, updated_at=now)
+    setattr(row, field, value)
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+
+
+def sum_won_by_currency(
+    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
+) -> dict[str | None, Decimal]:
+    """Won amounts closed in [start, end], totalled per currency (None: logged without one); one grouped query."""
+    rows = session.exec(
+        select(Referral.currency, sa.func.sum(Referral.amount))
+        .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),
+               Referral.status == ReferralStatus.WON, col(Referral.amount).is_not(None),
+               col(Referral.closed_on) >= start, col(Referral.closed_on) <= end)
+        .group_by(Referral.currency)
+    ).all()
+    return {currency: Decimal(total).quantize(Decimal("0.01")) for currency, total in rows if total is not None}
