@@ -13,6 +13,7 @@ from dotenv import find_dotenv, load_dotenv
 
 from bot.config import ConfigError, load_database_url, load_settings
 from bot.logs import configure_logging
+from domain.words import count_of
 
 log = logging.getLogger("referral_bot")
 
@@ -235,7 +236,7 @@ def _import(args: argparse.Namespace) -> int:
                          lookup_email=lookup, progress=_progress_bar)
     for error in report.errors:
         print(f"{args.file}: {error}", file=sys.stderr)
-    print(f"{report.rows} row(s): {report.added} added, {report.already} already imported, "
+    print(f"{count_of(report.rows, 'row')}: {report.added} added, {report.already} already imported, "
           f"{len(report.errors)} with errors (not stored)")
     engine.dispose()
     return 1 if report.errors else 0
@@ -270,7 +271,7 @@ def _export(args: argparse.Namespace) -> int:
     else:
         with open(args.output, "w", encoding="utf-8", newline="") as out:
             out.write(text)
-        print(f"wrote {export.referrals if args.referrals else export.asks} row(s) to {args.output}", file=sys.stderr)
+        print(f"wrote {count_of(export.referrals if args.referrals else export.asks, 'row')} to {args.output}", file=sys.stderr)
     engine.dispose()
     return 0
 

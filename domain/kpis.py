@@ -28,6 +28,11 @@ KPI_LABELS: tuple[tuple[str, str], ...] = (
     ("meetings_held", "Meetings held"),
     ("won", "Deals won"),
 )
+# Shown wherever won is: a loss or a stalled deal is as much a coaching moment as a win.
+OUTCOME_LABELS: tuple[tuple[str, str], ...] = (
+    ("lost", "Deals lost"),
+    ("no_decision", "No decision"),
+)
 
 
 def meets_minimum(asks: int, minimum: int = MINIMUM_ASKS_PER_WEEK) -> bool:

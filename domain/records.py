@@ -45,8 +45,10 @@ class ReferralRecord:
     meeting_held_on: date | None = None
     closed_on: date | None = None
     amount: Decimal | None = None
+    currency: str | None = None  # ISO 4217, with amount
     close_reason: str | None = None
     thanked_on: date | None = None
+    meeting_scheduled_on: date | None = None  # the day the meeting was booked
     linked_ask_id: int | None = None
     prep: tuple[tuple[str, str], ...] = ()  # (question key, answer) from the pre-meeting checklist
 
@@ -58,3 +60,4 @@ class StatsReport:
     current_counts: KpiCounts
     previous_counts: KpiCounts
     subject_user_id: str | None = None  # whose numbers, when not the requester's own
+    won_amounts: tuple[tuple[str | None, Decimal], ...] = ()  # won in the current period, per currency

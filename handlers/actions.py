@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from domain.funnel import Workspace
+from domain.grammar.funnel import decode_close_won
 from domain.home import QUICK_STEP_LABELS
 from domain.parsing import CloseLost, CloseNoDecision, CloseWon, CommandError, MeetingHeld, RefQuery, Thanked, usage_for
 from domain.periods import local_today, period_containing
@@ -72,6 +73,26 @@ def register(app: App, ctx: AppContext) -> None:
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
         respond(replace_original=False, response_type="ephemeral", **reply)
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
+
+    @app.action(ids.CHOOSE_AMOUNT)
+    def choose_amount(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                      respond: Respond) -> None:
+        """The rep picked a reading of an ambiguous amount ("€12.000"): only now is the deal closed as won."""
+        ack()
+        who, rep, now = acting(ctx, client, body)
+        command = decode_close_won(action.get("value", ""))
+        try:
+            if command is None:
+                raise CommandError("That button no longer holds an amount; type the won command again.",
+                                   usage=usage_for(CloseWon))
+            updated = referral_service.advance_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
+                                                        command=command, now=now)
+            reply = replies.referral_updated(referral=updated.referral, change=updated.change, already=updated.already,
+                                             today=local_today(now, rep.timezone))
+        except CommandError as error:
+            reply = replies.command_error(problem=error.message, usage=error.usage)
+        respond(replace_original=True, response_type="ephemeral", **reply)
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.action(ids.ADD_CLOSE_REASON)

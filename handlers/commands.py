@@ -12,10 +12,13 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from domain.grammar.funnel import encode_close_won
 from domain.parsing import (
     ASKED_HELP,
     REFERRAL_VERBS_HELP,
     AskedHelp,
+    ChangeConvention,
+    ChooseAmount,
     CloseLost,
     CloseNoDecision,
     CloseWon,
@@ -32,6 +35,7 @@ from domain.parsing import (
     ReferralHelp,
     ScheduleMeeting,
     ShowReview,
+    ShowSettings,
     ShowStats,
     Thanked,
     UndoLastAsk,
@@ -44,6 +48,7 @@ from handlers import follow_ups
 from handlers.payloads import acting
 from services import asks as ask_service
 from services import commitments as commitment_service
+from services import conventions as convention_service
 from services import leaderboards as board_service
 from services import plans as plan_service
 from services import referrals as referral_service
@@ -68,7 +73,8 @@ def register(app: App, ctx: AppContext) -> None:
         who, rep, now = acting(ctx, client, body)
         today = local_today(now, rep.timezone)
         try:
-            command = parse_asked(body.get("text") or "", today=today)
+            conventions = convention_service.workspace_conventions(engine=ctx.engine, workspace=who.workspace)
+            command = parse_asked(body.get("text") or "", today=today, conventions=conventions)
         except CommandError as error:
             respond(response_type="ephemeral", **replies.command_error(problem=error.message, usage=error.usage))
             return
@@ -100,7 +106,8 @@ def register(app: App, ctx: AppContext) -> None:
         services = dict(engine=ctx.engine, workspace=who.workspace, rep=rep)
         follow_up, command = None, None
         try:
-            command = parse_referral(body.get("text") or "", today=today)
+            conventions = convention_service.workspace_conventions(engine=ctx.engine, workspace=who.workspace)
+            command = parse_referral(body.get("text") or "", today=today, conventions=conventions)
             match command:
                 case ReferralHelp():
                     reply = replies.usage_message("Logging the rest of the funnel", REFERRAL_VERBS_HELP)
@@ -123,7 +130,13 @@ def register(app: App, ctx: AppContext) -> None:
                     reply = replies.referral_list(referrals=listed.referrals, total_open=listed.total_open,
                                                   today=today)
                 case ShowStats():
-                    reply = replies.stats_report(referral_service.stats(**services, command=command, now=now))
+                    reply = replies.stats_report(referral_service.stats(**services, command=command, now=now,
+                                                                        people=ctx.people))
+                case ShowSettings():
+                    reply = replies.settings_reply(conventions, changed=False)
+                case ChangeConvention():
+                    reply = replies.settings_reply(convention_service.change_convention(
+                        engine=ctx.engine, workspace=who.workspace, actor=rep, command=command, now=now), changed=True)
                 case PauseNudges():
                     reply = team_views.paused(team_service.pause_nudges(**services, command=command, now=now))
                 case ResumeNudges():
@@ -147,6 +160,9 @@ def register(app: App, ctx: AppContext) -> None:
                                                        command=command, now=now)
                     reply = team_views.team_list(changed) if isinstance(changed, tuple) else \
                         team_views.team_changed(summary=changed.summary, what=changed.what)
+        except ChooseAmount as choice:  # nothing is stored until the rep picks a reading
+            reply, command = replies.choose_amount(problem=choice.message, choices=[
+                (replies.money(c.amount, c.currency), encode_close_won(c)) for c in choice.choices if c.amount]), None
         except CommandError as error:
             reply, command = replies.command_error(problem=error.message, usage=error.usage,
                                                    suggestion=error.suggestion), None

@@ -25,6 +25,7 @@ from storage.queries import (
     get_ask,
     set_ask_outcome,
 )
+from storage.team_queries import teams_of
 
 UNDO_WINDOW = timedelta(hours=24)
 
@@ -54,7 +55,10 @@ def week_progress(*, engine: sa.Engine, workspace: Workspace, rep: Person, now: 
     with session_scope(engine) as session:
         asks = count_kpis(session=session, workspace=workspace, rep_user_ids=[rep.user_id],
                           start=week.start, end=week.end).asks
-    return WeekProgress(asks=asks, minimum=MINIMUM_ASKS_PER_WEEK, days_left=days_left_in_week(today), week=week)
+        # The same minimum the reminder holds the rep to: the strictest of their teams'.
+        minimum = max((t.minimum for t in teams_of(session=session, workspace=workspace, user_id=rep.user_id,
+                                                   role="rep")), default=MINIMUM_ASKS_PER_WEEK)
+    return WeekProgress(asks=asks, minimum=minimum, days_left=days_left_in_week(today), week=week)
 
 
 def log_asks(

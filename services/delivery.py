@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from domain.funnel import Workspace
+from domain.words import count_of
 from storage.delivery_queries import claim_delivery, mark_delivery_failed, mark_delivery_sent
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def deliver(
         for item in items:
             messages = item.render()
             first = messages[0].get("text", "") if messages else ""
-            report.planned.append(f"{item.kind} -> {item.channel} ({len(messages)} message(s)): {first}")
+            report.planned.append(f"{item.kind} -> {item.channel} ({count_of(len(messages), 'message')}): {first}")
         return report
     pace = pace or Pace(DEFAULT_MESSAGES_PER_SECOND)
     claimed_by = process_id()

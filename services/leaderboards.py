@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from domain.funnel import Workspace
 from domain.nudges import LeaderboardContent
-from domain.periods import local_today, period_containing
+from domain.parsing import CommandError, usage_for
+from domain.periods import local_today, named_period
 from domain.team_commands import ShowLeaderboard
 from services.nudges import leaderboard_content, load_teams
 from services.people import PeopleDirectory, Person
@@ -21,8 +22,11 @@ def leaderboard_for(
     teams = load_teams(engine=engine, workspace=workspace)
     mine = [t for t in teams if rep.user_id in t.reps or rep.user_id in t.managers]
     team = min(mine, key=lambda t: t.name) if mine else None
-    period = period_containing(command.period, local_today(now, rep.timezone),
-                               fiscal_start_month=fiscal_year_start(engine=engine, workspace=workspace))
+    try:
+        period = named_period(command.period, local_today(now, rep.timezone),
+                              fiscal_start_month=fiscal_year_start(engine=engine, workspace=workspace))
+    except ValueError as error:
+        raise CommandError(str(error), usage=usage_for(command)) from None
     if team is None:
         return LeaderboardContent(team_name="your team", period=period, entries=(), team_asks=0, target=0, longest_streaks=())
     reps = {uid: people.cached_person(workspace=workspace, user_id=uid) for uid in team.reps}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -24,12 +25,13 @@ from domain.parsing import (
     Thanked,
     usage_for,
 )
-from domain.periods import local_today, period_containing, previous_period
+from domain.periods import local_today, named_period, previous_period
 from domain.prep import PREP_QUESTIONS, decode_answers, encode_answers
 from domain.records import AskRecord, ReferralRecord, StatsReport
 from services.asks import ask_record
-from services.people import Person
+from services.people import PeopleDirectory, Person
 from services.teams import fiscal_year_start, managed_reps, track_rep
+from storage.convention_queries import sum_won_by_currency
 from storage.engine import run_in_transaction, session_scope
 from storage.models import Referral
 from storage.queries import (
@@ -81,8 +83,8 @@ def referral_record(referral: Referral) -> ReferralRecord:
         referrer_user_id=referral.referrer_user_id, referrer_name=referral.referrer_name,
         status=ReferralStatus(referral.status), introduced_on=referral.introduced_on,
         meeting_on=referral.meeting_on, meeting_held_on=referral.meeting_held_on, closed_on=referral.closed_on,
-        amount=referral.amount, close_reason=referral.close_reason, thanked_on=referral.thanked_on,
-        linked_ask_id=referral.ask_id,
+        amount=referral.amount, currency=referral.currency, close_reason=referral.close_reason, thanked_on=referral.thanked_on,
+        meeting_scheduled_on=referral.meeting_scheduled_on, linked_ask_id=referral.ask_id,
         prep=tuple(sorted(decode_answers(referral.prep_notes).items(), key=lambda kv: PREP_ORDER[kv[0]])),
     )
 
@@ -156,19 +158,26 @@ def _apply(referral: Referral, command: object, *, today: date, session: Session
             save_referral(session=session, referral=referral, now=now)
         return ReferralUpdated(referral_record(referral), change, already)
 
+    def not_before_introduction(day: date, what: str) -> date:
+        if day < referral.introduced_on:
+            raise CommandError(f"{label} was introduced on {referral.introduced_on:%a %-d %b}; {what} can't be earlier.",
+                               usage=usage_for(command))
+        return day
+
     match command:
-        case ScheduleMeeting(meeting_on=meeting_on):
+        case ScheduleMeeting(meeting_on=meeting_on, booked_on=booked_on):
             if status is ReferralStatus.MEETING_HELD:
                 raise CommandError(f"The meeting with {label} was already held; close it with won, lost or nodecision.",
                                    usage=usage_for(command))
-            referral.meeting_scheduled_on = referral.meeting_scheduled_on or today
+            if booked_on is not None:
+                referral.meeting_scheduled_on = not_before_introduction(booked_on, "the booking")
+            else:  # the first booking counts; moving the meeting later doesn't book it again
+                referral.meeting_scheduled_on = referral.meeting_scheduled_on or today
             referral.meeting_on = meeting_on
             referral.status = ReferralStatus.MEETING_SCHEDULED
             return done("meeting")
         case MeetingHeld(occurred_on=held_on):
-            if held_on < referral.introduced_on:
-                raise CommandError(f"{label} was introduced on {referral.introduced_on}; the meeting can't be earlier.",
-                                   usage=usage_for(command))
+            not_before_introduction(held_on, "the meeting")
             if status is ReferralStatus.MEETING_HELD:
                 return done("met", already=True)
             # A meeting that was held was scheduled at some point, even if nobody logged it.
@@ -176,14 +185,17 @@ def _apply(referral: Referral, command: object, *, today: date, session: Session
             referral.meeting_held_on = held_on
             referral.status = ReferralStatus.MEETING_HELD
             return done("met")
-        case CloseWon(amount=amount):
-            referral.status, referral.closed_on, referral.amount = ReferralStatus.WON, today, amount
+        case CloseWon(amount=amount, currency=currency, occurred_on=closed_on):
+            referral.status, referral.amount, referral.currency = ReferralStatus.WON, amount, currency
+            referral.closed_on = not_before_introduction(closed_on or today, "the close")
             return done("won")
-        case CloseLost(reason=reason):
-            referral.status, referral.closed_on, referral.close_reason = ReferralStatus.LOST, today, reason
+        case CloseLost(reason=reason, occurred_on=closed_on):
+            referral.status, referral.close_reason = ReferralStatus.LOST, reason
+            referral.closed_on = not_before_introduction(closed_on or today, "the close")
             return done("lost")
-        case CloseNoDecision(reason=reason):
-            referral.status, referral.closed_on, referral.close_reason = ReferralStatus.NO_DECISION, today, reason
+        case CloseNoDecision(reason=reason, occurred_on=closed_on):
+            referral.status, referral.close_reason = ReferralStatus.NO_DECISION, reason
+            referral.closed_on = not_before_introduction(closed_on or today, "the close")
             return done("no_decision")
         case Thanked():
             if referral.thanked_on is not None:
@@ -226,24 +238,41 @@ def open_referrals(*, engine: sa.Engine, workspace: Workspace, rep: Person, comm
         return OpenReferrals(tuple(referral_record(r) for r in rows), total)
 
 
-def stats(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: ShowStats, now: datetime) -> StatsReport:
-    """A rep's own numbers; a manager may name a rep of one of their teams, an admin anyone."""
+def stats(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: ShowStats, now: datetime,
+          people: PeopleDirectory | None = None) -> StatsReport:
+    """A rep's own numbers; a manager may name a rep of one of their teams, an admin anyone.
+
+    The period is always the subject's: a manager asking for a rep's week gets the
+    rep's Monday-to-Sunday in the rep's own zone, the same week the rep sees.
+    """
     subject = command.user_id or rep.user_id
     if subject != rep.user_id and not rep.is_admin and subject not in managed_reps(
             engine=engine, workspace=workspace, manager_user_id=rep.user_id):
         raise CommandError("You can see your own numbers, and managers those of their teams' reps.",
                            usage=usage_for(command))
-    current = period_containing(command.period, local_today(now, rep.timezone),
-                                fiscal_start_month=fiscal_year_start(engine=engine, workspace=workspace))
+    zone = rep.timezone if subject == rep.user_id or people is None else \
+        people.cached_person(workspace=workspace, user_id=subject).timezone
+    try:
+        current = named_period(command.period, local_today(now, zone),
+                               fiscal_start_month=fiscal_year_start(engine=engine, workspace=workspace))
+    except ValueError as error:
+        raise CommandError(str(error), usage=usage_for(command)) from None
     previous = previous_period(current)
     with session_scope(engine) as session:
         counts = [
             count_kpis(session=session, workspace=workspace, rep_user_ids=[subject], start=p.start, end=p.end)
             for p in (current, previous)
         ]
+        won = sum_won_by_currency(session=session, workspace=workspace, rep_user_ids=[subject], start=current.start,
+                                  end=current.end)
     return StatsReport(current, previous, counts[0], counts[1],
-                       subject_user_id=subject if subject != rep.user_id else None)
+                       subject_user_id=subject if subject != rep.user_id else None,
+                       won_amounts=money_totals(won))
 
+
+def money_totals(totals: dict[str | None, Decimal]) -> tuple[tuple[str | None, Decimal], ...]:
+    """Per-currency totals in a stable order: named currencies alphabetically, then amounts with none."""
+    return tuple(sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or "")))
 
 
 def get_referral(*, engine: sa.Engine, workspace: Workspace, rep: Person, number: int) -> ReferralRecord | None:

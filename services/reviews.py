@@ -3,21 +3,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from domain.funnel import Workspace
 from domain.parsing import CommandError, ShowReview, usage_for
-from domain.periods import Period, local_today, period_containing
+from domain.periods import Period, local_today, named_period, period_containing
 from domain.records import ReferralRecord
 from services.people import Person
-from services.referrals import referral_record
+from services.referrals import money_totals, referral_record
 from services.teams import fiscal_year_start, managed_reps
 from storage.engine import session_scope
 from storage.queries import list_closed_referrals
 from storage.team_queries import list_memberships
 
 ALL_TIME_START = date(2000, 1, 1)
+# "All time" has no end: a rep east of the manager may already have closed a deal on the manager's tomorrow,
+# and all time must never count less than any part of it.
+ALL_TIME_END = date(9999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class Outcomes:
     won: int
     lost: int
     no_decision: int
+    won_amounts: tuple[tuple[str | None, Decimal], ...] = ()  # per currency
 
 
 @dataclass(frozen=True)
@@ -47,14 +52,24 @@ def review_outcomes(*, engine: sa.Engine, workspace: Workspace, rep: Person, com
     fiscal = fiscal_year_start(engine=engine, workspace=workspace)
     periods = [("This month", period_containing("month", today)),
                ("This quarter", period_containing("quarter", today, fiscal_start_month=fiscal)),
-               ("All time", Period("all", ALL_TIME_START, today))]
-    chosen = period_containing(command.period, today, fiscal_start_month=fiscal)
+               ("All time", Period("all", ALL_TIME_START, ALL_TIME_END))]
+    try:
+        chosen = named_period(command.period, today, fiscal_start_month=fiscal)
+    except ValueError as error:
+        raise CommandError(str(error), usage=usage_for(command)) from None
+    if chosen.kind not in ("month", "quarter") or chosen not in [p for _, p in periods]:
+        periods.insert(0, (chosen.label[:1].upper() + chosen.label[1:], chosen))
     with session_scope(engine) as session:
         breakdown = []
         for label, period in periods:
             rows = list_closed_referrals(session=session, workspace=workspace, rep_user_ids=reps, start=period.start,
                                          end=period.end)
-            breakdown.append(Outcomes(label, *(sum(r.status == s for r in rows) for s in ("won", "lost", "no_decision"))))
+            won: dict[str | None, Decimal] = {}
+            for row in rows:
+                if row.status == "won" and row.amount is not None:
+                    won[row.currency] = won.get(row.currency, Decimal(0)) + row.amount
+            breakdown.append(Outcomes(label, *(sum(r.status == s for r in rows) for s in ("won", "lost", "no_decision")),
+                                      won_amounts=money_totals(won)))
         closed = tuple((r.rep_user_id, referral_record(r)) for r in list_closed_referrals(
             session=session, workspace=workspace, rep_user_ids=reps, start=chosen.start, end=chosen.end))
     return Review(chosen, tuple(breakdown), closed)

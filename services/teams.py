@@ -34,6 +34,7 @@ from domain.team_commands import (
     ShowTeams,
     TeamCommand,
 )
+from domain.words import count_of
 from services.people import Person
 from storage.engine import run_in_transaction, session_scope
 from storage.models import SalesTeam
@@ -138,19 +139,19 @@ def _change(session: Session, team: SalesTeam, command: TeamCommand) -> str:
     match command:
         case AddReps(user_ids=user_ids):
             added = [u for u in user_ids if add_member(session=session, team=team, user_id=u, role=REP)]
-            return f"Added {len(added)} rep(s) to {team.name}."
+            return f"Added {count_of(len(added), 'rep')} to {team.name}."
         case AddManagers(user_ids=user_ids):
             added = [u for u in user_ids if add_member(session=session, team=team, user_id=u, role=MANAGER)]
-            return f"Added {len(added)} manager(s) to {team.name}."
+            return f"Added {count_of(len(added), 'manager')} to {team.name}."
         case RemoveMember(user_ids=user_ids):
             removed = sum(remove_member(session=session, team=team, user_id=u) for u in user_ids)
-            return f"Removed {removed} membership(s) from {team.name}."
+            return f"Removed {count_of(removed, 'membership')} from {team.name}."
         case SetChannel(channel_id=channel_id):
             team.channel_id = channel_id
             return f"The {team.name} leaderboard goes to <#{channel_id}>."
         case SetMinimum(minimum=minimum):
             team.minimum = minimum
-            return f"{team.name}'s minimum is {minimum} ask(s) a week."
+            return f"{team.name}'s minimum is {count_of(minimum, 'ask')} a week."
         case SetSlot(kind=kind, slot=slot):
             if kind == "leaderboard" and slot is None:
                 team.leaderboard_weekday, team.leaderboard_time = None, None

@@ -31,12 +31,12 @@ def test_import_then_export_round_trip_and_a_second_import_adds_nothing(cli_env,
     sheet.write_text("\ufeff" + SHEET, encoding="utf-8")  # as Excel saves it
     assert main(["import", str(sheet), "--workspace", "T0001"]) == 0
     out = capsys.readouterr()
-    assert "5 row(s): 5 added, 0 already imported, 0 with errors" in out.out
+    assert "5 rows: 5 added, 0 already imported, 0 with errors" in out.out
     assert "importing 5/5" in out.err  # the progress, one line per batch when not on a terminal
     assert [c.params["email"] for c in fake_slack.calls_to("users.lookupByEmail")] == ["bea@acme.test"]
 
     assert main(["import", str(sheet), "--workspace", "T0001"]) == 0
-    assert "5 row(s): 0 added, 5 already imported" in capsys.readouterr().out
+    assert "5 rows: 0 added, 5 already imported" in capsys.readouterr().out
 
     exported = tmp_path / "out.csv"
     assert main(["export", "--workspace", "T0001", "--output", str(exported)]) == 0
@@ -81,7 +81,7 @@ def test_a_malformed_sheet_reports_every_bad_row_by_line_and_stores_only_the_goo
                      "U0AAA,2026-02-30,Raj,,pending\n")          # line 10: no such day
     assert main(["import", str(sheet), "--workspace", "T0001"]) == 1
     out = capsys.readouterr()
-    assert "8 row(s): 1 added, 0 already imported, 7 with errors (not stored)" in out.out
+    assert "8 rows: 1 added, 0 already imported, 7 with errors (not stored)" in out.out
     lines = [line.split(": ", 2)[1] for line in out.err.splitlines() if ": line " in line]
     assert lines == ["line 3", "line 4", "line 5", "line 6", "line 7", "line 9", "line 10"]
     assert "date must be YYYY-MM-DD" in out.err and "outcome must be pending, introduced or nobody" in out.err
@@ -100,7 +100,7 @@ def test_slash_export_sends_a_rep_their_own_data_and_a_manager_their_teams(team,
     slack.asked("Jane", user=NY)
     slack.asked("Raj", user="U0OTHER")  # not on the manager's team
     reply = json.dumps(slack.referral("export", user=NY))
-    assert "Sending your own data as a DM: 1 ask(s)" in reply
+    assert "Sending your own data as a DM: 1 ask" in reply
     [upload] = fake_slack.calls_to("files.completeUploadExternal")
     assert upload.params["channel_id"] == f"D{NY}"
     asks_file = next(f["id"] for f in upload.params["files"] if f["title"] == "Asks")

@@ -11,6 +11,7 @@ from typing import Any
 from domain.cadence import WeekResult
 from domain.home import QUICK_STEP_LABELS, HomeContent, TeamThisWeek, quick_steps
 from domain.kpis import KPI_LABELS
+from domain.words import count_of, plural
 from views import ids
 from views.coaching import prep_lines
 from views.replies import next_step_text
@@ -31,9 +32,9 @@ def home_view(content: HomeContent, today: date) -> dict[str, Any]:
 def _own_habit(content: HomeContent) -> list[dict[str, Any]]:
     progress = content.progress
     mark = ":white_check_mark:" if progress.met else ":hourglass:"
-    streak = f" · streak: *{content.streak}* week{'s' if content.streak != 1 else ''}" if content.streak else ""
-    week = section(f"{mark} *This week: {progress.asks} of {progress.minimum}* ask{'s' if progress.minimum != 1 else ''}"
-                   f" · {progress.days_left} day{'s' if progress.days_left != 1 else ''} left{streak}")
+    streak = f" · streak: *{content.streak}* {plural('week', content.streak)}" if content.streak else ""
+    week = section(f"{mark} *This week: {progress.asks} of {progress.minimum}* {plural('ask', progress.minimum)}"
+                   f" · {count_of(progress.days_left, 'day')} left{streak}")
     week["accessory"] = button("Log an ask", ids.OPEN_ASK_MODAL, style="primary")
     named = [f"~{escape(n)}~ :white_check_mark:" for n in content.commitments_kept] + \
         [escape(n) for n in content.commitments_open]
@@ -81,7 +82,7 @@ def _teams(teams: tuple[TeamThisWeek, ...], room: int) -> list[dict[str, Any]]:
                         f"below the minimum of {team.minimum}"),
                 *packed_sections([f"{_RESULT_MARK[r.result]} <@{r.user_id}>: {r.asks}" for r in team.reps])]
         if len(blocks) + len(part) > room - 1:  # keep room for the "more teams" line
-            blocks.append(context(f"{len(teams) - index} more team(s): `/referral team show`"))
+            blocks.append(context(f"{count_of(len(teams) - index, 'more team')}: `/referral team show`"))
             break
         blocks += part
     return blocks

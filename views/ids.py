@@ -38,3 +38,6 @@ PREP_BLOCK_PREFIX, PREP_ACTION = "prep_", "prep_answer"
 REFERRAL_MENU = "home_referral_menu"
 MEETING_MODAL = "meeting_modal"
 MEETING_DATE_BLOCK, MEETING_DATE_ACTION = "meeting_on", "meeting_on_picker"
+
+# A won amount only the rep can settle ("€12.000"): each button's value is the whole command as JSON.
+CHOOSE_AMOUNT = "referral_choose_amount"

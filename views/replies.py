@@ -7,8 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from domain.funnel import ReferralStatus
-from domain.kpis import KPI_LABELS, KpiCounts
+from domain.kpis import KPI_LABELS, OUTCOME_LABELS
 from domain.records import AskRecord, ReferralRecord, StatsReport, WeekProgress
+from domain.words import count_of
 from views import ids
 from views.coaching import prep_lines
 from views.text import MESSAGE_BLOCK_LIMIT, button, clip, context, day, escape, message, packed_sections, person, section, trend
@@ -17,25 +18,32 @@ Message = dict[str, Any]
 
 
 def progress_line(progress: WeekProgress) -> str:
-    count = f"{progress.asks} ask{'s' if progress.asks != 1 else ''} this week (minimum {progress.minimum})"
+    count = f"{count_of(progress.asks, 'ask')} this week (minimum {progress.minimum})"
     if progress.met:
         return f":white_check_mark: {count}. Keep the habit going."
     left = "today is the last day" if progress.days_left == 1 else f"{progress.days_left} days left"
     return f":hourglass_flowing_sand: {count}; {left}. Who else will you ask?"
 
 
+def on_day(d: date, today: date | None = None) -> str:
+    """The date a reply echoes, always in full so the rep sees what was understood: "Fri 20 Nov" (today too)."""
+    full = f"{d:%a} {d.day} {d:%b}" + (f" {d.year}" if today is not None and d.year != today.year else "")
+    relative = day(d, today) if today is not None else ""
+    return f"{relative}, {full}" if relative in ("today", "yesterday", "tomorrow") else full
+
+
 def _ask_line(ask: AskRecord, today: date) -> str:
     line = f"{person(ask.asked_user_id, ask.asked_name)}"
     if ask.for_whom:
         line += f" for an introduction to {escape(ask.for_whom)}"
-    return line + f" ({day(ask.asked_on, today)})"
+    return line + f" on {on_day(ask.asked_on, today)}"
 
 
 def asks_logged(*, logged: Sequence[AskRecord], duplicates: Sequence[AskRecord], progress: WeekProgress,
                 today: date) -> Message:
     blocks: list[dict[str, Any]] = []
     if logged:
-        blocks.append(section(f":raised_hands: Logged {len(logged)} ask{'s' if len(logged) != 1 else ''}. Nice."))
+        blocks.append(section(f":raised_hands: Logged {count_of(len(logged), 'ask')}. Nice."))
         for ask in logged:
             block = section(f"• You asked {_ask_line(ask, today)}")
             block["accessory"] = button("Log what happened", ids.LOG_ASK_OUTCOME, str(ask.id))
@@ -48,7 +56,10 @@ def asks_logged(*, logged: Sequence[AskRecord], duplicates: Sequence[AskRecord],
         blocks.append({"type": "actions", "elements": [
             button("Undo", ids.UNDO_ASK, ",".join(str(a.id) for a in logged)),
         ]})
-    text = f"Logged {len(logged)} ask(s). {progress.asks} this week." if logged else "Already logged."
+    first = logged[0] if logged else None
+    text = (f"Logged: asked {first.asked_name or first.asked_user_id} on {on_day(first.asked_on)}"
+            + (f" and {count_of(len(logged) - 1, 'more ask')}" if len(logged) > 1 else "")
+            + f". {count_of(progress.asks, 'ask')} this week.") if first else "Already logged."
     return message(text, blocks)
 
 
@@ -82,9 +93,9 @@ def internal_error() -> Message:
 def referral_logged(*, referral: ReferralRecord, linked_ask: AskRecord | None, today: date) -> Message:
     who = person(referral.referrer_user_id, referral.referrer_name)
     head = (f":tada: Referral *#{referral.number}*: {escape(referral.prospect_name)}, introduced by {who} "
-            f"({day(referral.introduced_on, today)}).")
+            f"on {on_day(referral.introduced_on, today)}).")
     note = ("Linked to your ask of " + person(linked_ask.asked_user_id, linked_ask.asked_name)
-            + f" from {day(linked_ask.asked_on, today)}.") if linked_ask else "No open ask of this person, logged on its own."
+            + f" from {on_day(linked_ask.asked_on, today)}.") if linked_ask else "No open ask of this person, logged on its own."
     blocks = [section(head), context(note),
               context(f"Next: book the meeting with `/referral meeting {referral.number} <date>`, and thank {who}.")]
     return message(f"Referral #{referral.number} logged: {referral.prospect_name}", blocks)
@@ -111,8 +122,18 @@ _CHANGE_TEXT = {
 }
 
 
-def _amount(amount: Decimal | None) -> str:
-    return "" if amount is None else f" ({amount:,.2f})"
+def money(amount: Decimal, currency: str | None) -> str:
+    """An amount as stored, to the cent, with its currency code when it has one: "12,000.00 EUR"."""
+    return f"{amount:,.2f} {currency}" if currency else f"{amount:,.2f}"
+
+
+def money_totals_text(totals: Sequence[tuple[str | None, Decimal]]) -> str:
+    """Won amounts per currency, never added across currencies: "12,000.00 EUR + 5,000.00 USD"."""
+    return " + ".join(money(amount, currency) for currency, amount in totals)
+
+
+def _amount(amount: Decimal | None, currency: str | None = None) -> str:
+    return "" if amount is None else f" ({money(amount, currency)})"
 
 
 def referral_updated(*, referral: ReferralRecord, change: str, already: bool, today: date) -> Message:
@@ -121,14 +142,18 @@ def referral_updated(*, referral: ReferralRecord, change: str, already: bool, to
         text = f":information_source: {label}: already marked as {_CHANGE_TEXT[change].lower()}."
         return message(text, [section(text)])
     detail = ""
-    if change == "meeting" and referral.meeting_on:
-        detail = f" for {day(referral.meeting_on, today)}"
+    if change == "meeting":
+        booked = f"booked on {on_day(referral.meeting_scheduled_on, today)}" if referral.meeting_scheduled_on else ""
+        detail = (f" for {on_day(referral.meeting_on, today)}" if referral.meeting_on else "") + \
+            (f" ({booked})" if booked else "")
     if change == "met" and referral.meeting_held_on:
-        detail = f" on {day(referral.meeting_held_on, today)}"
+        detail = f" on {on_day(referral.meeting_held_on, today)}"
+    if change in ("won", "lost", "no_decision") and referral.closed_on:
+        detail = f" on {on_day(referral.closed_on, today)}"
     if change == "won":
-        detail = _amount(referral.amount)
+        detail += _amount(referral.amount, referral.currency)
     if change in ("lost", "no_decision") and referral.close_reason:
-        detail = f": {escape(referral.close_reason)}"
+        detail += f": {escape(referral.close_reason)}"
     text = f":white_check_mark: {label}: {_CHANGE_TEXT[change]}{detail}."
     blocks = [section(text)]
     if change in ("lost", "no_decision") and not referral.close_reason:
@@ -177,20 +202,17 @@ def referral_list(*, referrals: Sequence[ReferralRecord], total_open: int, today
 def stats_report(report: StatsReport) -> Message:
     current, previous = report.current_counts, report.previous_counts
     rows = []
-    for key, label in KPI_LABELS:
+    for key, label in KPI_LABELS + OUTCOME_LABELS:
         a, b = getattr(current, key), getattr(previous, key)
         rows.append(f"{label}: *{a}*  (before: {b}, {trend(a, b)})")
-    closed = _closed_line(current)
+    if report.won_amounts:
+        rows.append(f"Won value: *{money_totals_text(report.won_amounts)}*")
     whose = f"<@{report.subject_user_id}>'s numbers" if report.subject_user_id else "Your numbers"
-    text = (f"*{whose}, {report.current.label}* (compared with {report.previous.label})\n"
-            + "\n".join(rows) + (f"\n{closed}" if closed else ""))
-    return message(f"Your numbers, {report.current.label}: {current.asks} asks", [section(text)])
-
-
-def _closed_line(counts: KpiCounts) -> str:
-    if not (counts.lost or counts.no_decision):
-        return ""
-    return f"Also closed: {counts.lost} lost, {counts.no_decision} no decision."
+    calendar = " (their calendar)" if report.subject_user_id else ""
+    text = (f"*{whose}, {report.current.label}*{calendar} (compared with {report.previous.label})\n"
+            + "\n".join(rows))
+    fallback_whose = f"<@{report.subject_user_id}>'s numbers" if report.subject_user_id else "Your numbers"
+    return message(f"{fallback_whose}, {report.current.label}: {count_of(current.asks, 'ask')}", [section(text)])
 
 
 def plan_reply(plan: Any, minimum: int) -> Message:
@@ -198,7 +220,7 @@ def plan_reply(plan: Any, minimum: int) -> Message:
     rates = "\n".join(
         f"• {rate.name}: {rate.value:.0%} ({rate.source}" + (f", from {rate.based_on} events)" if rate.based_on else ")")
         for rate in plan.rates)
-    text = (f":dart: *{plan.clients} new client{'s' if plan.clients != 1 else ''}* in {plan.weeks} week(s) takes about "
+    text = (f":dart: *{count_of(plan.clients, 'new client')}* in {count_of(plan.weeks, 'week')} takes about "
             f"*{plan.asks} asks* → {plan.introductions} introductions → {plan.meetings} meetings → {plan.clients} deals.\n"
             f"That's *{plan.asks_per_week} asks a week*.")
     blocks = [section(text), context("Rates used:\n" + rates)]
@@ -218,13 +240,34 @@ def commitments_reply(*, open_people: Sequence[tuple[str | None, str]], kept: Se
 
 
 def review_reply(review: Any) -> Message:
-    lines = [f"{o.label}: *{o.won}* won · *{o.lost}* lost · *{o.no_decision}* no decision" for o in review.breakdown]
+    lines = [f"{o.label}: *{o.won}* won · *{o.lost}* lost · *{o.no_decision}* no decision"
+             + (f" · won value {money_totals_text(o.won_amounts)}" if o.won_amounts else "") for o in review.breakdown]
     blocks = [section(":mag: *How referrals closed*\n" + "\n".join(lines))]
     detail = []
     for rep_user_id, referral in review.closed[:150]:
         reason = f": {escape(referral.close_reason)}" if referral.close_reason else ""
-        amount = _amount(referral.amount) if referral.status is ReferralStatus.WON else ""
+        amount = _amount(referral.amount, referral.currency) if referral.status is ReferralStatus.WON else ""
         detail.append(f"<@{rep_user_id}> #{referral.number} {escape(referral.prospect_name)}: "
                       f"{_CHANGE_TEXT[referral.status.value]}{amount}{reason}")
     blocks.extend(packed_sections(detail or ["Nothing closed yet."], f"*Closed in {review.period.label}*"))
     return message(f"Referral review, {review.period.label}", blocks)
+
+
+def choose_amount(*, problem: str, choices: Sequence[tuple[str, str]]) -> Message:
+    """An amount only the rep can settle: one button per reading, each carrying the whole command; nothing stored yet."""
+    text = f":thinking_face: {escape(problem)}"
+    return message(problem, [section(text), {"type": "actions", "elements": [
+        button(label, ids.CHOOSE_AMOUNT, value) for label, value in choices]}])
+
+
+def settings_reply(conventions: Any, *, changed: bool) -> Message:
+    order = {"MDY": "month first (05/06 is May 6)", "DMY": "day first (05/06 is 5 June)"}
+    marks = {".": "1,234.56", ",": "1.234,56"}
+    lines = [
+        f"Currency: *{conventions.currency or 'not set'}* (for amounts typed without one)",
+        f"Numbers: *{marks.get(conventions.decimal_mark, 'not set: 12.000 is asked about')}*",
+        f"Dates: *{order.get(conventions.date_order, 'not set: 05/06 is asked about')}*",
+    ]
+    head = ":white_check_mark: Saved. " if changed else ""
+    return message(head + "Workspace settings", [section(head + "*How this workspace writes money and dates*\n"
+                                                         + "\n".join(lines))])

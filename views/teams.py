@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from domain.schedule import WeeklySlot
+from domain.words import count_of
 from views.text import context, escape, message, section
 
 Message = dict[str, Any]
@@ -24,7 +25,7 @@ def team_card(summary: Any) -> str:
     default = " (default team: everyone who logs before being added to a team)" if summary.is_default else ""
     return (f"*{escape(summary.name)}*{default}\n"
             f"Reps: {_people(summary.reps)}\nManagers: {_people(summary.managers)}\n"
-            f"Minimum {summary.minimum} ask(s) a week · reminder {_slot(summary.reminder)} (each rep's time) · "
+            f"Minimum {count_of(summary.minimum, 'ask')} a week · reminder {_slot(summary.reminder)} (each rep's time) · "
             f"digest {_slot(summary.digest)} (each manager's time) · leaderboard {_slot(summary.leaderboard)} "
             f"({zone})" + (f" in <#{summary.channel_id}>" if summary.channel_id else ", no channel set"))
 
@@ -42,7 +43,7 @@ def team_list(summaries: Sequence[Any]) -> Message:
     blocks = [section(team_card(s)) for s in summaries[:45]]
     if len(summaries) > 45:
         blocks.append(context(f"…and {len(summaries) - 45} more teams; name one: `/referral team show <name>`."))
-    return message(f"{len(summaries)} team(s)", blocks)
+    return message(count_of(len(summaries), "team"), blocks)
 
 
 def paused(until: date) -> Message:

@@ -1,10 +1,11 @@
 """The funnel verbs of ``/referral``: got, nobody, meeting, met, won, lost, nodecision, thanked, list."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from domain.conventions import NO_CONVENTIONS, Conventions
 from domain.dates import FUTURE
@@ -91,6 +92,25 @@ class ChooseAmount(CommandError):
     def __init__(self, ambiguity: AmbiguousAmount, choices: tuple[CloseWon, ...]):
         super().__init__(ambiguity.message, usage=ambiguity.usage)
         self.choices = choices
+
+
+def encode_close_won(command: CloseWon) -> str:
+    """A won command as a button value, so that a click can finish what the rep typed."""
+    return json.dumps({"n": command.ref.number, "t": command.ref.text, "a": str(command.amount),
+                       "c": command.currency, "on": command.occurred_on.isoformat() if command.occurred_on else None})
+
+
+def decode_close_won(value: str) -> CloseWon | None:
+    """The command encode_close_won wrote, or None for a value that isn't one (a stale or forged button)."""
+    try:
+        data = json.loads(value)
+        ref = RefQuery(int(data["n"]) if data["n"] is not None else None,
+                       str(data["t"])[:MAX_NAME] if data["t"] is not None else None)
+        amount = Decimal(data["a"]) if data["a"] not in (None, "None") else None
+        return CloseWon(ref, amount, str(data["c"])[:3] if data["c"] else None,
+                        date.fromisoformat(data["on"]) if data["on"] else None)
+    except (ValueError, KeyError, TypeError, InvalidOperation):
+        return None
 
 
 @dataclass(frozen=True)
