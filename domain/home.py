@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from domain.cadence import WeekResult
 from domain.funnel import ReferralStatus
@@ -14,6 +15,7 @@ from domain.records import ReferralRecord, WeekProgress
 class PeriodKpis:
     period: Period
     counts: KpiCounts
+    won_amounts: tuple[tuple[str | None, Decimal], ...] = ()  # won value per currency
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time
+from decimal import Decimal
 
 from domain.cadence import WeekResult
 from domain.kpis import KpiCounts
@@ -47,6 +48,7 @@ class PeriodTotals:
     label: str  # "Last week", "Month to date", "Quarter to date"
     current: KpiCounts
     previous: KpiCounts
+    won_amounts: tuple[tuple[str | None, Decimal], ...] = ()  # won value in the current span, per currency
 
 
 @dataclass(frozen=True)

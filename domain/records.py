@@ -61,3 +61,11 @@ class StatsReport:
     previous_counts: KpiCounts
     subject_user_id: str | None = None  # whose numbers, when not the requester's own
     won_amounts: tuple[tuple[str | None, Decimal], ...] = ()  # won in the current period, per currency
+
+
+def money_totals(totals: dict[str | None, Decimal]) -> tuple[tuple[str | None, Decimal], ...]:
+    """Per-currency totals in a stable order: named currencies alphabetically, then amounts logged without one.
+
+    Amounts in different currencies are never added together: a conversion would be guesswork.
+    """
+    return tuple(sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or "")))

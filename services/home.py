@@ -10,12 +10,13 @@ from domain.funnel import Workspace
 from domain.home import HomeContent, PeriodKpis, RepThisWeek, TeamThisWeek, order_team_week
 from domain.kpis import MINIMUM_ASKS_PER_WEEK
 from domain.periods import days_left_in_week, local_today, period_containing
-from domain.records import WeekProgress
+from domain.records import WeekProgress, money_totals
 from services.commitments import commitments_of
 from services.nudges import STREAK_LOOKBACK_WEEKS, load_teams, rep_plans, rep_weeks
 from services.people import PeopleDirectory, Person
 from services.referrals import referral_record
 from services.teams import fiscal_year_start
+from storage.convention_queries import sum_won_by_currency
 from storage.engine import session_scope
 from storage.queries import count_kpis, count_open_referrals, list_open_referrals
 
@@ -35,8 +36,11 @@ def home_content(*, engine: sa.Engine, workspace: Workspace, person: Person, peo
     history = rep_weeks(engine=engine, workspace=workspace, reps={person.user_id: person}, now=now,
                         weeks=STREAK_LOOKBACK_WEEKS)[person.user_id]
     with session_scope(engine) as session:
-        kpis = tuple(PeriodKpis(p, count_kpis(session=session, workspace=workspace, rep_user_ids=[person.user_id],
-                                              start=p.start, end=min(p.end, today))) for p in periods)
+        kpis = tuple(PeriodKpis(
+            p, count_kpis(session=session, workspace=workspace, rep_user_ids=[person.user_id], start=p.start,
+                          end=min(p.end, today)),
+            money_totals(sum_won_by_currency(session=session, workspace=workspace, rep_user_ids=[person.user_id],
+                                             start=p.start, end=min(p.end, today)))) for p in periods)
         open_rows = list_open_referrals(session=session, workspace=workspace, rep_user_id=person.user_id,
                                         limit=HOME_REFERRALS)
         open_referrals = tuple(referral_record(r) for r in open_rows)

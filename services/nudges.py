@@ -35,11 +35,13 @@ from domain.nudges import (
     rank_leaderboard,
 )
 from domain.periods import Period, days_left_in_week, local_today, period_containing, previous_period
+from domain.records import money_totals
 from domain.schedule import WeeklySlot
 from services.people import Person
 from services.referrals import referral_record
 from services.teams import TeamInfo, fiscal_year_start, team_info
 from storage.commitment_queries import list_commitments
+from storage.convention_queries import sum_won_by_currency
 from storage.engine import session_scope
 from storage.models import SalesTeam
 from storage.queries import count_asks_by_day, count_kpis, list_open_referrals_of, list_unthanked_referrals
@@ -146,8 +148,9 @@ def digest_content(
     with session_scope(engine) as session:
         for uid, weeks in series.items():
             last = weeks[0]
-            kpis = count_kpis(session=session, workspace=workspace, rep_user_ids=[uid], start=last.week_start,
-                              end=last.week_start + timedelta(days=6))
+            # One week for the whole digest: the manager's last complete week, so the lines add up to the totals.
+            kpis = count_kpis(session=session, workspace=workspace, rep_user_ids=[uid], start=manager_week.start,
+                              end=manager_week.end)
             promised = list_commitments(session=session, workspace=workspace, rep_user_ids=[uid],
                                         week_starts=[last.week_start])
             lines.append(DigestRepLine(user_id=uid, kpis=kpis, result=week_result(last, team.minimum),
@@ -192,7 +195,8 @@ def _totals(session, workspace: Workspace, reps: list[str], label: str, kind: st
         elapsed = (today - current.start).days
         spans = ((current.start, today), (previous.start, min(previous.end, previous.start + timedelta(days=elapsed))))
     counts = [count_kpis(session=session, workspace=workspace, rep_user_ids=reps, start=a, end=b) for a, b in spans]
-    return PeriodTotals(label, counts[0], counts[1])
+    won = sum_won_by_currency(session=session, workspace=workspace, rep_user_ids=reps, start=spans[0][0], end=spans[0][1])
+    return PeriodTotals(label, counts[0], counts[1], won_amounts=money_totals(won))
 
 
 def leaderboard_content(

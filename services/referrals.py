@@ -4,7 +4,6 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -27,7 +26,7 @@ from domain.parsing import (
 )
 from domain.periods import local_today, named_period, previous_period
 from domain.prep import PREP_QUESTIONS, decode_answers, encode_answers
-from domain.records import AskRecord, ReferralRecord, StatsReport
+from domain.records import AskRecord, ReferralRecord, StatsReport, money_totals
 from services.asks import ask_record
 from services.people import PeopleDirectory, Person
 from services.teams import fiscal_year_start, managed_reps, track_rep
@@ -268,11 +267,6 @@ def stats(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: Show
     return StatsReport(current, previous, counts[0], counts[1],
                        subject_user_id=subject if subject != rep.user_id else None,
                        won_amounts=money_totals(won))
-
-
-def money_totals(totals: dict[str | None, Decimal]) -> tuple[tuple[str | None, Decimal], ...]:
-    """Per-currency totals in a stable order: named currencies alphabetically, then amounts with none."""
-    return tuple(sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or "")))
 
 
 def get_referral(*, engine: sa.Engine, workspace: Workspace, rep: Person, number: int) -> ReferralRecord | None:

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from domain.funnel import Workspace
 from domain.parsing import CommandError, ShowReview, usage_for
 from domain.periods import Period, local_today, named_period, period_containing
-from domain.records import ReferralRecord
+from domain.records import ReferralRecord, money_totals
 from services.people import Person
-from services.referrals import money_totals, referral_record
+from services.referrals import referral_record
 from services.teams import fiscal_year_start, managed_reps
 from storage.engine import session_scope
 from storage.queries import list_closed_referrals

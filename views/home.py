@@ -10,11 +10,11 @@ from typing import Any
 
 from domain.cadence import WeekResult
 from domain.home import QUICK_STEP_LABELS, HomeContent, TeamThisWeek, quick_steps
-from domain.kpis import KPI_LABELS
+from domain.kpis import KPI_LABELS, OUTCOME_LABELS
 from domain.words import count_of, plural
 from views import ids
 from views.coaching import prep_lines
-from views.replies import next_step_text
+from views.replies import money_totals_text, next_step_text
 from views.text import button, context, escape, packed_sections, person, section
 
 HOME_BLOCK_LIMIT = 100
@@ -42,8 +42,10 @@ def _own_habit(content: HomeContent) -> list[dict[str, Any]]:
                                                           "Get names: who could introduce you?"))
     promise["accessory"] = button("Name people", ids.OPEN_COMMIT_MODAL)
     rows = []
-    for key, label in KPI_LABELS:
+    for key, label in KPI_LABELS + OUTCOME_LABELS:
         rows.append(f"{label}: " + " · ".join(f"*{getattr(p.counts, key)}*" for p in content.kpis))
+    if any(p.won_amounts for p in content.kpis):
+        rows.append("Won value: " + " · ".join(f"*{money_totals_text(p.won_amounts) or '0'}*" for p in content.kpis))
     heads = " · ".join(p.period.label for p in content.kpis)
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Your referral habit"}}, week, promise,
               section(f"*So far* ({heads})\n" + "\n".join(rows))]

@@ -5,9 +5,11 @@ from datetime import date
 from typing import Any
 
 from domain.cadence import WeekResult
-from domain.kpis import KPI_LABELS, KpiCounts
+from domain.kpis import KPI_LABELS, OUTCOME_LABELS, KpiCounts
 from domain.nudges import DigestContent, DigestRepLine, LeaderboardContent, ReminderContent
+from domain.words import plural
 from views import ids
+from views.replies import money_totals_text
 from views.text import button, context, escape, message, packed_sections, section, trend
 
 Message = dict[str, Any]
@@ -19,7 +21,7 @@ _RESULT = {WeekResult.MISSED: ":warning: below minimum", WeekResult.PAUSED: ":pa
 
 def reminder_message(content: ReminderContent, today: date) -> Message:
     left = "today is the last day of your week" if content.days_left == 1 else f"{content.days_left} days left in your week"
-    head = (f":alarm_clock: *{content.asks} of {content.minimum}* asks this week; {left}. "
+    head = (f":alarm_clock: *{content.asks} of {content.minimum}* {plural('ask', content.minimum)} this week; {left}. "
             "One conversation is all it takes: who will you ask today?")
     blocks = [section(head)]
     if content.commitments:
@@ -29,7 +31,7 @@ def reminder_message(content: ReminderContent, today: date) -> Message:
         button("Log an ask", ids.OPEN_ASK_MODAL, "open", style="primary"),
         button("Snooze for this week (time off)", ids.SNOOZE_WEEK, content.week.start.isoformat()),
     ]})
-    return message(f"{content.asks} of {content.minimum} asks this week; {left}.", blocks)
+    return message(f"{content.asks} of {content.minimum} {plural('ask', content.minimum)} this week; {left}.", blocks)
 
 
 def _sparkline(values: tuple[int, ...]) -> str:
@@ -40,7 +42,7 @@ def _sparkline(values: tuple[int, ...]) -> str:
 
 def _kpis(counts: KpiCounts) -> str:
     return (f"Asked {counts.asks} · Referrals {counts.referrals} · Meetings {counts.meetings_scheduled}/"
-            f"{counts.meetings_held} · Won {counts.won}")
+            f"{counts.meetings_held} · Won {counts.won} · Lost {counts.lost} · No decision {counts.no_decision}")
 
 
 def _rep_line(line: DigestRepLine) -> str:
@@ -50,14 +52,21 @@ def _rep_line(line: DigestRepLine) -> str:
             f"{line.streak}-week streak · 4 weeks: {_sparkline(line.trend)}{promised}")
 
 
+def _span(period: Any) -> str:
+    return f"Mon {period.start.day} {period.start:%b} – Sun {period.end.day} {period.end:%b} {period.end.year}"
+
+
 def digest_messages(content: DigestContent) -> list[Message]:
     blocks: list[dict[str, Any]] = [section(
-        f":bar_chart: *{escape(content.team_name)}*, {content.week.label} (minimum {content.minimum} a week)")]
+        f":bar_chart: *{escape(content.team_name)}*, last week: {_span(content.week)} in your calendar "
+        f"(minimum {content.minimum} a week). Each rep's line counts what they logged for those dates.")]
     for totals in content.totals:
         rows = []
-        for key, label in KPI_LABELS:
+        for key, label in KPI_LABELS + OUTCOME_LABELS:
             now, before = getattr(totals.current, key), getattr(totals.previous, key)
             rows.append(f"{label}: *{now}* ({trend(now, before)})")
+        if totals.won_amounts:
+            rows.append(f"Won value: *{money_totals_text(totals.won_amounts)}*")
         blocks.append(section(f"*Team, {totals.label.lower()}*\n" + " · ".join(rows)))
     blocks.extend(section(_rep_line(line)) for line in content.reps)
     if content.stuck:
