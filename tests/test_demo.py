@@ -16,7 +16,7 @@ def test_the_demo_prints_every_message_and_writes_the_chart(tmp_path, capsys, mo
                   "Ana asks: /referral plan 10"):
         assert f"=== {title}" in out
     reminder = out.split("=== The reminder")[1].split("\n=== ")[0]
-    assert "0 of 1 asks this week" in reminder and "[ Log an ask ]" in reminder
+    assert "0 of 1 ask this week" in reminder and "[ Log an ask ]" in reminder
     digest = out.split("=== Maya's Monday digest")[1].split("=== The leaderboard")[0]
     assert all(f"@{name}" in digest for name in ("Ana", "Ben", "Chloe", "Dev", "Emma", "Femi"))
     assert "<@" not in out and ":white_check_mark:" not in out and "*" not in out  # terminal text, not mrkdwn

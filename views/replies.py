@@ -26,17 +26,23 @@ def progress_line(progress: WeekProgress) -> str:
 
 
 def on_day(d: date, today: date | None = None) -> str:
-    """The date a reply echoes, always in full so the rep sees what was understood: "Fri 20 Nov" (today too)."""
-    full = f"{d:%a} {d.day} {d:%b}" + (f" {d.year}" if today is not None and d.year != today.year else "")
-    relative = day(d, today) if today is not None else ""
-    return f"{relative}, {full}" if relative in ("today", "yesterday", "tomorrow") else full
+    """The date a reply echoes, always in full so the rep sees what was understood: "Fri 20 Nov"."""
+    return f"{d:%a} {d.day} {d:%b}" + (f" {d.year}" if today is not None and d.year != today.year else "")
+
+
+def when(d: date, today: date, preposition: str = "on") -> str:
+    """"today (Fri 20 Nov)", "yesterday (Thu 19 Nov)", or "on Tue 17 Nov": relative words keep the full date."""
+    relative = day(d, today)
+    if relative in ("today", "yesterday", "tomorrow"):
+        return f"{relative} ({on_day(d, today)})"
+    return f"{preposition} {on_day(d, today)}"
 
 
 def _ask_line(ask: AskRecord, today: date) -> str:
     line = f"{person(ask.asked_user_id, ask.asked_name)}"
     if ask.for_whom:
         line += f" for an introduction to {escape(ask.for_whom)}"
-    return line + f" on {on_day(ask.asked_on, today)}"
+    return line + f" {when(ask.asked_on, today)}"
 
 
 def asks_logged(*, logged: Sequence[AskRecord], duplicates: Sequence[AskRecord], progress: WeekProgress,
@@ -93,9 +99,9 @@ def internal_error() -> Message:
 def referral_logged(*, referral: ReferralRecord, linked_ask: AskRecord | None, today: date) -> Message:
     who = person(referral.referrer_user_id, referral.referrer_name)
     head = (f":tada: Referral *#{referral.number}*: {escape(referral.prospect_name)}, introduced by {who} "
-            f"on {on_day(referral.introduced_on, today)}).")
+            f"{when(referral.introduced_on, today)}).")
     note = ("Linked to your ask of " + person(linked_ask.asked_user_id, linked_ask.asked_name)
-            + f" from {on_day(linked_ask.asked_on, today)}.") if linked_ask else "No open ask of this person, logged on its own."
+            + f" {when(linked_ask.asked_on, today)}.") if linked_ask else "No open ask of this person, logged on its own."
     blocks = [section(head), context(note),
               context(f"Next: book the meeting with `/referral meeting {referral.number} <date>`, and thank {who}.")]
     return message(f"Referral #{referral.number} logged: {referral.prospect_name}", blocks)
@@ -143,13 +149,13 @@ def referral_updated(*, referral: ReferralRecord, change: str, already: bool, to
         return message(text, [section(text)])
     detail = ""
     if change == "meeting":
-        booked = f"booked on {on_day(referral.meeting_scheduled_on, today)}" if referral.meeting_scheduled_on else ""
-        detail = (f" for {on_day(referral.meeting_on, today)}" if referral.meeting_on else "") + \
+        booked = f"booked {when(referral.meeting_scheduled_on, today)}" if referral.meeting_scheduled_on else ""
+        detail = (f" for {when(referral.meeting_on, today, '').strip()}" if referral.meeting_on else "") + \
             (f" ({booked})" if booked else "")
     if change == "met" and referral.meeting_held_on:
-        detail = f" on {on_day(referral.meeting_held_on, today)}"
+        detail = f" {when(referral.meeting_held_on, today)}"
     if change in ("won", "lost", "no_decision") and referral.closed_on:
-        detail = f" on {on_day(referral.closed_on, today)}"
+        detail = f" {when(referral.closed_on, today)}"
     if change == "won":
         detail += _amount(referral.amount, referral.currency)
     if change in ("lost", "no_decision") and referral.close_reason:
