@@ -110,9 +110,10 @@ def _serve(args: argparse.Namespace) -> int:
     app, ctx = create_app(settings, engine=engine)
     scheduler = None
     if not args.no_scheduler:
+        from bot.oauth import workspace_clients
         from bot.scheduler import create_scheduler
 
-        scheduler = create_scheduler(ctx=ctx, client=app.client)
+        scheduler = create_scheduler(ctx=ctx, client=workspace_clients(app))
         scheduler.start()
         log.info("scheduler started: reminders, digests and leaderboards tick every few minutes")
 
@@ -163,7 +164,9 @@ def _run_job(args: argparse.Namespace) -> int:
     upgrade_schema(engine)
     now = args.at or system_clock()
     app, ctx = create_app(settings, engine=engine, clock=lambda: now)
-    report = run_job(JOB_KINDS[args.job], ctx=ctx, client=app.client, now=now, dry_run=args.dry_run)
+    from bot.oauth import workspace_clients
+
+    report = run_job(JOB_KINDS[args.job], ctx=ctx, client=workspace_clients(app), now=now, dry_run=args.dry_run)
     for line in report.planned:
         print(line)
     print(f"{args.job} at {now.isoformat()}: {report.due} due, {report.sent} sent, {report.skipped} already sent, "
