@@ -60,13 +60,14 @@ def create_app(
                                admin_user_ids=settings.admin_user_ids),
         clock=clock,
     )
+    client = create_web_client(settings)
     oauth = None
     if settings.multi_workspace:
         from bot.oauth import installation_store, oauth_settings
 
-        oauth = oauth_settings(settings, engine, installation_store(settings, engine))
+        oauth = oauth_settings(settings, engine, installation_store(settings, engine), client)
     app = App(
-        client=create_web_client(settings),
+        client=client,
         oauth_settings=oauth,
         signing_secret=settings.slack_signing_secret or "",
         # In Socket Mode Slack authenticates the socket; no signature to check.

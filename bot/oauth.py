@@ -39,12 +39,14 @@ def installation_store(settings: Settings, engine: sa.Engine) -> EncryptedInstal
                                       cipher=token_cipher(settings.token_encryption_keys))
 
 
-def oauth_settings(settings: Settings, engine: sa.Engine, store: EncryptedInstallationStore) -> OAuthSettings:
+def oauth_settings(settings: Settings, engine: sa.Engine, store: EncryptedInstallationStore,
+                   client: WebClient) -> OAuthSettings:
+    from slack_bolt.authorization.authorize import InstallationStoreAuthorize
     from slack_bolt.oauth.oauth_settings import OAuthSettings
 
     from storage.installation_store import SignedOAuthStateStore
 
-    return OAuthSettings(
+    result = OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
         scopes=list(BOT_SCOPES),
@@ -56,6 +58,12 @@ def oauth_settings(settings: Settings, engine: sa.Engine, store: EncryptedInstal
         token_rotation_expiration_minutes=TOKEN_ROTATION_MINUTES,
         state_store=SignedOAuthStateStore(engine=engine, secret=settings.slack_state_secret or ""),
     )
+    # The same authorization, but refreshing tokens through our client (its base URL and retries),
+    # not a default client of its own.
+    result.authorize = InstallationStoreAuthorize(
+        client_id=result.client_id, client_secret=result.client_secret, installation_store=store, bot_only=True,
+        token_rotation_expiration_minutes=TOKEN_ROTATION_MINUTES, client=client, logger=log)
+    return result
 
 
 def workspace_clients(app: Any) -> WorkspaceClients:
