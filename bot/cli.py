@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="Show what the bot says, with a sample team and no Slack.")
     demo.add_argument("--chart", default=None, help="Where to write the chart PNG (default: a temporary file).")
 
+    sub.add_parser("keygen", help="Print a new token encryption key and OAuth state secret (multi-workspace installs).")
+    sub.add_parser("rotate-keys", help="Re-encrypt every stored Slack token with the first TOKEN_ENCRYPTION_KEYS key.")
+
     db = sub.add_parser("db", help="Database schema.")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="Bring the schema up to the latest migration.")
@@ -75,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "keygen":
+            return _keygen()
+        if args.command == "rotate-keys":
+            return _rotate_keys()
         if args.command == "demo":
             from bot.demo import run_demo
 
@@ -104,7 +111,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = load_settings(http_mode=args.http)
     configure_logging(settings.log_level, [settings.slack_bot_token, settings.slack_app_token,
-                                           settings.slack_signing_secret])
+                                           settings.slack_signing_secret, settings.slack_client_secret,
+                                           settings.slack_state_secret, *settings.token_encryption_keys])
     engine = create_db_engine(settings.database_url)
     upgrade_schema(engine)
     app, ctx = create_app(settings, engine=engine)
@@ -274,6 +282,35 @@ def _export(args: argparse.Namespace) -> int:
         with open(args.output, "w", encoding="utf-8", newline="") as out:
             out.write(text)
         print(f"wrote {export.referrals if args.referrals else export.asks} row(s) to {args.output}", file=sys.stderr)
+    engine.dispose()
+    return 0
+
+
+def _keygen() -> int:
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    print(f"TOKEN_ENCRYPTION_KEYS={Fernet.generate_key().decode()}")
+    print(f"SLACK_STATE_SECRET={secrets.token_urlsafe(32)}")
+    return 0
+
+
+def _rotate_keys() -> int:
+    """After putting a new key first in TOKEN_ENCRYPTION_KEYS: seal every token with it, so old keys can go."""
+    from bot.oauth import installation_store
+    from storage.engine import create_db_engine
+    from storage.migrate import upgrade_schema
+
+    settings = load_settings()
+    if not settings.multi_workspace:
+        print("rotate-keys is for multi-workspace installs: set SLACK_CLIENT_ID and the other OAuth settings.",
+              file=sys.stderr)
+        return 2
+    engine = create_db_engine(settings.database_url)
+    upgrade_schema(engine)
+    rows = installation_store(settings, engine).reseal_all()
+    print(f"re-encrypted the tokens of {rows} row(s) with the first key; the other keys can now be removed")
     engine.dispose()
     return 0
 

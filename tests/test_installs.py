@@ -214,3 +214,13 @@ def test_the_install_button_asks_for_the_manifest_scopes():
     manifest = json.loads((Path(__file__).parents[1] / "manifest.json").read_text())
     assert sorted(BOT_SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_uninstalled", "tokens_revoked"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])
+
+
+def test_keygen_prints_settings_that_load(capsys):
+    from bot.cli import main
+
+    assert main(["keygen"]) == 0
+    printed = dict(line.split("=", 1) for line in capsys.readouterr().out.split())
+    settings = load_settings({"SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_CLIENT_ID": "1.2",
+                              "SLACK_CLIENT_SECRET": "s" * 20, **printed})
+    assert settings.token_encryption_keys == (printed["TOKEN_ENCRYPTION_KEYS"],)
