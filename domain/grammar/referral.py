@@ -1,0 +1,182 @@
+"""The ``/referral`` verb table: the first word picks a row, whose parser reads the rest.
+
+Each verb's grammar lives in its own module (funnel, reports, planning, teams); this
+module only joins them into one table, the help, the closest-verb suggestion and
+``usage_for``. A new verb is a parser in its own module plus one row here.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeAlias
+
+from domain.grammar.asked import ASKED_USAGE, AskedHelp, AskEntry, LogAsks, OpenAskModal, UndoLastAsk
+from domain.grammar.funnel import (
+    CloseLost,
+    CloseNoDecision,
+    CloseWon,
+    GotReferral,
+    ListReferrals,
+    MeetingHeld,
+    NobodyToIntroduce,
+    ScheduleMeeting,
+    Thanked,
+    parse_got,
+    parse_list,
+    parse_lost,
+    parse_meeting,
+    parse_met,
+    parse_nobody,
+    parse_nodecision,
+    parse_thanked,
+    parse_won,
+)
+from domain.grammar.planning import CommitToAsk, PlanClients, parse_commit, parse_pause, parse_plan, parse_resume
+from domain.grammar.reports import (
+    ExportData,
+    ReferralHelp,
+    ShowReview,
+    ShowStats,
+    parse_export,
+    parse_help,
+    parse_leaderboard,
+    parse_review,
+    parse_stats,
+)
+from domain.grammar.teams import parse_team
+from domain.grammar.text import CommandError, check_length, echo, strip_controls
+from domain.periods import PERIODS
+from domain.team_commands import (
+    AddManagers,
+    AddReps,
+    CreateTeam,
+    PauseNudges,
+    RemoveMember,
+    ResumeNudges,
+    SetChannel,
+    SetFiscalYear,
+    SetMinimum,
+    SetSlot,
+    SetTimezone,
+    ShowLeaderboard,
+    ShowTeams,
+    TeamCommand,
+)
+
+ReferralCommand: TypeAlias = (
+    GotReferral | NobodyToIntroduce | ScheduleMeeting | MeetingHeld | CloseWon | CloseLost | CloseNoDecision
+    | Thanked | ListReferrals | ShowStats | ReferralHelp | TeamCommand | PauseNudges | ResumeNudges | ShowLeaderboard
+    | PlanClients | CommitToAsk | ShowReview | ExportData
+)
+
+
+# Each parser gets the text after the verb, the rep's today, and its own usage line (from the
+# table below), so that every error carries the form of the verb the rep was typing.
+VerbParser: TypeAlias = Callable[..., ReferralCommand]
+
+
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One row of the /referral verb table: how to parse it and how to explain it.
+
+    ``produces`` maps a parsed command back to its usage (see ``usage_for``), so
+    that errors raised later, by the services, still show the right form.
+    """
+
+    parse: VerbParser
+    usage: str
+    description: str
+    produces: tuple[type, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+# The one place that defines /referral. Add a verb by adding a row (and its parser); the help,
+# the closest-verb suggestion and usage_for follow. Row order is the order of the help.
+REFERRAL_VERBS: dict[str, Verb] = {
+    "got": Verb(parse_got, "/referral got <prospect> from <referrer>",
+                "An introduction you received (add a date at the end if it wasn't today)", (GotReferral,)),
+    "nobody": Verb(parse_nobody, "/referral nobody <referrer>",
+                   "They wanted to help but couldn't think of anyone; the ask still counts",
+                   (NobodyToIntroduce,)),
+    "meeting": Verb(parse_meeting, "/referral meeting <ref> [date]",
+                    "A meeting booked with the prospect; <ref> is its #number or part of the name",
+                    (ScheduleMeeting,)),
+    "met": Verb(parse_met, "/referral met <ref> [date]", "The meeting took place", (MeetingHeld,)),
+    "won": Verb(parse_won, "/referral won <ref> [amount]", "Closed as won, e.g. won #3 $12,000", (CloseWon,)),
+    "lost": Verb(parse_lost, "/referral lost <ref> [reason]",
+                 "Closed as lost, e.g. lost \"Bob Smith\" went elsewhere", (CloseLost,)),
+    "nodecision": Verb(parse_nodecision, "/referral nodecision <ref> [reason]", "Closed without a decision",
+                       (CloseNoDecision,), aliases=("no-decision", "no_decision", "nd")),
+    "thanked": Verb(parse_thanked, "/referral thanked <ref>", "You thanked the referrer and told them how it went",
+                    (Thanked,)),
+    "list": Verb(parse_list, "/referral list", "Your open referrals and their next steps", (ListReferrals,)),
+    "stats": Verb(parse_stats, f"/referral stats [{'|'.join(PERIODS)}]",
+                  "Your numbers, compared with the period before", (ShowStats,)),
+    "leaderboard": Verb(parse_leaderboard, f"/referral leaderboard [{'|'.join(PERIODS)}]",
+                        "Your team's ranking, just for you", (ShowLeaderboard,), aliases=("board",)),
+    "pause": Verb(parse_pause, "/referral pause until <YYYY-MM-DD> | pause 2w",
+                  "Time off: no nudges, and the weeks show as paused, not missed", (PauseNudges,)),
+    "commit": Verb(parse_commit, "/referral commit <name>; @person; …",
+                   "The people you will ask this week; each is kept when you log the ask", (CommitToAsk,)),
+    "plan": Verb(parse_plan, "/referral plan <clients> [by <YYYY-MM-DD>]",
+                 "Work back from the clients you need to the asks a week it takes", (PlanClients,)),
+    "review": Verb(parse_review, "/referral review [month|quarter]",
+                   "Managers: won, lost and no-decision with the reasons, for your teams", (ShowReview,)),
+    "export": Verb(parse_export, "/referral export",
+                   "Your data as CSV files in a DM (managers: their teams'; admins: everyone's)", (ExportData,)),
+    "resume": Verb(parse_resume, "/referral resume", "Back from time off", (ResumeNudges,)),
+    "team": Verb(parse_team, "/referral team create|add|remove|manager|channel|set|show|fiscal-year …",
+                 "Set up teams (admins); see your teams", (CreateTeam, AddReps, RemoveMember, AddManagers, SetChannel,
+                                                           SetMinimum, SetSlot, SetTimezone, SetFiscalYear, ShowTeams)),
+    "help": Verb(parse_help, "/referral help", "This list", (ReferralHelp,), aliases=("?", "-h", "--help")),
+}
+
+REFERRAL_VERBS_HELP: list[tuple[str, str]] = [
+    (verb.usage, verb.description) for verb in REFERRAL_VERBS.values()
+]
+REFERRAL_USAGE = "\n".join(verb.usage for verb in REFERRAL_VERBS.values())
+
+_VERB_NAMES: dict[str, str] = {
+    **{alias: name for name, verb in REFERRAL_VERBS.items() for alias in verb.aliases},
+    **{name: name for name in REFERRAL_VERBS},
+}
+
+
+def parse_referral(text: str, *, today: date) -> ReferralCommand:
+    """``/referral <verb> …``: the first word picks a row of REFERRAL_VERBS, which parses the rest."""
+    check_length(text, REFERRAL_USAGE)
+    cleaned = strip_controls(text).strip()
+    if not cleaned:
+        return ReferralHelp()
+    word, rest = (cleaned.split(None, 1) + [""])[:2]
+    name = _VERB_NAMES.get(word.lower())
+    if name is None:
+        raise _unknown_verb(word)
+    verb = REFERRAL_VERBS[name]
+    return verb.parse(rest, today=today, usage=verb.usage)
+
+
+def _unknown_verb(word: str) -> CommandError:
+    close = difflib.get_close_matches(word.lower(), list(_VERB_NAMES), n=1, cutoff=0.6)
+    shown = echo(word, 20)
+    if close:
+        suggestion = _VERB_NAMES[close[0]]
+        return CommandError(f"I don't know `{shown}`. Did you mean `{suggestion}`?", usage=REFERRAL_USAGE,
+                            suggestion=suggestion)
+    return CommandError(f"I don't know `{shown}`. Try one of: {', '.join(REFERRAL_VERBS)}.",
+                        usage=REFERRAL_USAGE)
+
+
+def usage_for(command: object) -> str:
+    """The usage line for a parsed command (or its class), so later errors about it show the right form."""
+    kind = command if isinstance(command, type) else type(command)
+    for verb in REFERRAL_VERBS.values():
+        if kind in verb.produces:
+            return verb.usage
+    if kind in (OpenAskModal, AskedHelp, UndoLastAsk, LogAsks, AskEntry):
+        return ASKED_USAGE
+    return REFERRAL_USAGE
