@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.config import Settings
-from handlers import actions, commands, events, installs, view_submissions
+from handlers import actions, commands, events, forget, installs, view_submissions
 from services.context import AppContext
 from services.people import PeopleDirectory
 from storage.engine import create_db_engine
@@ -80,6 +80,7 @@ def create_app(
     actions.register(app, ctx)
     view_submissions.register(app, ctx)
     events.register(app, ctx)
+    forget.register(app, ctx)
     if oauth is not None:
         installs.register(app, ctx, store=oauth.installation_store)
     app.error(_reply_on_error)

@@ -114,6 +114,8 @@ def plan_digests(*, ctx: AppContext, client: Any, workspace: Workspace, now: dat
             if due is None:
                 continue
             reps = {uid: _person(ctx, client, workspace, uid, now) for uid in team.reps}
+            # A forgotten rep's past weeks stay in the team's lines and totals, under their pseudonym.
+            reps.update({uid: ctx.people.cached_person(workspace=workspace, user_id=uid) for uid in team.former})
 
             def render(team: TeamInfo = team, manager: Person = manager, reps: dict = reps) -> list[dict]:
                 return nudge_views.digest_messages(digest_content(engine=ctx.engine, workspace=workspace, team=team,

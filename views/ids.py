@@ -38,3 +38,7 @@ PREP_BLOCK_PREFIX, PREP_ACTION = "prep_", "prep_answer"
 REFERRAL_MENU = "home_referral_menu"
 MEETING_MODAL = "meeting_modal"
 MEETING_DATE_BLOCK, MEETING_DATE_ACTION = "meeting_on", "meeting_on_picker"
+
+# /referral forget: the admin confirms (or cancels) before anything is deleted.
+FORGET_CONFIRM = "person_forget_confirm"
+FORGET_CANCEL = "person_forget_cancel"

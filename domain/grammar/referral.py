@@ -13,6 +13,7 @@ from datetime import date
 from typing import TypeAlias
 
 from domain.grammar.asked import ASKED_USAGE, AskedHelp, AskEntry, LogAsks, OpenAskModal, UndoLastAsk
+from domain.grammar.forget import FORGET_USAGE, ForgetPerson, parse_forget
 from domain.grammar.funnel import (
     CloseLost,
     CloseNoDecision,
@@ -132,6 +133,8 @@ REFERRAL_VERBS: dict[str, Verb] = {
     "team": Verb(parse_team, "/referral team create|add|remove|manager|channel|set|show|fiscal-year …",
                  "Set up teams (admins); see your teams", (CreateTeam, AddReps, RemoveMember, AddManagers, SetChannel,
                                                            SetMinimum, SetSlot, SetTimezone, SetFiscalYear, ShowTeams)),
+    "forget": Verb(parse_forget, FORGET_USAGE, "Admins: delete a person who left; their numbers stay, anonymous",
+                   (ForgetPerson,)),
     "help": Verb(parse_help, "/referral help", "This list", (ReferralHelp,), aliases=("?", "-h", "--help")),
 }
 
