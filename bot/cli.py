@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="Show what the bot says, with a sample team and no Slack.")
     demo.add_argument("--chart", default=None, help="Where to write the chart PNG (default: a temporary file).")
 
+    forget = sub.add_parser("forget", help="Delete a departed rep's personal data; their numbers stay, anonymous.")
+    forget.add_argument("user", help="The person's Slack user ID, U….")
+    forget.add_argument("--workspace", required=True, help="The Slack team ID, T….")
+    forget.add_argument("--yes", action="store_true", help="Don't ask for confirmation (scripts).")
+
     sub.add_parser("keygen", help="Print a new token encryption key and OAuth state secret (multi-workspace installs).")
     sub.add_parser("rotate-keys", help="Re-encrypt every stored Slack token with the first TOKEN_ENCRYPTION_KEYS key.")
 
@@ -78,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "forget":
+            return _forget(args)
         if args.command == "keygen":
             return _keygen()
         if args.command == "rotate-keys":
@@ -283,6 +290,43 @@ def _export(args: argparse.Namespace) -> int:
             out.write(text)
         print(f"wrote {export.referrals if args.referrals else export.asks} row(s) to {args.output}", file=sys.stderr)
     engine.dispose()
+    return 0
+
+
+def _forget(args: argparse.Namespace) -> int:
+    """The same forgetting as /referral forget, by an operator: preview, confirm, forget, audit."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    from domain.funnel import Workspace
+    from domain.grammar.forget import MENTION_ID
+    from domain.parsing import CommandError
+    from services.forget import forget_person, preview_forget
+    from services.people import Person
+    from storage.engine import create_db_engine
+    from storage.migrate import upgrade_schema
+
+    if not MENTION_ID.fullmatch(args.user):
+        print(f"{args.user!r} is not a Slack user ID (U… or W…)", file=sys.stderr)
+        return 2
+    engine = create_db_engine(load_database_url())
+    upgrade_schema(engine)
+    workspace, operator = Workspace(args.workspace), Person(user_id="CLI", timezone=ZoneInfo("UTC"), is_admin=True)
+    try:
+        preview = preview_forget(engine=engine, workspace=workspace, actor=operator, user_id=args.user)
+        print(f"{args.user}: {preview.asks} ask(s) and {preview.referrals} referral(s) will be anonymized; "
+              "names, IDs, typed text, plans, time off and settings deleted. This cannot be undone.")
+        if not args.yes and input("Type yes to forget them: ").strip().lower() != "yes":
+            print("cancelled: nothing was deleted")
+            return 1
+        done = forget_person(engine=engine, workspace=workspace, actor=operator, user_id=args.user,
+                             now=datetime.now(UTC))
+    except CommandError as error:
+        print(error.message.replace(f"<@{args.user}>", args.user), file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"done: {done.asks} ask(s) and {done.referrals} referral(s) now count for {done.label}; recorded in the audit log")
     return 0
 
 
