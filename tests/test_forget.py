@@ -134,3 +134,37 @@ def team_workspace():  # noqa: ANN201
     from domain.funnel import Workspace
 
     return Workspace("T0001")
+
+
+def test_forgetting_costs_the_same_statements_for_a_short_or_a_long_history(engine):
+    from datetime import date, timedelta
+    from zoneinfo import ZoneInfo
+
+    from domain.funnel import Workspace
+    from services.forget import forget_person
+    from storage.queries import add_ask, add_referral
+
+    workspace, admin = Workspace("T0SCALE"), Person("U0ADMIN", ZoneInfo("UTC"), True)
+    now = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    with session_scope(engine) as session:
+        for rep, count in (("U0SHORT", 1), ("U0LONG", 60)):
+            for i in range(count):
+                ask, _ = add_ask(session=session, workspace=workspace, rep_user_id=rep, asked_user_id=None,
+                                 asked_name=f"Person {i}", for_whom="a CFO", asked_on=date(2026, 1, 1) + timedelta(i),
+                                 now=now)
+                add_referral(session=session, workspace=workspace, rep_user_id=rep, prospect_name=f"Prospect {i}",
+                             referrer_user_id=None, referrer_name=f"Person {i}", ask_id=ask.id,
+                             introduced_on=date(2026, 1, 1) + timedelta(i), now=now)
+
+    def statements_to_forget(user_id: str) -> int:
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        sa.event.listen(engine, "before_cursor_execute", listener)
+        try:
+            done = forget_person(engine=engine, workspace=workspace, actor=admin, user_id=user_id, now=now)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+        assert done.asks in (1, 60)
+        return len(seen)
+
+    assert statements_to_forget("U0LONG") == statements_to_forget("U0SHORT")

@@ -224,3 +224,10 @@ def test_keygen_prints_settings_that_load(capsys):
     settings = load_settings({"SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_CLIENT_ID": "1.2",
                               "SLACK_CLIENT_SECRET": "s" * 20, **printed})
     assert settings.token_encryption_keys == (printed["TOKEN_ENCRYPTION_KEYS"],)
+
+
+def test_rotating_and_refresh_tokens_are_masked_in_logs():
+    from bot.logs import RedactSecrets
+
+    text = RedactSecrets().redact("refresh failed for xoxe-1-My0xLTIy and xoxe.xoxb-1-MS0yLTIy")
+    assert "My0xLTIy" not in text and "MS0yLTIy" not in text
