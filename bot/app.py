@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.config import Settings
-from handlers import actions, commands, events, view_submissions
+from handlers import actions, commands, events, forget, installs, view_submissions
 from services.context import AppContext
 from services.people import PeopleDirectory
 from storage.engine import create_db_engine
@@ -34,7 +34,8 @@ def system_clock() -> datetime:
 
 def create_web_client(settings: Settings) -> WebClient:
     """A Web API client that waits out 429s (honouring Retry-After) and retries 5xx and dropped connections."""
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or WebClient.BASE_URL)
+    # Multi-workspace mode has no token of its own: each request and job gets its workspace's.
+    client = WebClient(token=settings.slack_bot_token or None, base_url=settings.slack_api_url or WebClient.BASE_URL)
     client.retry_handlers.extend([
         RateLimitErrorRetryHandler(max_retry_count=3),
         ServerErrorRetryHandler(max_retry_count=2),
@@ -59,8 +60,15 @@ def create_app(
                                admin_user_ids=settings.admin_user_ids),
         clock=clock,
     )
+    client = create_web_client(settings)
+    oauth = None
+    if settings.multi_workspace:
+        from bot.oauth import installation_store, oauth_settings
+
+        oauth = oauth_settings(settings, engine, installation_store(settings, engine), client)
     app = App(
-        client=create_web_client(settings),
+        client=client,
+        oauth_settings=oauth,
         signing_secret=settings.slack_signing_secret or "",
         # In Socket Mode Slack authenticates the socket; no signature to check.
         request_verification_enabled=bool(settings.slack_signing_secret),
@@ -72,6 +80,9 @@ def create_app(
     actions.register(app, ctx)
     view_submissions.register(app, ctx)
     events.register(app, ctx)
+    forget.register(app, ctx)
+    if oauth is not None:
+        installs.register(app, ctx, store=oauth.installation_store)
     app.error(_reply_on_error)
     return app, ctx
 

@@ -54,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="Show what the bot says, with a sample team and no Slack.")
     demo.add_argument("--chart", default=None, help="Where to write the chart PNG (default: a temporary file).")
 
+    forget = sub.add_parser("forget", help="Delete a departed rep's personal data; their numbers stay, anonymous.")
+    forget.add_argument("user", help="The person's Slack user ID, U….")
+    forget.add_argument("--workspace", required=True, help="The Slack team ID, T….")
+    forget.add_argument("--yes", action="store_true", help="Don't ask for confirmation (scripts).")
+
+    sub.add_parser("keygen", help="Print a new token encryption key and OAuth state secret (multi-workspace installs).")
+    sub.add_parser("rotate-keys", help="Re-encrypt every stored Slack token with the first TOKEN_ENCRYPTION_KEYS key.")
+
     db = sub.add_parser("db", help="Database schema.")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="Bring the schema up to the latest migration.")
@@ -76,6 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "forget":
+            return _forget(args)
+        if args.command == "keygen":
+            return _keygen()
+        if args.command == "rotate-keys":
+            return _rotate_keys()
         if args.command == "demo":
             from bot.demo import run_demo
 
@@ -105,15 +119,17 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = load_settings(http_mode=args.http)
     configure_logging(settings.log_level, [settings.slack_bot_token, settings.slack_app_token,
-                                           settings.slack_signing_secret])
+                                           settings.slack_signing_secret, settings.slack_client_secret,
+                                           settings.slack_state_secret, *settings.token_encryption_keys])
     engine = create_db_engine(settings.database_url)
     upgrade_schema(engine)
     app, ctx = create_app(settings, engine=engine)
     scheduler = None
     if not args.no_scheduler:
+        from bot.oauth import workspace_clients
         from bot.scheduler import create_scheduler
 
-        scheduler = create_scheduler(ctx=ctx, client=app.client)
+        scheduler = create_scheduler(ctx=ctx, client=workspace_clients(app))
         scheduler.start()
         log.info("scheduler started: reminders, digests and leaderboards tick every few minutes")
 
@@ -164,7 +180,9 @@ def _run_job(args: argparse.Namespace) -> int:
     upgrade_schema(engine)
     now = args.at or system_clock()
     app, ctx = create_app(settings, engine=engine, clock=lambda: now)
-    report = run_job(JOB_KINDS[args.job], ctx=ctx, client=app.client, now=now, dry_run=args.dry_run)
+    from bot.oauth import workspace_clients
+
+    report = run_job(JOB_KINDS[args.job], ctx=ctx, client=workspace_clients(app), now=now, dry_run=args.dry_run)
     for line in report.planned:
         print(line)
     print(f"{args.job} at {now.isoformat()}: {report.due} due, {report.sent} sent, {report.skipped} already sent, "
@@ -272,6 +290,72 @@ def _export(args: argparse.Namespace) -> int:
         with open(args.output, "w", encoding="utf-8", newline="") as out:
             out.write(text)
         print(f"wrote {count_of(export.referrals if args.referrals else export.asks, 'row')} to {args.output}", file=sys.stderr)
+    engine.dispose()
+    return 0
+
+
+def _forget(args: argparse.Namespace) -> int:
+    """The same forgetting as /referral forget, by an operator: preview, confirm, forget, audit."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    from domain.funnel import Workspace
+    from domain.grammar.forget import MENTION_ID
+    from domain.parsing import CommandError
+    from services.forget import forget_person, preview_forget
+    from services.people import Person
+    from storage.engine import create_db_engine
+    from storage.migrate import upgrade_schema
+
+    if not MENTION_ID.fullmatch(args.user):
+        print(f"{args.user!r} is not a Slack user ID (U… or W…)", file=sys.stderr)
+        return 2
+    engine = create_db_engine(load_database_url())
+    upgrade_schema(engine)
+    workspace, operator = Workspace(args.workspace), Person(user_id="CLI", timezone=ZoneInfo("UTC"), is_admin=True)
+    try:
+        preview = preview_forget(engine=engine, workspace=workspace, actor=operator, user_id=args.user)
+        print(f"{args.user}: {preview.asks} ask(s) and {preview.referrals} referral(s) will be anonymized; "
+              "names, IDs, typed text, plans, time off and settings deleted. This cannot be undone.")
+        if not args.yes and input("Type yes to forget them: ").strip().lower() != "yes":
+            print("cancelled: nothing was deleted")
+            return 1
+        done = forget_person(engine=engine, workspace=workspace, actor=operator, user_id=args.user,
+                             now=datetime.now(UTC))
+    except CommandError as error:
+        print(error.message.replace(f"<@{args.user}>", args.user), file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"done: {done.asks} ask(s) and {done.referrals} referral(s) now count for {done.label}; recorded in the audit log")
+    return 0
+
+
+def _keygen() -> int:
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    print(f"TOKEN_ENCRYPTION_KEYS={Fernet.generate_key().decode()}")
+    print(f"SLACK_STATE_SECRET={secrets.token_urlsafe(32)}")
+    return 0
+
+
+def _rotate_keys() -> int:
+    """After putting a new key first in TOKEN_ENCRYPTION_KEYS: seal every token with it, so old keys can go."""
+    from bot.oauth import installation_store
+    from storage.engine import create_db_engine
+    from storage.migrate import upgrade_schema
+
+    settings = load_settings()
+    if not settings.multi_workspace:
+        print("rotate-keys is for multi-workspace installs: set SLACK_CLIENT_ID and the other OAuth settings.",
+              file=sys.stderr)
+        return 2
+    engine = create_db_engine(settings.database_url)
+    upgrade_schema(engine)
+    rows = installation_store(settings, engine).reseal_all()
+    print(f"re-encrypted the tokens of {rows} row(s) with the first key; the other keys can now be removed")
     engine.dispose()
     return 0
 

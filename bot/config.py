@@ -6,10 +6,12 @@ part of a repr, a log line or an error message.
 """
 from __future__ import annotations
 
+import base64
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,10 +42,21 @@ class Settings:
     admin_user_ids: frozenset[str] = frozenset()
     log_level: str = "INFO"
     port: int = 3000
+    # Multi-workspace installs (OAuth): all four set together, or none.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+    slack_state_secret: str | None = field(default=None, repr=False)
+    token_encryption_keys: tuple[str, ...] = field(default=(), repr=False)  # first encrypts, all decrypt
+    slack_redirect_uri: str | None = None
 
     @property
     def socket_mode_available(self) -> bool:
         return bool(self.slack_app_token)
+
+    @property
+    def multi_workspace(self) -> bool:
+        """OAuth installs: tokens come from the installation store, not from SLACK_BOT_TOKEN."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
 
 def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool = False) -> Settings:
@@ -55,8 +68,11 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
         return value or None
 
     problems: list[str] = []
+    oauth = _oauth_settings(get, problems)
     bot_token = get("SLACK_BOT_TOKEN")
-    if bot_token is None:
+    if bot_token is None and oauth.get("slack_client_id"):
+        pass  # each workspace's token comes from its installation
+    elif bot_token is None:
         problems.append("SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions.")
     elif not bot_token.startswith("xoxb-"):
         problems.append("SLACK_BOT_TOKEN must start with xoxb- (the Bot User OAuth Token, not a user or app token).")
@@ -68,7 +84,12 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
             "under Basic Information, or leave it unset to run in HTTP mode."
         )
     signing_secret = get("SLACK_SIGNING_SECRET")
-    needs_http = http_mode or app_token is None
+    needs_http = http_mode or app_token is None or bool(oauth.get("slack_client_id"))
+    if oauth.get("slack_client_id") and app_token is not None and not http_mode:
+        problems.append(
+            "OAuth installs (SLACK_CLIENT_ID) need HTTP mode: unset SLACK_APP_TOKEN or run serve --http. "
+            "Socket Mode stays single-workspace."
+        )
     if needs_http and signing_secret is None:
         problems.append(
             "SLACK_SIGNING_SECRET is required in HTTP mode: copy the Signing Secret from Basic Information "
@@ -123,7 +144,47 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
         admin_user_ids=admins,
         log_level=log_level,
         port=port,
+        **oauth,
     )
+
+
+def _oauth_settings(get: Callable[[str], str | None], problems: list[str]) -> dict[str, Any]:
+    """SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and TOKEN_ENCRYPTION_KEYS come as a set."""
+    names = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "TOKEN_ENCRYPTION_KEYS")
+    values = {name: get(name) for name in names}
+    given = [name for name in names if values[name]]
+    if not given:
+        return {}
+    missing = [name for name in names if not values[name]]
+    if missing:
+        problems.append(
+            f"Installing in many workspaces needs {', '.join(names)} together; missing: {', '.join(missing)}. "
+            "Copy the client ID and secret from Basic Information; make the state secret and the key(s) with "
+            "referral-bot keygen."
+        )
+        return {}
+    state_secret = values["SLACK_STATE_SECRET"] or ""
+    if len(state_secret) < 16:
+        problems.append("SLACK_STATE_SECRET must be at least 16 characters (referral-bot keygen makes one).")
+    keys = tuple(k for k in re.split(r"[\s,]+", values["TOKEN_ENCRYPTION_KEYS"] or "") if k)
+    if not keys or not all(_is_fernet_key(k) for k in keys):
+        problems.append(
+            "TOKEN_ENCRYPTION_KEYS must be Fernet keys (44 characters of URL-safe base64), comma-separated, "
+            "newest first; referral-bot keygen makes one (the values are not shown)."
+        )
+    redirect_uri = get("SLACK_REDIRECT_URI")
+    if redirect_uri is not None and not redirect_uri.startswith("https://") and "127.0.0.1" not in redirect_uri \
+            and "localhost" not in redirect_uri:
+        problems.append("SLACK_REDIRECT_URI must be an https:// URL ending in /slack/oauth_redirect, or unset.")
+    return {"slack_client_id": values["SLACK_CLIENT_ID"], "slack_client_secret": values["SLACK_CLIENT_SECRET"],
+            "slack_state_secret": state_secret, "token_encryption_keys": keys, "slack_redirect_uri": redirect_uri}
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+    except (ValueError, UnicodeEncodeError):
+        return False
 
 
 def load_database_url(environ: Mapping[str, str] | None = None) -> str:

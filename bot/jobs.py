@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.oauth import WorkspaceClients
 from domain.funnel import Workspace
 from domain.nudges import COMMITMENT_PROMPT, COMMITMENT_PROMPT_SLOT, DIGEST, KINDS, LEADERBOARD, REMINDER
 from domain.periods import local_today, previous_period
@@ -40,9 +41,30 @@ def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: 
                LEADERBOARD: plan_leaderboards, PREP: plan_prep_checklists}[kind]
     with session_scope(ctx.engine) as session:
         workspaces = list_workspaces(session=session)
+    if isinstance(client, WorkspaceClients):
+        if client.multi_workspace:
+            return _run_per_workspace(planner, ctx=ctx, clients=client, workspaces=workspaces, now=now,
+                                      dry_run=dry_run, pace=pace)
+        client = client.client_for(Workspace(""))
     outgoing = [item for workspace in workspaces for item in planner(ctx=ctx, client=client, workspace=workspace,
                                                                      now=now)]
     return deliver(outgoing, engine=ctx.engine, client=client, now=now, dry_run=dry_run, pace=pace)
+
+
+def _run_per_workspace(planner: Any, *, ctx: AppContext, clients: WorkspaceClients, workspaces: list[Workspace],
+                       now: datetime, dry_run: bool, pace: Pace | None) -> TickReport:
+    """Multi-workspace mode: each workspace with its own bot token; none for a workspace without an installation."""
+    total = TickReport()
+    for workspace in workspaces:
+        client = clients.client_for(workspace)
+        if client is None:  # never installed, uninstalled or revoked: nothing goes there
+            continue
+        report = deliver(list(planner(ctx=ctx, client=client, workspace=workspace, now=now)), engine=ctx.engine,
+                         client=client, now=now, dry_run=dry_run, pace=pace)
+        total.due, total.sent, total.skipped = total.due + report.due, total.sent + report.sent, total.skipped + report.skipped
+        total.failed += report.failed
+        total.planned.extend(report.planned)
+    return total
 
 
 def _person(ctx: AppContext, client: Any, workspace: Workspace, user_id: str, now: datetime) -> Person:
@@ -92,6 +114,8 @@ def plan_digests(*, ctx: AppContext, client: Any, workspace: Workspace, now: dat
             if due is None:
                 continue
             reps = {uid: _person(ctx, client, workspace, uid, now) for uid in team.reps}
+            # A forgotten rep's past weeks stay in the team's lines and totals, under their pseudonym.
+            reps.update({uid: ctx.people.cached_person(workspace=workspace, user_id=uid) for uid in team.former})
 
             def render(team: TeamInfo = team, manager: Person = manager, reps: dict = reps) -> list[dict]:
                 return nudge_views.digest_messages(digest_content(engine=ctx.engine, workspace=workspace, team=team,

@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from domain.grammar.funnel import encode_close_won
+from domain.grammar.forget import ForgetPerson
 from domain.parsing import (
     ASKED_HELP,
     REFERRAL_VERBS_HELP,
@@ -49,6 +50,7 @@ from handlers.payloads import acting
 from services import asks as ask_service
 from services import commitments as commitment_service
 from services import conventions as convention_service
+from services import forget as forget_service
 from services import leaderboards as board_service
 from services import plans as plan_service
 from services import referrals as referral_service
@@ -56,6 +58,7 @@ from services import reviews as review_service
 from services import spreadsheets as spreadsheet_service
 from services import teams as team_service
 from services.context import AppContext
+from views import forget as forget_views
 from views import modals, replies
 from views import nudges as nudge_views
 from views import spreadsheets as spreadsheet_views
@@ -152,6 +155,11 @@ def register(app: App, ctx: AppContext) -> None:
                     export = spreadsheet_service.export_for(engine=ctx.engine, workspace=who.workspace, requester=rep)
                     reply = spreadsheet_views.export_on_its_way(export.scope, asks=export.asks, referrals=export.referrals)
                     follow_up = partial(follow_ups.send_export, client, user_id=rep.user_id, export=export)
+                case ForgetPerson(user_id=user_id):
+                    preview = forget_service.preview_forget(engine=ctx.engine, workspace=who.workspace, actor=rep,
+                                                            user_id=user_id)
+                    reply = forget_views.confirm_forget(user_id=preview.user_id, asks=preview.asks,
+                                                        referrals=preview.referrals)
                 case ShowLeaderboard():
                     reply = nudge_views.leaderboard_message(
                         board_service.leaderboard_for(**services, command=command, now=now, people=ctx.people))

@@ -20,6 +20,7 @@ from domain.cadence import (
     stuck_reason,
     week_result,
 )
+from domain.forgetting import FORMER_ROLE
 from domain.funnel import Workspace
 from domain.kpis import KpiCounts
 from domain.nudges import (
@@ -59,9 +60,9 @@ def load_teams(*, engine: sa.Engine, workspace: Workspace) -> list[TeamInfo]:
     members: dict[int, dict[str, list[str]]] = {}
     for team, member in rows:
         teams[team.id or 0] = team
-        members.setdefault(team.id or 0, {"rep": [], "manager": []})[member.role].append(member.user_id)
-    return [team_info(team, reps=members[team_id]["rep"], managers=members[team_id]["manager"])
-            for team_id, team in teams.items()]
+        members.setdefault(team.id or 0, {"rep": [], "manager": [], FORMER_ROLE: []})[member.role].append(member.user_id)
+    return [team_info(team, reps=members[team_id]["rep"], managers=members[team_id]["manager"],
+                      former=members[team_id][FORMER_ROLE]) for team_id, team in teams.items()]
 
 
 @dataclass(frozen=True)

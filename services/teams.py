@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from domain.forgetting import FORMER_ROLE
 from domain.funnel import Workspace
 from domain.parsing import TEAM_USAGE, CommandError
 from domain.periods import local_today, period_containing
@@ -70,9 +71,11 @@ class TeamInfo:
     leaderboard: WeeklySlot | None  # None: no leaderboard
     reps: tuple[str, ...]
     managers: tuple[str, ...]
+    # Forgotten reps' pseudonyms: their past numbers stay in the team's totals; nothing is sent to them.
+    former: tuple[str, ...] = ()
 
 
-def team_info(team: SalesTeam, *, reps: Sequence[str], managers: Sequence[str]) -> TeamInfo:
+def team_info(team: SalesTeam, *, reps: Sequence[str], managers: Sequence[str], former: Sequence[str] = ()) -> TeamInfo:
     leaderboard = None
     if team.leaderboard_weekday is not None and team.leaderboard_time is not None:
         leaderboard = WeeklySlot(team.leaderboard_weekday, team.leaderboard_time)
@@ -80,7 +83,7 @@ def team_info(team: SalesTeam, *, reps: Sequence[str], managers: Sequence[str]) 
         id=team.id or 0, name=team.name, is_default=team.is_default, minimum=team.minimum, channel_id=team.channel_id,
         timezone=team.timezone, reminder=WeeklySlot(team.reminder_weekday, team.reminder_time),
         digest=WeeklySlot(team.digest_weekday, team.digest_time), leaderboard=leaderboard,
-        reps=tuple(reps), managers=tuple(managers),
+        reps=tuple(reps), managers=tuple(managers), former=tuple(former),
     )
 
 
@@ -211,4 +214,5 @@ def managed_reps(*, engine: sa.Engine, workspace: Workspace, manager_user_id: st
     """Every rep on the teams this person manages."""
     with session_scope(engine) as session:
         teams = teams_of(session=session, workspace=workspace, user_id=manager_user_id, role=MANAGER)
-        return {rep for team in teams for rep in list_members(session=session, team=team, role=REP)}
+        return {rep for team in teams for role in (REP, FORMER_ROLE)
+                for rep in list_members(session=session, team=team, role=role)}

@@ -247,3 +247,26 @@ class ChartUpload(SQLModel, table=True):
     period_key: str = Field(max_length=32)  # the last week it shows
     file_id: str = Field(max_length=32)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did something that cannot be undone (forgetting a person), when, and what it touched.
+
+    Never holds the forgotten person's name or ID: ``subject`` is the pseudonym their history now carries.
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (sa.Index("ix_audit_entry_team", "team_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    action: str = Field(max_length=32)
+    actor_user_id: str = Field(max_length=32)
+    subject: str = Field(max_length=64)
+    detail: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# The OAuth tables are declared beside the models so that migrations and the schema test see them.
+import storage.installations  # noqa: E402,F401

@@ -58,6 +58,10 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._install_codes: dict[str, dict[str, Any]] = {}  # OAuth code -> the workspace it installs
+        self._tokens: dict[str, dict[str, Any]] = {}  # bot token -> its workspace
+        self._refresh_tokens: dict[str, dict[str, Any]] = {}
+        self._token_serial = itertools.count(1)
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -118,6 +122,65 @@ class FakeSlack:
                 "tz": tz, "is_admin": is_admin, "is_owner": is_owner, "deleted": False, "is_bot": False,
                 "profile": {"email": email, "real_name": real_name or user_id},
             }
+
+    def add_install(self, code: str, *, team_id: str, team_name: str, bot_user_id: str = "UBOT",
+                    installer: str = "U0ADMIN", rotating: bool = False, expires_in: int = 43200) -> None:
+        """An OAuth ``code`` that ``oauth.v2.access`` trades for a fresh bot token of ``team_id``
+        (with a refresh token and ``expires_in`` when the app has token rotation on)."""
+        with self._condition:
+            self._install_codes[code] = {"team_id": team_id, "team_name": team_name, "bot_user_id": bot_user_id,
+                                         "installer": installer, "rotating": rotating, "expires_in": expires_in}
+
+    def workspace_of_token(self, token: str) -> str | None:
+        with self._condition:
+            workspace = self._tokens.get(token)
+            return workspace["team_id"] if workspace else None
+
+    def revoke_tokens_of(self, team_id: str) -> None:
+        """What Slack does on uninstall: the workspace's tokens stop working (invalid_auth)."""
+        with self._condition:
+            for workspace in self._tokens.values():
+                if workspace["team_id"] == team_id:
+                    workspace["revoked"] = True
+
+    def _issue_token(self, workspace: dict[str, Any]) -> dict[str, Any]:
+        serial = next(self._token_serial)
+        prefix = "xoxe.xoxb" if workspace["rotating"] else "xoxb"
+        token = f"{prefix}-{workspace['team_id']}-{serial}-{uuid.uuid4().hex}"
+        self._tokens[token] = workspace
+        answer: dict[str, Any] = {"ok": True, "app_id": "A0001", "token_type": "bot", "access_token": token,
+                                  "bot_user_id": workspace["bot_user_id"], "scope": "commands,chat:write",
+                                  "team": {"id": workspace["team_id"], "name": workspace["team_name"]},
+                                  "enterprise": None, "is_enterprise_install": False,
+                                  "authed_user": {"id": workspace["installer"]}}
+        if workspace["rotating"]:
+            refresh = f"xoxe-1-{workspace['team_id']}-{serial}-{uuid.uuid4().hex}"
+            self._refresh_tokens[refresh] = workspace
+            answer.update(refresh_token=refresh, expires_in=workspace["expires_in"])
+        return answer
+
+    def _oauth_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._condition:
+            if params.get("grant_type") == "refresh_token":
+                workspace = self._refresh_tokens.pop(str(params.get("refresh_token")), None)
+            else:
+                workspace = self._install_codes.pop(str(params.get("code")), None)
+            if workspace is None:
+                return {"ok": False, "error": "invalid_code" if params.get("code") else "invalid_refresh_token"}
+            return self._issue_token(workspace)
+
+    def _auth_test(self, headers: dict[str, str]) -> dict[str, Any]:
+        token = headers.get("authorization", "").removeprefix("Bearer ")
+        with self._condition:
+            workspace = self._tokens.get(token)
+        if workspace is None:
+            return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "referral-nudge",
+                    "team_id": "T0001", "user_id": "UBOT", "bot_id": "B0001", "is_enterprise_install": False}
+        if workspace.get("revoked"):
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": f"https://{workspace['team_id'].lower()}.slack.com/", "team": workspace["team_name"],
+                "user": "referral-nudge", "team_id": workspace["team_id"], "user_id": workspace["bot_user_id"],
+                "bot_id": "B" + workspace["team_id"], "is_enterprise_install": False}
 
     def fail_next(self, method: str, status: int = 500, times: int = 1, retry_after: float | None = None,
                   error: str | None = None, body: dict[str, Any] | None = None) -> None:
@@ -217,7 +280,7 @@ class FakeSlack:
         delay = self._method_latency.get(method, self._latency)
         if delay:
             time.sleep(delay)
-        status, body, extra = self._respond(method, params)
+        status, body, extra = self._respond(method, params, headers)
         self._record(Call(method, params, headers, status=status))
         self._answer(request, status, body, extra_headers=extra)
 
@@ -257,7 +320,8 @@ class FakeSlack:
         request.end_headers()
         request.wfile.write(payload)
 
-    def _respond(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def _respond(self, method: str, params: dict[str, Any],
+                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self._condition:
             queue = self._faults.get(method)
             fault = queue.popleft() if queue else None
@@ -284,6 +348,10 @@ class FakeSlack:
                 if last is not None and now - last < 1 / self._channel_rate:
                     return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
                 self._last_post[channel] = now
+        if method == "oauth.v2.access":
+            return 200, self._oauth_access(params), {}
+        if method == "auth.test":
+            return 200, self._auth_test(headers or {}), {}
         return 200, self._ok(method, params), {}
 
     def _users_page(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -41,3 +41,6 @@ MEETING_DATE_BLOCK, MEETING_DATE_ACTION = "meeting_on", "meeting_on_picker"
 
 # A won amount only the rep can settle ("€12.000"): each button's value is the whole command as JSON.
 CHOOSE_AMOUNT = "referral_choose_amount"
+# /referral forget: the admin confirms (or cancels) before anything is deleted.
+FORGET_CONFIRM = "person_forget_confirm"
+FORGET_CANCEL = "person_forget_cancel"

@@ -10,7 +10,7 @@ from domain.nudges import DigestContent, DigestRepLine, LeaderboardContent, Remi
 from domain.words import plural
 from views import ids
 from views.replies import money_totals_text
-from views.text import button, context, escape, message, packed_sections, section, trend
+from views.text import button, context, escape, member, message, packed_sections, section, trend
 
 Message = dict[str, Any]
 BLOCKS_PER_MESSAGE = 48
@@ -48,7 +48,7 @@ def _kpis(counts: KpiCounts) -> str:
 def _rep_line(line: DigestRepLine) -> str:
     promised = (f" · kept {line.commitments_kept} of {line.commitments_made} commitments"
                 if line.commitments_made else " · named nobody to ask")
-    return (f"<@{line.user_id}> {_RESULT[line.result]}\n{_kpis(line.kpis)}\n"
+    return (f"{member(line.user_id)} {_RESULT[line.result]}\n{_kpis(line.kpis)}\n"
             f"{line.streak}-week streak · 4 weeks: {_sparkline(line.trend)}{promised}")
 
 

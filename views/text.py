@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from domain.forgetting import former_label, is_former
+
 SECTION_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
 FALLBACK_TEXT_LIMIT = 3000
@@ -18,6 +20,11 @@ def escape(text: str) -> str:
 def person(user_id: str | None, name: str) -> str:
     """A Slack user renders as a mention (which notifies nobody in an ephemeral reply); a name as text."""
     return f"<@{user_id}>" if user_id else f"*{escape(name)}*"
+
+
+def member(user_id: str) -> str:
+    """A team member on a line of numbers: a mention, or the anonymous name a forgotten person's numbers keep."""
+    return f"_{former_label(user_id)}_" if is_former(user_id) else f"<@{user_id}>"
 
 
 def clip(text: str, limit: int) -> str:

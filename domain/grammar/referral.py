@@ -14,6 +14,7 @@ from typing import TypeAlias
 
 from domain.conventions import NO_CONVENTIONS, Conventions
 from domain.grammar.asked import ASKED_USAGE, AskedHelp, AskEntry, LogAsks, OpenAskModal, UndoLastAsk
+from domain.grammar.forget import FORGET_USAGE, ForgetPerson, parse_forget
 from domain.grammar.funnel import (
     CloseLost,
     CloseNoDecision,
@@ -141,6 +142,8 @@ REFERRAL_VERBS: dict[str, Verb] = {
                                                            SetMinimum, SetSlot, SetTimezone, SetFiscalYear, ShowTeams)),
     "settings": Verb(parse_settings, SETTINGS_USAGE,
                      "How the workspace writes money and dates (admins change them)", (ShowSettings, ChangeConvention)),
+    "forget": Verb(parse_forget, FORGET_USAGE, "Admins: delete a person who left; their numbers stay, anonymous",
+                   (ForgetPerson,)),
     "help": Verb(parse_help, "/referral help", "This list", (ReferralHelp,), aliases=("?", "-h", "--help")),
 }
 
