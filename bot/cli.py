@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from dotenv import find_dotenv, load_dotenv
 
-from bot.config import ConfigError, load_database_url, load_settings
+from bot.config import ConfigError, load_database_url, load_settings, require_existing_database
 from bot.logs import configure_logging
 
 log = logging.getLogger("referral_bot")
@@ -89,7 +89,10 @@ def _db(args: argparse.Namespace) -> int:
     from storage.engine import create_db_engine
     from storage.migrate import current_revision, head_revision, upgrade_schema
 
-    engine = create_db_engine(load_database_url())
+    url = load_database_url()
+    if args.db_command != "upgrade":
+        require_existing_database(url)
+    engine = create_db_engine(url)
     if args.db_command == "upgrade":
         upgrade_schema(engine)
     print(f"schema at {current_revision(engine)} (latest {head_revision(engine)})")
@@ -156,9 +159,10 @@ def _run_job(args: argparse.Namespace) -> int:
     from storage.engine import create_db_engine
     from storage.migrate import upgrade_schema
 
-    settings = load_settings()
+    settings = load_settings(serving=False)
     configure_logging(settings.log_level, [settings.slack_bot_token, settings.slack_app_token,
                                            settings.slack_signing_secret])
+    require_existing_database(settings.database_url)
     engine = create_db_engine(settings.database_url)
     upgrade_schema(engine)
     now = args.at or system_clock()
@@ -189,7 +193,9 @@ def _team(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     try:
         command = parse_referral("team " + " ".join(words), today=now.date())
-        engine = create_db_engine(load_database_url())
+        url = load_database_url()
+        require_existing_database(url)
+        engine = create_db_engine(url)
         upgrade_schema(engine)
         admin = Person(user_id="CLI", timezone=ZoneInfo("UTC"), is_admin=True)
         result = manage_team(engine=engine, workspace=Workspace(args.workspace), actor=admin, command=command,
@@ -223,12 +229,14 @@ def _import(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as error:
         print(f"can't read {args.file}: {error}", file=sys.stderr)
         return 2
+    url = load_database_url()
+    require_existing_database(url)
     lookup = None
     if EMAIL.search(text):  # e-mails need Slack to find the user; IDs don't
         from bot.app import create_web_client
 
-        lookup = slack_email_lookup(create_web_client(load_settings()))
-    engine = create_db_engine(load_database_url())
+        lookup = slack_email_lookup(create_web_client(load_settings(serving=False)))
+    engine = create_db_engine(url)
     upgrade_schema(engine)
     now = datetime.now(UTC)
     report = import_asks(engine=engine, workspace=Workspace(args.workspace), text=text, today=now.date(), now=now,
@@ -260,7 +268,9 @@ def _export(args: argparse.Namespace) -> int:
     from storage.engine import create_db_engine
     from storage.migrate import upgrade_schema
 
-    engine = create_db_engine(load_database_url())
+    url = load_database_url()
+    require_existing_database(url)
+    engine = create_db_engine(url)
     upgrade_schema(engine)
     export = export_data(engine=engine, workspace=Workspace(args.workspace), rep_user_ids=None,
                          start=args.start or ALL_TIME[0], end=args.end or ALL_TIME[1])

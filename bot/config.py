@@ -46,8 +46,10 @@ class Settings:
         return bool(self.slack_app_token)
 
 
-def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool = False) -> Settings:
-    """Read and validate settings. ``http_mode`` makes the signing secret required."""
+def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool = False,
+                  serving: bool = True) -> Settings:
+    """Read and validate settings. ``http_mode`` makes the signing secret required; commands that only
+    call Slack (``serving=False``: run-job, import) never need it, since no request comes in to verify."""
     env = os.environ if environ is None else environ
 
     def get(name: str) -> str | None:
@@ -69,7 +71,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
         )
     signing_secret = get("SLACK_SIGNING_SECRET")
     needs_http = http_mode or app_token is None
-    if needs_http and signing_secret is None:
+    if serving and needs_http and signing_secret is None:
         problems.append(
             "SLACK_SIGNING_SECRET is required in HTTP mode: copy the Signing Secret from Basic Information "
             "(or set SLACK_APP_TOKEN to use Socket Mode)."
@@ -134,6 +136,18 @@ def load_database_url(environ: Mapping[str, str] | None = None) -> str:
     if problems:
         raise ConfigError(problems)
     return url
+
+
+def require_existing_database(url: str) -> None:
+    """A command that reads or changes data must not create an empty SQLite file when pointed at the wrong place."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    if not os.path.exists(parsed.database):
+        raise ConfigError([f"There is no database at {os.path.abspath(parsed.database)}: point DATABASE_URL at the "
+                           "bot's database, or create it with `referral-bot db upgrade` (serve creates it too)."])
 
 
 def _database_url(raw: str | None, problems: list[str]) -> str:
