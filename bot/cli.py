@@ -12,7 +12,7 @@ from datetime import date, datetime
 from dotenv import find_dotenv, load_dotenv
 
 from bot.config import ConfigError, load_database_url, load_settings, require_existing_database
-from bot.logs import configure_logging
+from bot.logs import JOB_ID, configure_logging
 
 log = logging.getLogger("referral_bot")
 
@@ -107,7 +107,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = load_settings(http_mode=args.http)
     configure_logging(settings.log_level, [settings.slack_bot_token, settings.slack_app_token,
-                                           settings.slack_signing_secret])
+                                           settings.slack_signing_secret], settings.log_format)
     engine = create_db_engine(settings.database_url)
     upgrade_schema(engine)
     app, ctx = create_app(settings, engine=engine)
@@ -122,7 +122,10 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.slack_app_token and not args.http:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        log.info("starting in Socket Mode")
+        from bot.metrics import start_ops_server
+
+        start_ops_server(engine, host=args.host, port=settings.metrics_port)
+        log.info("starting in Socket Mode (metrics: http://%s:%d/metrics)", args.host, settings.metrics_port)
         SocketModeHandler(app, settings.slack_app_token).start()
         return 0
 
@@ -161,11 +164,12 @@ def _run_job(args: argparse.Namespace) -> int:
 
     settings = load_settings(serving=False)
     configure_logging(settings.log_level, [settings.slack_bot_token, settings.slack_app_token,
-                                           settings.slack_signing_secret])
+                                           settings.slack_signing_secret], settings.log_format)
     require_existing_database(settings.database_url)
     engine = create_db_engine(settings.database_url)
     upgrade_schema(engine)
     now = args.at or system_clock()
+    JOB_ID.set(f"{args.job}-cli")
     app, ctx = create_app(settings, engine=engine, clock=lambda: now)
     report = run_job(JOB_KINDS[args.job], ctx=ctx, client=app.client, now=now, dry_run=args.dry_run)
     for line in report.planned:

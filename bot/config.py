@@ -40,6 +40,8 @@ class Settings:
     admin_user_ids: frozenset[str] = frozenset()
     log_level: str = "INFO"
     port: int = 3000
+    log_format: str = "text"  # or "json"
+    metrics_port: int = 9464  # /metrics and /healthz of a process without the web server (Socket Mode, worker)
 
     @property
     def socket_mode_available(self) -> bool:
@@ -105,13 +107,11 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
 
-    port = 3000
-    raw_port = get("PORT")
-    if raw_port is not None:
-        if raw_port.isdigit() and 0 < int(raw_port) < 65536:
-            port = int(raw_port)
-        else:
-            problems.append("PORT must be a number between 1 and 65535.")
+    port = _port(get("PORT"), "PORT", 3000, problems)
+    metrics_port = _port(get("METRICS_PORT"), "METRICS_PORT", 9464, problems)
+    log_format = (get("LOG_FORMAT") or "text").lower()
+    if log_format not in ("text", "json"):
+        problems.append("LOG_FORMAT must be text or json.")
 
     if problems:
         raise ConfigError(problems)
@@ -125,7 +125,18 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
         admin_user_ids=admins,
         log_level=log_level,
         port=port,
+        log_format=log_format,
+        metrics_port=metrics_port,
     )
+
+
+def _port(raw: str | None, name: str, default: int, problems: list[str]) -> int:
+    if raw is None:
+        return default
+    if raw.isdigit() and 0 < int(raw) < 65536:
+        return int(raw)
+    problems.append(f"{name} must be a number between 1 and 65535.")
+    return default
 
 
 def load_database_url(environ: Mapping[str, str] | None = None) -> str:
