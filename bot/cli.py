@@ -99,17 +99,26 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _upgrade_in_child() -> int:
+    """``db upgrade`` in a short-lived child process: alembic and its templates (about 11 MB, more while
+    migrating) are never loaded into the long-running server, which keeps its idle memory low."""
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade"], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL).returncode
+
+
 def _serve(args: argparse.Namespace) -> int:
     from bot.app import create_app
     from bot.server import create_http_server
     from storage.engine import create_db_engine
-    from storage.migrate import upgrade_schema
 
     settings = load_settings(http_mode=args.http)
     configure_logging(settings.log_level, [settings.slack_bot_token, settings.slack_app_token,
                                            settings.slack_signing_secret], settings.log_format)
+    if _upgrade_in_child() != 0:
+        return 1
     engine = create_db_engine(settings.database_url)
-    upgrade_schema(engine)
     app, ctx = create_app(settings, engine=engine)
     scheduler = None
     if not args.no_scheduler:

@@ -7,7 +7,7 @@
 
 ``/metrics`` is served by the web server (bot.server) and, for a process without one (Socket Mode, the
 worker), by ``start_ops_server`` on a small port of its own, with ``/healthz`` beside it.
-prometheus_client is imported on first use, not when the bot starts.
+prometheus_client is imported on first use (the first request, job run or scrape), not when the bot starts.
 """
 from __future__ import annotations
 
@@ -97,12 +97,10 @@ class _LedgerCollector:
 
 def instrument_engine(engine: sa.Engine) -> None:
     """Count the driver's errors, and read this engine's delivery ledger at scrape time."""
-    counter = metrics()["db_errors"]
-
     @sa.event.listens_for(engine, "handle_error")
     def _count(context: Any) -> None:
         # SQLAlchemy's class (OperationalError, IntegrityError…): the same few labels on every driver.
-        counter.labels(type(context.sqlalchemy_exception or context.original_exception).__name__).inc()
+        metrics()["db_errors"].labels(type(context.sqlalchemy_exception or context.original_exception).__name__).inc()
 
     with _lock:
         _ledger_engine[:] = [engine]
@@ -113,8 +111,6 @@ def instrument_app(app: Any) -> None:
     from slack_bolt.context.ack import Ack
     from slack_bolt.context.respond import Respond
 
-    registry = metrics()
-
     class TimedAck(Ack):
         def __init__(self, started: float, surface: str):
             super().__init__()
@@ -122,7 +118,7 @@ def instrument_app(app: Any) -> None:
 
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             if self.response is None:
-                registry["ack"].labels(self._surface).observe(time.perf_counter() - self._started)
+                metrics()["ack"].labels(self._surface).observe(time.perf_counter() - self._started)
             return super().__call__(*args, **kwargs)
 
     class OutcomeRespond(Respond):
@@ -153,19 +149,19 @@ def instrument_app(app: Any) -> None:
     if runner is None or not hasattr(runner, "listener_completion_handler"):
         log.warning("metrics: this Bolt version has no listener-completion hook; commands are not counted")
         return
-    runner.listener_completion_handler = _CountCommands(runner.listener_completion_handler, registry["commands"])
+    runner.listener_completion_handler = _CountCommands(runner.listener_completion_handler)
 
 
 class _CountCommands:
     """Bolt calls its completion handler after every listener, whether it returned or raised."""
 
-    def __init__(self, previous: Any, counter: Any):
-        self._previous, self._counter = previous, counter
+    def __init__(self, previous: Any):
+        self._previous = previous
 
     def handle(self, request: Any, response: Any) -> None:
         outcome = request.context.get(_OUTCOME)
         if outcome is not None:
-            self._counter.labels(outcome["command"], outcome["kind"],
+            metrics()["commands"].labels(outcome["command"], outcome["kind"],
                                  "error" if outcome.get("error") else outcome["outcome"]).inc()
         self._previous.handle(request=request, response=response)
         REQUEST_ID.set(None)  # this thread's next log line belongs to no request unless the next one says so
