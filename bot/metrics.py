@@ -112,13 +112,17 @@ def instrument_app(app: Any) -> None:
     from slack_bolt.context.respond import Respond
 
     class TimedAck(Ack):
-        def __init__(self, started: float, surface: str):
+        """Times the ack; a command answered in the ack itself gets its outcome from that answer."""
+
+        def __init__(self, started: float, surface: str, outcome: dict[str, Any] | None):
             super().__init__()
-            self._started, self._surface = started, surface
+            self._started, self._surface, self._outcome = started, surface, outcome
 
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             if self.response is None:
                 metrics()["ack"].labels(self._surface).observe(time.perf_counter() - self._started)
+                if self._outcome is not None and _is_warning(args, kwargs):
+                    self._outcome["outcome"] = "rejected"
             return super().__call__(*args, **kwargs)
 
     class OutcomeRespond(Respond):
@@ -135,9 +139,11 @@ def instrument_app(app: Any) -> None:
         started = time.perf_counter()
         body = req.body if isinstance(req.body, dict) else {}
         REQUEST_ID.set(str(body.get("event_id") or uuid.uuid4().hex[:12]))
-        req.context["ack"] = TimedAck(started, _surface(body))
+        outcome = None
         if body.get("command"):
-            req.context[_OUTCOME] = {"command": body["command"], "kind": command_kind(body), "outcome": "ok"}
+            outcome = req.context[_OUTCOME] = {"command": body["command"], "kind": command_kind(body), "outcome": "ok"}
+        req.context["ack"] = TimedAck(started, _surface(body), outcome)
+        if outcome is not None:
             respond = req.context.respond
             if respond is not None:
                 wrapped = OutcomeRespond(response_url=respond.response_url, proxy=respond.proxy, ssl=respond.ssl)
@@ -205,7 +211,9 @@ def _surface(body: dict[str, Any]) -> str:
 
 
 def _is_warning(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    blocks = kwargs.get("blocks") or []
+    """A reply in the house style for bad input: its first block starts with :warning: (and isn't our own failure)."""
+    whole = args[0] if args and isinstance(args[0], dict) else {}  # ack(dict) / respond(dict) carry the message
+    blocks = kwargs.get("blocks") or whole.get("blocks") or []
     first = blocks[0] if blocks and isinstance(blocks[0], dict) else {}
     text = (first.get("text") or {}).get("text", "") if isinstance(first.get("text"), dict) else ""
     return bool(re.match(r":warning:", text)) and "on our side" not in text

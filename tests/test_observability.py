@@ -143,3 +143,32 @@ def test_the_ops_port_serves_metrics_and_health_for_socket_mode_and_the_worker(e
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_command_answered_in_its_ack_takes_its_outcome_from_the_ack(fake_slack, web):
+    from slack_bolt import App
+    from slack_sdk import WebClient
+
+    from bot.metrics import instrument_app
+    from tests.conftest import SIGNING_SECRET
+    from tests.driver import SlackDriver
+
+    app = App(client=WebClient(token=BOT_TOKEN, base_url=fake_slack.api_url), signing_secret=SIGNING_SECRET,
+              token_verification_enabled=False, process_before_response=True)
+    instrument_app(app)
+
+    @app.command("/referral")
+    def answer_in_the_ack(ack, body):  # noqa: ANN001, ANN202
+        text = ":warning: That isn't a command." if body["text"] == "nonsense" else ":white_check_mark: Done."
+        ack(blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+
+    driver = SlackDriver(app, fake_slack, SIGNING_SECRET)
+    before = scrape(web)
+    for text in ("nonsense", "stats", "stats"):
+        assert driver.dispatch(command_body("/referral", text, user_id="U0REP1",
+                                            response_url=fake_slack.response_url())).status == 200
+    after = scrape(web)
+    for kind, outcome, count in (("other", "rejected", 1), ("stats", "ok", 2)):
+        labels = dict(command="/referral", kind=kind, outcome=outcome)
+        assert value(after, "referral_commands_total", **labels) - value(before, "referral_commands_total", **labels) \
+            == count
