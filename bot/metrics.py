@@ -230,6 +230,12 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
+def metrics_route() -> tuple[int, str, bytes]:
+    """``/metrics`` as a route of a tiny server answering (status, content type, body), such as the worker's."""
+    body, content_type = exposition()
+    return 200, content_type, body
+
+
 def metrics_wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
     body, content_type = exposition()
     start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])

@@ -73,7 +73,7 @@ def test_every_long_running_service_has_a_health_check_on_a_readiness_endpoint()
     assert "healthcheck" not in SERVICES["web"], "web keeps the image's HEALTHCHECK"
     assert "/healthz" in " ".join(healthcheck_command())
     worker_check = " ".join(SERVICES["worker"]["healthcheck"]["test"])
-    assert "127.0.0.1:9464/healthz" in worker_check
+    assert "127.0.0.1:8081/healthz" in worker_check  # the worker's health port (WORKER_PORT, default 8081)
 
 
 def test_the_commands_compose_and_the_image_run_are_real_cli_commands():

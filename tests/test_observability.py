@@ -134,6 +134,10 @@ def test_database_errors_are_counted(engine, web):
 
 
 def test_the_ops_port_serves_metrics_and_health_for_socket_mode_and_the_worker(engine):
+    from bot.metrics import metrics_route
+
+    status, content_type, body = metrics_route()  # for a tiny server of (status, type, body) routes: the worker's
+    assert status == 200 and content_type.startswith("text/plain") and b"referral_ack_seconds" in body
     server = start_ops_server(engine, host="127.0.0.1", port=0)
     try:
         base = f"http://127.0.0.1:{server.server_port}"
