@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot import metrics
 from bot.config import Settings
 from handlers import actions, commands, events, forget, installs, view_submissions
 from services.context import AppContext
@@ -75,7 +76,11 @@ def create_app(
         process_before_response=process_before_response,
         # auth.test runs lazily on the first request rather than inside the factory.
         token_verification_enabled=False,
+        # Bolt's own pool size, carrying each request's id into its listener thread for the logs.
+        listener_executor=metrics.ContextExecutor(max_workers=5),
     )
+    metrics.instrument_app(app)
+    metrics.instrument_engine(engine)
     commands.register(app, ctx)
     actions.register(app, ctx)
     view_submissions.register(app, ctx)
@@ -87,9 +92,11 @@ def create_app(
     return app, ctx
 
 
-def _reply_on_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:
+def _reply_on_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger,
+                    context: Any = None) -> None:
     """Any unexpected failure: log it (secrets are masked by the log filter) and tell the user plainly."""
     logger.exception("listener failed: %s", type(error).__name__)
+    metrics.mark_error(context)
     if respond is not None and isinstance(body, dict) and body.get("response_url"):
         try:
             respond(response_type="ephemeral", replace_original=False, **replies.internal_error())

@@ -11,8 +11,8 @@ from datetime import date, datetime
 
 from dotenv import find_dotenv, load_dotenv
 
-from bot.config import ConfigError, load_database_url, load_settings
-from bot.logs import configure_logging
+from bot.config import ConfigError, load_database_url, load_settings, require_existing_database
+from bot.logs import JOB_ID, configure_logging
 from domain.words import count_of
 
 log = logging.getLogger("referral_bot")
@@ -104,25 +104,38 @@ def _db(args: argparse.Namespace) -> int:
     from storage.engine import create_db_engine
     from storage.migrate import current_revision, head_revision, upgrade_schema
 
-    engine = create_db_engine(load_database_url())
+    url = load_database_url()
+    if args.db_command != "upgrade":
+        require_existing_database(url)
+    engine = create_db_engine(url)
     if args.db_command == "upgrade":
         upgrade_schema(engine)
     print(f"schema at {current_revision(engine)} (latest {head_revision(engine)})")
     return 0
 
 
+def _upgrade_in_child() -> int:
+    """``db upgrade`` in a short-lived child process: alembic and its templates (about 11 MB, more while
+    migrating) are never loaded into the long-running server, which keeps its idle memory low."""
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade"], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL).returncode
+
+
 def _serve(args: argparse.Namespace) -> int:
     from bot.app import create_app
     from bot.server import create_http_server
     from storage.engine import create_db_engine
-    from storage.migrate import upgrade_schema
 
     settings = load_settings(http_mode=args.http)
     configure_logging(settings.log_level, [settings.slack_bot_token, settings.slack_app_token,
                                            settings.slack_signing_secret, settings.slack_client_secret,
-                                           settings.slack_state_secret, *settings.token_encryption_keys])
+                                           settings.slack_state_secret, *settings.token_encryption_keys],
+                      settings.log_format)
+    if _upgrade_in_child() != 0:
+        return 1
     engine = create_db_engine(settings.database_url)
-    upgrade_schema(engine)
     app, ctx = create_app(settings, engine=engine)
     scheduler = None
     if not args.no_scheduler:
@@ -136,7 +149,10 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.slack_app_token and not args.http:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        log.info("starting in Socket Mode")
+        from bot.metrics import start_ops_server
+
+        start_ops_server(engine, host=args.host, port=settings.metrics_port)
+        log.info("starting in Socket Mode (metrics: http://%s:%d/metrics)", args.host, settings.metrics_port)
         SocketModeHandler(app, settings.slack_app_token).start()
         return 0
 
@@ -173,12 +189,14 @@ def _run_job(args: argparse.Namespace) -> int:
     from storage.engine import create_db_engine
     from storage.migrate import upgrade_schema
 
-    settings = load_settings()
+    settings = load_settings(serving=False)
     configure_logging(settings.log_level, [settings.slack_bot_token, settings.slack_app_token,
-                                           settings.slack_signing_secret])
+                                           settings.slack_signing_secret], settings.log_format)
+    require_existing_database(settings.database_url)
     engine = create_db_engine(settings.database_url)
     upgrade_schema(engine)
     now = args.at or system_clock()
+    JOB_ID.set(f"{args.job}-cli")
     app, ctx = create_app(settings, engine=engine, clock=lambda: now)
     from bot.oauth import workspace_clients
 
@@ -208,7 +226,9 @@ def _team(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     try:
         command = parse_referral("team " + " ".join(words), today=now.date())
-        engine = create_db_engine(load_database_url())
+        url = load_database_url()
+        require_existing_database(url)
+        engine = create_db_engine(url)
         upgrade_schema(engine)
         admin = Person(user_id="CLI", timezone=ZoneInfo("UTC"), is_admin=True)
         result = manage_team(engine=engine, workspace=Workspace(args.workspace), actor=admin, command=command,
@@ -242,12 +262,14 @@ def _import(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as error:
         print(f"can't read {args.file}: {error}", file=sys.stderr)
         return 2
+    url = load_database_url()
+    require_existing_database(url)
     lookup = None
     if EMAIL.search(text):  # e-mails need Slack to find the user; IDs don't
         from bot.app import create_web_client
 
-        lookup = slack_email_lookup(create_web_client(load_settings()))
-    engine = create_db_engine(load_database_url())
+        lookup = slack_email_lookup(create_web_client(load_settings(serving=False)))
+    engine = create_db_engine(url)
     upgrade_schema(engine)
     now = datetime.now(UTC)
     report = import_asks(engine=engine, workspace=Workspace(args.workspace), text=text, today=now.date(), now=now,
@@ -279,7 +301,9 @@ def _export(args: argparse.Namespace) -> int:
     from storage.engine import create_db_engine
     from storage.migrate import upgrade_schema
 
-    engine = create_db_engine(load_database_url())
+    url = load_database_url()
+    require_existing_database(url)
+    engine = create_db_engine(url)
     upgrade_schema(engine)
     export = export_data(engine=engine, workspace=Workspace(args.workspace), rep_user_ids=None,
                          start=args.start or ALL_TIME[0], end=args.end or ALL_TIME[1])

@@ -48,6 +48,8 @@ class Settings:
     slack_state_secret: str | None = field(default=None, repr=False)
     token_encryption_keys: tuple[str, ...] = field(default=(), repr=False)  # first encrypts, all decrypt
     slack_redirect_uri: str | None = None
+    log_format: str = "text"  # or "json"
+    metrics_port: int = 9464  # /metrics and /healthz of a process without the web server (Socket Mode, worker)
 
     @property
     def socket_mode_available(self) -> bool:
@@ -59,8 +61,10 @@ class Settings:
         return bool(self.slack_client_id and self.slack_client_secret)
 
 
-def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool = False) -> Settings:
-    """Read and validate settings. ``http_mode`` makes the signing secret required."""
+def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool = False,
+                  serving: bool = True) -> Settings:
+    """Read and validate settings. ``http_mode`` makes the signing secret required; commands that only
+    call Slack (``serving=False``: run-job, import) never need it, since no request comes in to verify."""
     env = os.environ if environ is None else environ
 
     def get(name: str) -> str | None:
@@ -90,7 +94,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
             "OAuth installs (SLACK_CLIENT_ID) need HTTP mode: unset SLACK_APP_TOKEN or run serve --http. "
             "Socket Mode stays single-workspace."
         )
-    if needs_http and signing_secret is None:
+    if serving and needs_http and signing_secret is None:
         problems.append(
             "SLACK_SIGNING_SECRET is required in HTTP mode: copy the Signing Secret from Basic Information "
             "(or set SLACK_APP_TOKEN to use Socket Mode)."
@@ -124,13 +128,11 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
 
-    port = 3000
-    raw_port = get("PORT")
-    if raw_port is not None:
-        if raw_port.isdigit() and 0 < int(raw_port) < 65536:
-            port = int(raw_port)
-        else:
-            problems.append("PORT must be a number between 1 and 65535.")
+    port = _port(get("PORT"), "PORT", 3000, problems)
+    metrics_port = _port(get("METRICS_PORT"), "METRICS_PORT", 9464, problems)
+    log_format = (get("LOG_FORMAT") or "text").lower()
+    if log_format not in ("text", "json"):
+        problems.append("LOG_FORMAT must be text or json.")
 
     if problems:
         raise ConfigError(problems)
@@ -144,6 +146,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
         admin_user_ids=admins,
         log_level=log_level,
         port=port,
+        log_format=log_format,
+        metrics_port=metrics_port,
         **oauth,
     )
 
@@ -187,6 +191,15 @@ def _is_fernet_key(key: str) -> bool:
         return False
 
 
+def _port(raw: str | None, name: str, default: int, problems: list[str]) -> int:
+    if raw is None:
+        return default
+    if raw.isdigit() and 0 < int(raw) < 65536:
+        return int(raw)
+    problems.append(f"{name} must be a number between 1 and 65535.")
+    return default
+
+
 def load_database_url(environ: Mapping[str, str] | None = None) -> str:
     """Just the database URL, for commands that never talk to Slack (``db upgrade``, ``run-job --dry-run``)."""
     env = os.environ if environ is None else environ
@@ -195,6 +208,18 @@ def load_database_url(environ: Mapping[str, str] | None = None) -> str:
     if problems:
         raise ConfigError(problems)
     return url
+
+
+def require_existing_database(url: str) -> None:
+    """A command that reads or changes data must not create an empty SQLite file when pointed at the wrong place."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    if not os.path.exists(parsed.database):
+        raise ConfigError([f"There is no database at {os.path.abspath(parsed.database)}: point DATABASE_URL at the "
+                           "bot's database, or create it with `referral-bot db upgrade` (serve creates it too)."])
 
 
 def _database_url(raw: str | None, problems: list[str]) -> str:

@@ -128,7 +128,9 @@ def plan_digests(*, ctx: AppContext, client: Any, workspace: Workspace, now: dat
                     return
                 channel = client.conversations_open(users=manager.user_id)["channel"]["id"]
                 upload_chart(client=client, engine=ctx.engine, workspace=workspace, owner=f"team:{team.id}",
-                             points=points, draw=chart.trend_chart_png, now=now, channel=channel,
+                             points=points, now=now, channel=channel,
+                             draw=lambda weeks: chart.trend_chart_png(weeks, minimum=team.minimum * len(team.reps),
+                                                                      minimum_label="Team target"),
                              title=f"{team.name}: asks and referrals, last 12 weeks",
                              comment=f"12-week trend for {team.name}: asks (blue) and referrals received (green).")
 

@@ -8,6 +8,8 @@ the delivery ledger makes sure each message goes out once. ``coalesce`` and
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +17,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.jobs import run_job
+from bot.logs import JOB_ID
+from bot.metrics import observe_job, observe_job_deliveries
 from domain.nudges import KINDS
 from services.context import AppContext
 
@@ -35,11 +39,17 @@ def create_scheduler(*, ctx: AppContext, client: Any, tick_minutes: int = TICK_M
 
 
 def _tick(kind: str, ctx: AppContext, client: Any) -> None:
+    JOB_ID.set(f"{kind}-{uuid.uuid4().hex[:8]}")
+    started = time.perf_counter()
     try:
         report = run_job(kind, ctx=ctx, client=client, now=ctx.clock())
     except Exception:  # noqa: BLE001 - one bad tick must not stop the next; the ledger keeps what's owed
         log.exception("%s tick failed", kind)
         return
-    if report.due:
+    finally:
+        observe_job(kind, seconds=time.perf_counter() - started)
+    observe_job_deliveries(kind, sent=report.sent, failed=report.failed)
+    # Quiet by default: a line for a tick that sent or failed something; what was already sent is no news.
+    if report.sent or report.failed:
         log.info("%s tick: %d due, %d sent, %d skipped, %d failed", kind, report.due, report.sent, report.skipped,
                  report.failed)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.metrics import METRICS_PATH, metrics_wsgi
 from storage.engine import ping
 
 SLACK_EVENTS_PATH = "/slack/events"
@@ -25,6 +26,8 @@ def create_wsgi_app(app: App, engine: sa.Engine) -> Callable[..., Iterable[bytes
     bolt = SlackRequestHandler(app, path=SLACK_EVENTS_PATH)
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == METRICS_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return metrics_wsgi(environ, start_response)
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             healthy = ping(engine)
             body = json.dumps({"status": "ok" if healthy else "unavailable",

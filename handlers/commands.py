@@ -165,7 +165,7 @@ def register(app: App, ctx: AppContext) -> None:
                         board_service.leaderboard_for(**services, command=command, now=now, people=ctx.people))
                 case _:  # the team commands
                     changed = team_service.manage_team(engine=ctx.engine, workspace=who.workspace, actor=rep,
-                                                       command=command, now=now)
+                                                       command=command, now=now, client=client)
                     reply = team_views.team_list(changed) if isinstance(changed, tuple) else \
                         team_views.team_changed(summary=changed.summary, what=changed.what)
         except ChooseAmount as choice:  # nothing is stored until the rep picks a reading

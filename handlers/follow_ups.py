@@ -71,14 +71,30 @@ def refresh_home(ctx: AppContext, client: Any, *, workspace: Workspace, user: Pe
     chart_reps = sorted({r.user_id for team in content.teams for r in team.reps}) or [user.user_id]
     points = chart_service.weekly_trend(engine=ctx.engine, workspace=workspace, rep_user_ids=chart_reps,
                                         last_week_start=previous_period(period_containing("week", today)).start)
+    title = "Asks and referrals, last 12 weeks"
+
+    def draw(weeks: tuple) -> bytes:  # only when this week's chart is not in Slack yet
+        lines = chart_service.home_chart_lines(
+            engine=ctx.engine, workspace=workspace, user_id=user.user_id, minimum=content.progress.minimum,
+            managed_teams=[(t.minimum, len(t.reps)) for t in content.teams], last_week_start=weeks[-1].week_start)
+        return chart.lines_chart_png(weeks, lines, title=title)
+
     chart_id = chart_service.upload_chart(client=client, engine=ctx.engine, workspace=workspace, owner=user.user_id,
-                                          points=points, draw=chart.trend_chart_png, now=now,
-                                          title="Asks and referrals, last 12 weeks")
+                                          points=points, draw=draw, now=now, title=title)
     try:
         client.views_publish(user_id=user.user_id,
                              view=home.home_view(replace(content, chart_file_id=chart_id), today))
     except SlackApiError as error:
-        log.warning("couldn't publish the Home tab: %s", error.response.get("error"))
+        if chart_id is None or error.response.get("error") != "invalid_blocks":
+            log.warning("couldn't publish the Home tab: %s", error.response.get("error"))
+            return
+        # Slack sometimes refuses a privately uploaded image (not yet processed, or not visible to the viewer):
+        # the tab is published without it rather than not at all.
+        log.info("Home tab image refused (invalid_blocks); publishing it without the chart")
+        try:
+            client.views_publish(user_id=user.user_id, view=home.home_view(content, today))
+        except SlackApiError as retry_error:
+            log.warning("couldn't publish the Home tab: %s", retry_error.response.get("error"))
 
 
 def send_export(client: Any, *, user_id: str, export: Export) -> None:

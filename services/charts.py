@@ -6,7 +6,8 @@ it, so that nothing is drawn when this week's chart is already in Slack.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,34 @@ def weekly_trend(*, engine: sa.Engine, workspace: Workspace, rep_user_ids: Itera
                                            end=end)
     return weekly_points(last_week_start=last_week_start, asks_by_day=_by_day(asks),
                          referrals_by_day=_by_day(referrals))
+
+
+@dataclass(frozen=True)
+class ChartLines:
+    """What the chart draws over the bars: the minimum (a rep's, or a team's target) and a trend line.
+    ``trend`` None: the chart shows the asks' own moving average."""
+
+    minimum: float | None
+    minimum_label: str = "Minimum"
+    trend_label: str = ""
+    trend: tuple[float, ...] | None = None
+
+
+def home_chart_lines(*, engine: sa.Engine, workspace: Workspace, user_id: str, minimum: int,
+                     managed_teams: Sequence[tuple[int, int]], last_week_start: date) -> ChartLines:
+    """A manager's chart (``managed_teams``: each team's minimum and rep count) gets the teams' target;
+    a rep's gets their minimum and their teams' average asks per rep, to see where they stand."""
+    if managed_teams:
+        return ChartLines(minimum=sum(m * reps for m, reps in managed_teams), minimum_label="Team target")
+    from services.nudges import load_teams
+
+    teammates = sorted({r for team in load_teams(engine=engine, workspace=workspace) if user_id in team.reps
+                        for r in team.reps})
+    if len(teammates) < 2:
+        return ChartLines(minimum=minimum)
+    team = weekly_trend(engine=engine, workspace=workspace, rep_user_ids=teammates, last_week_start=last_week_start)
+    return ChartLines(minimum=minimum, trend_label="Team average asks",
+                      trend=tuple(round(p.asks / len(teammates), 2) for p in team))
 
 
 def _by_day(counts: dict[tuple[str, date], int]) -> dict[date, int]:

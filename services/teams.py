@@ -7,12 +7,15 @@ logs before any team exists is tracked in the workspace's default team.
 from __future__ import annotations
 
 import calendar
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from domain.forgetting import FORMER_ROLE
@@ -54,6 +57,7 @@ from storage.team_queries import (
 )
 
 REP, MANAGER = "rep", "manager"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -104,12 +108,47 @@ def summarize(session: Session, team: SalesTeam) -> TeamInfo:
                      managers=list_members(session=session, team=team, role=MANAGER))
 
 
+def check_channel(client: Any, channel_id: str) -> str:
+    """Make sure the bot can post the leaderboard in this channel, before it is saved; returns a note for the admin.
+
+    A public channel the bot is not in is joined (channels:join). A private one can only be entered by
+    invitation, and Slack hides private channels the bot is not in (channel_not_found), so both get the
+    /invite instruction. An archived channel is refused.
+    """
+    invite = (f"I can't post in <#{channel_id}> yet: it is private, so someone in it has to type "
+              "`/invite @Referral Nudge` there. The setting is saved and works once I'm in.")
+    try:
+        channel = client.conversations_info(channel=channel_id)["channel"]
+    except SlackApiError as error:
+        code = error.response.get("error")
+        if code == "channel_not_found":
+            return invite
+        log.warning("couldn't check the leaderboard channel: %s", code)
+        return f"I couldn't check that I can post in <#{channel_id}> ({code}); invite me there if the leaderboard is missing."
+    if channel.get("is_archived"):
+        raise CommandError(f"<#{channel_id}> is archived; pick a live channel for the leaderboard.", usage=TEAM_USAGE)
+    if channel.get("is_member"):
+        return ""
+    if channel.get("is_private"):
+        return invite
+    try:
+        client.conversations_join(channel=channel_id)
+    except SlackApiError as error:
+        log.warning("couldn't join the leaderboard channel: %s", error.response.get("error"))
+        return f"I couldn't join <#{channel_id}>; type `/invite @Referral Nudge` there."
+    return f"I joined <#{channel_id}> to post it."
+
+
 def manage_team(
     *, engine: sa.Engine, workspace: Workspace, actor: Person, command: TeamCommand, now: datetime,
+    client: Any | None = None,
 ) -> TeamChanged | tuple[TeamInfo, ...]:
+    """``client``: when given, a new leaderboard channel is checked (and joined) before it is saved."""
     if isinstance(command, ADMIN_ONLY) and not actor.is_admin:
         raise CommandError("Only workspace admins (and the bot's configured admins) can change teams.",
                            usage=TEAM_USAGE)
+    # Slack first, then one short transaction: no Slack call while the transaction is open.
+    channel_note = check_channel(client, command.channel_id) if client and isinstance(command, SetChannel) else ""
 
     def work(session: Session) -> TeamChanged | tuple[TeamInfo, ...]:
         if isinstance(command, ShowTeams):
@@ -133,7 +172,7 @@ def manage_team(
         what = _change(session, team, command)
         session.add(team)
         session.flush()
-        return TeamChanged(summarize(session, team), what)
+        return TeamChanged(summarize(session, team), f"{what} {channel_note}".strip())
 
     return run_in_transaction(engine, work)
 

@@ -120,8 +120,9 @@ def team(slack, fake_slack, clock) -> str:  # noqa: ANN001
 
 
 @pytest.fixture
-def cli_env(monkeypatch, database_url, fake_slack, tmp_path) -> None:  # noqa: ANN001
-    """The environment a deployed ``referral-bot`` command sees, pointed at the fake Slack and the test database."""
+def cli_env(monkeypatch, database_url, engine, fake_slack, tmp_path) -> None:  # noqa: ANN001
+    """The environment a deployed ``referral-bot`` command sees, pointed at the fake Slack and the test database
+    (which exists: every command but serve and db upgrade refuses to create one)."""
     monkeypatch.chdir(tmp_path)  # no stray .env
     for name, value in {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                         "SLACK_API_URL": fake_slack.api_url, "DATABASE_URL": database_url,

@@ -1,17 +1,29 @@
-"""The trend chart PNG, read back with a tiny decoder: a valid file whose bars follow the numbers."""
+"""The trend chart: a matplotlib figure whose bars, minimum line and trend follow the numbers, rendered to a
+transparent PNG whose colours keep their contrast on Slack's light and dark themes."""
 from __future__ import annotations
 
-import struct
-import zlib
+import io
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import pairwise
 
 import pytest
 
-from views.chart import ASKS_COLOUR, REFERRALS_COLOUR, nice_maximum, png_size, trend_chart_png
-
-Colour = tuple[int, int, int]
+from views.chart import (
+    ASKS_COLOUR,
+    CHART_COLOURS,
+    MINIMUM_COLOUR,
+    REFERRALS_COLOUR,
+    SLACK_DARK_BACKGROUND,
+    SLACK_LIGHT_BACKGROUND,
+    TREND_COLOUR,
+    TrendLine,
+    moving_average,
+    png_size,
+    trend_chart_png,
+    trend_figure,
+)
 
 
 @dataclass(frozen=True)
@@ -21,177 +33,123 @@ class Week:
     referrals: int
 
 
-@dataclass(frozen=True)
-class Image:
-    width: int
-    height: int
-    rows: list[bytes]  # three bytes a pixel, filter bytes removed
-
-    def pixel(self, x: int, y: int) -> Colour:
-        r, g, b = self.rows[y][x * 3:x * 3 + 3]
-        return r, g, b
-
-    def mask(self, colour: Colour) -> set[tuple[int, int]]:
-        """Every (x, y) of exactly this colour; bytes.find keeps the suite quick on 230,000 pixels an image."""
-        target, found = bytes(colour), set()
-        for y, row in enumerate(self.rows):
-            i = row.find(target)
-            while i != -1:
-                if i % 3 == 0:  # a match straddling two pixels is not a pixel
-                    found.add((i // 3, y))
-                i = row.find(target, i + 1)
-        return found
-
-
-def decode(data: bytes) -> Image:
-    """A minimal PNG reader for what the chart promises: 8-bit RGB, one IDAT, filter 0 on every row."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    chunks, offset = [], 8
-    while offset < len(data):
-        (length,) = struct.unpack(">I", data[offset:offset + 4])
-        kind, body = data[offset + 4:offset + 8], data[offset + 8:offset + 8 + length]
-        (crc,) = struct.unpack(">I", data[offset + 8 + length:offset + 12 + length])
-        assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF, f"bad CRC on {kind!r}"
-        chunks.append((kind, body))
-        offset += 12 + length
-    assert offset == len(data)
-    assert [kind for kind, _ in chunks] == [b"IHDR", b"IDAT", b"IEND"]
-    width, height, depth, colour_type, compression, filtering, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
-    assert (depth, colour_type, compression, filtering, interlace) == (8, 2, 0, 0, 0)
-    raw = zlib.decompress(chunks[1][1])
-    stride = 1 + width * 3
-    assert len(raw) == stride * height
-    rows = [raw[y * stride:(y + 1) * stride] for y in range(height)]
-    assert {row[0] for row in rows} == {0}
-    return Image(width, height, [row[1:] for row in rows])
-
-
 def weeks(asks: list[int], referrals: list[int] | None = None) -> list[Week]:
     referrals = referrals if referrals is not None else [0] * len(asks)
     return [Week(date(2026, 9, 7) + timedelta(weeks=i), a, r) for i, (a, r) in enumerate(zip(asks, referrals, strict=True))]
 
 
-def bar_pixels(points: list[Week], colour: Colour) -> set[tuple[int, int]]:
-    """Pixels of ``colour`` that are not the legend's swatch: the legend is whatever an all-zero chart draws."""
-    legend = decode(trend_chart_png([Week(p.week_start, 0, 0) for p in points])).mask(colour)
-    return decode(trend_chart_png(points)).mask(colour) - legend
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def runs(xs: set[int]) -> list[tuple[int, int]]:
-    """Contiguous ranges of x, left to right, as (first, last)."""
-    found: list[tuple[int, int]] = []
-    for x in sorted(xs):
-        if found and x == found[-1][1] + 1:
-            found[-1] = (found[-1][0], x)
-        else:
-            found.append((x, x))
-    return found
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio."""
+    def luminance(colour: str) -> float:
+        channels = [c / 255 for c in hex_rgb(colour)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
 
 
-def week_slots(count: int) -> list[tuple[int, int]]:
-    """Each week's x range, learnt from a chart where every week has both bars (the layout ignores the values)."""
-    reference = weeks([11] * count, [11] * count)
-    asks = runs({x for x, _ in bar_pixels(reference, ASKS_COLOUR)})
-    referrals = runs({x for x, _ in bar_pixels(reference, REFERRALS_COLOUR)})
-    assert len(asks) == len(referrals) == count
-    groups = [(a[0], r[1]) for a, r in zip(asks, referrals, strict=True)]
-    assert all(a[1] < r[0] for a, r in zip(asks, referrals, strict=True)), "asks stand left of referrals"
-    bounds = [0] + [(left[1] + right[0]) // 2 for left, right in pairwise(groups)] + [10_000]
-    return list(pairwise(bounds))
+def bars(figure, colour: str) -> list[float]:  # noqa: ANN001
+    from matplotlib.colors import to_hex
+
+    axes = figure.axes[0]
+    return [p.get_height() for p in axes.patches if to_hex(p.get_facecolor()) == colour.lower()]
 
 
-def per_week(pixels: set[tuple[int, int]], slots: list[tuple[int, int]]) -> list[set[tuple[int, int]]]:
-    return [{(x, y) for x, y in pixels if lo <= x < hi} for lo, hi in slots]
+def test_bars_follow_the_numbers_asks_left_of_referrals():
+    asks, referrals = [3, 0, 5, 1, 9, 2], [1, 0, 2, 0, 4, 1]
+    figure = trend_figure(weeks(asks, referrals))
+    assert bars(figure, ASKS_COLOUR) == asks
+    assert bars(figure, REFERRALS_COLOUR) == referrals
+    axes = figure.axes[0]
+    ask_x = [p.get_x() for p in axes.patches[:6]]
+    referral_x = [p.get_x() for p in axes.patches[6:]]
+    assert all(a < r for a, r in zip(ask_x, referral_x, strict=True))
 
 
-def bar_height(pixels: set[tuple[int, int]]) -> int:
-    return max(y for _, y in pixels) - min(y for _, y in pixels) + 1 if pixels else 0
+def test_axes_are_labelled_with_weeks_and_counts():
+    figure = trend_figure(weeks([1, 2, 3]), title="Your last 12 weeks")
+    axes = figure.axes[0]
+    assert axes.get_xlabel() == "Week starting" and axes.get_ylabel() == "Per week"
+    assert axes.get_title(loc="left") == "Your last 12 weeks"
+    assert [t.get_text() for t in axes.get_xticklabels()] == ["Sep 7", "Sep 14", "Sep 21"]
+    assert all(float(t).is_integer() for t in axes.get_yticks()), "counts are whole numbers"
 
 
-def test_a_valid_png_whose_size_png_size_reads():
-    data = trend_chart_png(weeks(list(range(12))))
-    image = decode(data)
-    assert png_size(data) == (image.width, image.height)
-    assert 600 <= image.width <= 800 and 250 <= image.height <= 400
-    assert image.pixel(0, 0) == image.pixel(image.width - 1, image.height - 1) == (255, 255, 255)
+def test_the_minimum_is_a_dashed_line_at_its_value_and_in_the_legend():
+    from matplotlib.colors import to_hex
+
+    figure = trend_figure(weeks([1, 4, 2]), minimum=3, minimum_label="Team target")
+    axes = figure.axes[0]
+    [line] = [ln for ln in axes.get_lines() if to_hex(ln.get_color()) == MINIMUM_COLOUR.lower()]
+    assert set(line.get_ydata()) == {3} and line.get_linestyle() == "--"
+    labels = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert "Team target (3 a week)" in labels and "Asks" in labels and "Referrals received" in labels
+    # Without a minimum, no such line.
+    plain = trend_figure(weeks([1, 4, 2])).axes[0]
+    assert not [ln for ln in plain.get_lines() if to_hex(ln.get_color()) == MINIMUM_COLOUR.lower()]
+
+
+def test_the_trend_line_is_the_teams_average_when_given_else_the_asks_moving_average():
+    from matplotlib.colors import to_hex
+
+    def trend_of(figure) -> tuple[list[float], str]:  # noqa: ANN001
+        axes = figure.axes[0]
+        [line] = [ln for ln in axes.get_lines() if to_hex(ln.get_color()) == TREND_COLOUR.lower()]
+        return list(line.get_ydata()), line.get_label()
+
+    team = TrendLine("Team average asks", (2.0, 2.5, 3.0))
+    assert trend_of(trend_figure(weeks([1, 4, 2]), trend=team)) == ([2.0, 2.5, 3.0], "Team average asks")
+    values, label = trend_of(trend_figure(weeks([4, 0, 2, 6, 8])))
+    assert values == [4, 2, 2, 3, 4] and "average" in label
+    assert moving_average([4, 0, 2, 6, 8], weeks=2) == (4, 2, 1, 4, 7)
+    with pytest.raises(ValueError):
+        trend_figure(weeks([1, 2]), trend=TrendLine("short", (1.0,)))
+
+
+def test_every_colour_keeps_its_contrast_on_slacks_light_and_dark_themes():
+    for colour in CHART_COLOURS:
+        for background in (SLACK_LIGHT_BACKGROUND, SLACK_DARK_BACKGROUND):
+            assert contrast(colour, background) >= 3, (colour, background)
+
+
+def test_a_transparent_png_of_the_documented_size_that_carries_the_bar_colours():
+    from PIL import Image
+
+    data = trend_chart_png(weeks([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8], [1, 0, 2, 1, 3, 2, 0, 1, 2, 1, 3, 4]), minimum=2)
+    assert png_size(data) == (720, 320)
+    image = Image.open(io.BytesIO(data)).convert("RGBA")
+    assert image.size == (720, 320)
+    corners = [image.getpixel(xy) for xy in ((0, 0), (719, 0), (0, 319), (719, 319))]
+    assert all(alpha == 0 for *_, alpha in corners), "the theme shows through"
+    opaque = {(r, g, b) for _, (r, g, b, a) in image.getcolors(maxcolors=720 * 320) if a == 255}
+    assert hex_rgb(ASKS_COLOUR) in opaque and hex_rgb(REFERRALS_COLOUR) in opaque
     with pytest.raises(ValueError):
         png_size(b"GIF89a" + bytes(30))
 
 
-def test_asks_bars_grow_with_the_number_and_zero_draws_none():
-    slots = week_slots(12)
-    blue = per_week(bar_pixels(weeks(list(range(12))), ASKS_COLOUR), slots)
-    counts = [len(pixels) for pixels in blue]
-    assert counts[0] == 0
-    assert all(later > earlier for earlier, later in pairwise(counts[1:])), counts
-    assert counts[1] > 0
+def test_the_same_input_draws_the_same_bytes_and_other_input_other_bytes():
+    points = weeks([3, 1, 4, 1, 5, 9], [2, 6, 5, 3, 5, 8])
+    assert trend_chart_png(points) == trend_chart_png(list(points))
+    assert trend_chart_png(points) != trend_chart_png(weeks([3, 1, 4, 1, 5, 8], [2, 6, 5, 3, 5, 8]))
+    assert trend_chart_png(points, minimum=2) != trend_chart_png(points)
 
 
-def test_referral_bars_are_green_and_zero_referrals_draw_none():
-    red, green, blue = REFERRALS_COLOUR
-    assert green > red and green > blue
-    red, green, blue = ASKS_COLOUR
-    assert blue > red and blue > green and max(ASKS_COLOUR) < 180, "a dark blue"
-    slots = week_slots(12)
-    referrals = [3, 0, 5, 0, 1, 8, 0, 2, 2, 0, 7, 4]
-    points = weeks([4] * 12, referrals)
-    green = per_week(bar_pixels(points, REFERRALS_COLOUR), slots)
-    assert [bool(pixels) for pixels in green] == [bool(n) for n in referrals]
-    # Green is the referrals' alone: the asks bars, all equal, stay blue.
-    blue = per_week(bar_pixels(points, ASKS_COLOUR), slots)
-    assert len({len(pixels) for pixels in blue}) == 1 and blue[0]
-
-
-def test_bar_height_is_proportional_to_the_value():
-    slots = week_slots(12)
-    blue = per_week(bar_pixels(weeks(list(range(12))), ASKS_COLOUR), slots)
-    assert abs(bar_height(blue[10]) - 2 * bar_height(blue[5])) <= 2
-    assert abs(bar_height(blue[9]) - 3 * bar_height(blue[3])) <= 2
-
-
-def test_bars_are_scaled_to_a_nice_axis_maximum():
-    assert [nice_maximum(n) for n in (0, 1, 2, 3, 6, 11, 20, 21, 999, 1234)] == [1, 1, 2, 5, 10, 20, 20, 50, 1000, 2000]
-    slots = week_slots(2)
-
-    def height_of_ten(busiest: int) -> int:
-        return bar_height(per_week(bar_pixels(weeks([busiest, 10]), ASKS_COLOUR), slots)[1])
-
-    # 11 and 20 share the axis maximum 20; 21 needs 50, which shrinks everything else.
-    assert height_of_ten(11) == height_of_ten(20)
-    assert abs(height_of_ten(21) - height_of_ten(20) * 20 / 50) <= 1
-
-
-def test_large_values_and_a_single_week():
-    [slot] = week_slots(1)
-    points = weeks([1234], [567])
-    asks = bar_height(per_week(bar_pixels(points, ASKS_COLOUR), [slot])[0])
-    referrals = bar_height(per_week(bar_pixels(points, REFERRALS_COLOUR), [slot])[0])
-    assert asks > referrals > 0
-    assert abs(asks * 567 / 1234 - referrals) <= 1.5
-
-
-def test_a_tiny_value_next_to_a_huge_one_still_shows():
-    slots = week_slots(2)
-    blue = per_week(bar_pixels(weeks([1_000_000, 1]), ASKS_COLOUR), slots)
-    assert blue[1]
-
-
-def test_no_weeks_is_refused():
+def test_large_values_a_single_week_and_no_weeks():
+    figure = trend_figure(weeks([1234], [567]))
+    assert bars(figure, ASKS_COLOUR) == [1234] and figure.axes[0].get_ylim()[1] > 1234
     with pytest.raises(ValueError):
         trend_chart_png([])
 
 
-def test_the_same_input_draws_the_same_bytes():
-    points = weeks([3, 1, 4, 1, 5, 9], [2, 6, 5, 3, 5, 8])
-    assert trend_chart_png(points) == trend_chart_png(list(points))
-    assert trend_chart_png(points) != trend_chart_png(weeks([3, 1, 4, 1, 5, 8], [2, 6, 5, 3, 5, 8]))
-
-
-def test_text_is_upper_cased_and_unknown_characters_are_blank():
-    points = weeks([1, 2])
-    assert trend_chart_png(points, title="Asks (12 weeks)") == trend_chart_png(points, title="ASKS (12 WEEKS)")
-    assert trend_chart_png(points, title="A~B") == trend_chart_png(points, title="A B")
-    assert trend_chart_png(points, title="A B") != trend_chart_png(points, title="A C")
-    # The week labels are drawn: a chart of other weeks differs, though its bars are the same.
-    later = [Week(p.week_start + timedelta(weeks=1), p.asks, p.referrals) for p in points]
-    assert trend_chart_png(points) != trend_chart_png(later)
+def test_matplotlib_is_imported_only_when_a_chart_is_drawn():
+    code = ("import sys, views.chart, bot.app, bot.cli, services.charts; "
+            "assert 'matplotlib' not in sys.modules, 'imported at start'; "
+            "from datetime import date; from domain.trends import WeekPoint; "
+            "views.chart.trend_chart_png([WeekPoint(date(2026, 9, 7), 1, 1)]); "
+            "assert 'matplotlib' in sys.modules and 'matplotlib.pyplot' not in sys.modules, 'Agg canvas only'")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

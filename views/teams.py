@@ -1,6 +1,7 @@
 """Replies about teams and time off."""
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -30,9 +31,14 @@ def team_card(summary: Any) -> str:
             f"({zone})" + (f" in <#{summary.channel_id}>" if summary.channel_id else ", no channel set"))
 
 
+_ESCAPED_CHANNEL = re.compile(r"&lt;#([CG][A-Z0-9]+)&gt;")
+
+
 def team_changed(*, summary: Any | None, what: str) -> Message:
     cards = [section(team_card(summary))] if summary is not None else []
-    return message(what, [section(f":white_check_mark: {escape(what)}"), *cards])
+    # Escaped like any text, except channel mentions, which Slack renders as a link (they ping nobody).
+    text = _ESCAPED_CHANNEL.sub(r"<#\1>", escape(what))
+    return message(what, [section(f":white_check_mark: {text}"), *cards])
 
 
 def team_list(summaries: Sequence[Any]) -> Message:
