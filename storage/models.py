@@ -242,3 +242,12 @@ class ChartUpload(SQLModel, table=True):
     period_key: str = Field(max_length=32)  # the last week it shows
     file_id: str = Field(max_length=32)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Heartbeat(SQLModel, table=True):
+    """One row per probe name, rewritten by /healthz and ``doctor`` to prove the database takes a write."""
+
+    __tablename__ = "heartbeat"
+
+    id: int | None = Field(default=None, primary_key=True)
+    beat_at: datetime = Field(sa_type=UTCDateTime)
