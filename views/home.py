@@ -14,7 +14,7 @@ from domain.kpis import KPI_LABELS
 from views import ids
 from views.coaching import prep_lines
 from views.replies import next_step_text
-from views.text import button, context, escape, packed_sections, person, section
+from views.text import button, context, escape, mention, packed_sections, person, section
 
 HOME_BLOCK_LIMIT = 100
 _RESULT_MARK = {WeekResult.MET: ":white_check_mark:", WeekResult.PAUSED: ":palm_tree:", WeekResult.MISSED: ":hourglass:"}
@@ -79,7 +79,7 @@ def _teams(teams: tuple[TeamThisWeek, ...], room: int) -> list[dict[str, Any]]:
         part = [{"type": "divider"},
                 section(f":busts_in_silhouette: *{escape(team.name)}* this week: {behind} of {len(team.reps)} "
                         f"below the minimum of {team.minimum}"),
-                *packed_sections([f"{_RESULT_MARK[r.result]} <@{r.user_id}>: {r.asks}" for r in team.reps])]
+                *packed_sections([f"{_RESULT_MARK[r.result]} {mention(r.user_id)}: {r.asks}" for r in team.reps])]
         if len(blocks) + len(part) > room - 1:  # keep room for the "more teams" line
             blocks.append(context(f"{len(teams) - index} more team(s): `/referral team show`"))
             break

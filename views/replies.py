@@ -11,7 +11,20 @@ from domain.kpis import KPI_LABELS, KpiCounts
 from domain.records import AskRecord, ReferralRecord, StatsReport, WeekProgress
 from views import ids
 from views.coaching import prep_lines
-from views.text import MESSAGE_BLOCK_LIMIT, button, clip, context, day, escape, message, packed_sections, person, section, trend
+from views.text import (
+    MESSAGE_BLOCK_LIMIT,
+    button,
+    clip,
+    context,
+    day,
+    escape,
+    mention,
+    message,
+    packed_sections,
+    person,
+    section,
+    trend,
+)
 
 Message = dict[str, Any]
 
@@ -70,7 +83,7 @@ def command_error(*, problem: str, usage: str, suggestion: str | None = None) ->
     text = f":warning: {escape(problem)}"
     # Usage can span several lines: a code block keeps them apart and unformatted.
     blocks = [section(text), section(f"Try:\n```{escape(clip(usage, 2000))}```")]
-    return message(problem, blocks)
+    return message(escape(problem), blocks)
 
 
 def internal_error() -> Message:
@@ -87,7 +100,7 @@ def referral_logged(*, referral: ReferralRecord, linked_ask: AskRecord | None, t
             + f" from {day(linked_ask.asked_on, today)}.") if linked_ask else "No open ask of this person, logged on its own."
     blocks = [section(head), context(note),
               context(f"Next: book the meeting with `/referral meeting {referral.number} <date>`, and thank {who}.")]
-    return message(f"Referral #{referral.number} logged: {referral.prospect_name}", blocks)
+    return message(f"Referral #{referral.number} logged: {escape(referral.prospect_name)}", blocks)
 
 
 def nobody_logged(*, ask: AskRecord | None, referrer_user_id: str | None, referrer_name: str) -> Message:
@@ -141,7 +154,7 @@ def referral_updated(*, referral: ReferralRecord, change: str, already: bool, to
         block = section(f":pray: Close the loop: thank {who} and tell them how it went.")
         block["accessory"] = button("Done: I thanked them", ids.MARK_THANKED, str(referral.number))
         blocks.append(block)
-    return message(f"#{referral.number} {referral.prospect_name}: {_CHANGE_TEXT[change]}", blocks)
+    return message(f"#{referral.number} {escape(referral.prospect_name)}: {_CHANGE_TEXT[change]}", blocks)
 
 
 def next_step_text(referral: ReferralRecord, today: date) -> str:
@@ -181,7 +194,7 @@ def stats_report(report: StatsReport) -> Message:
         a, b = getattr(current, key), getattr(previous, key)
         rows.append(f"{label}: *{a}*  (before: {b}, {trend(a, b)})")
     closed = _closed_line(current)
-    whose = f"<@{report.subject_user_id}>'s numbers" if report.subject_user_id else "Your numbers"
+    whose = f"{mention(report.subject_user_id)}'s numbers" if report.subject_user_id else "Your numbers"
     text = (f"*{whose}, {report.current.label}* (compared with {report.previous.label})\n"
             + "\n".join(rows) + (f"\n{closed}" if closed else ""))
     return message(f"Your numbers, {report.current.label}: {current.asks} asks", [section(text)])
@@ -224,7 +237,7 @@ def review_reply(review: Any) -> Message:
     for rep_user_id, referral in review.closed[:150]:
         reason = f": {escape(referral.close_reason)}" if referral.close_reason else ""
         amount = _amount(referral.amount) if referral.status is ReferralStatus.WON else ""
-        detail.append(f"<@{rep_user_id}> #{referral.number} {escape(referral.prospect_name)}: "
+        detail.append(f"{mention(rep_user_id)} #{referral.number} {escape(referral.prospect_name)}: "
                       f"{_CHANGE_TEXT[referral.status.value]}{amount}{reason}")
     blocks.extend(packed_sections(detail or ["Nothing closed yet."], f"*Closed in {review.period.label}*"))
     return message(f"Referral review, {review.period.label}", blocks)

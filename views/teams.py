@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from domain.schedule import WeeklySlot
-from views.text import context, escape, message, section
+from views.text import channel_link, context, escape, mention, message, section
 
 Message = dict[str, Any]
 
@@ -16,7 +16,7 @@ def _slot(slot: WeeklySlot | None) -> str:
 
 
 def _people(user_ids: Sequence[str]) -> str:
-    return " ".join(f"<@{u}>" for u in user_ids) or "nobody yet"
+    return " ".join(mention(u) for u in user_ids) or "nobody yet"
 
 
 def team_card(summary: Any) -> str:
@@ -26,7 +26,7 @@ def team_card(summary: Any) -> str:
             f"Reps: {_people(summary.reps)}\nManagers: {_people(summary.managers)}\n"
             f"Minimum {summary.minimum} ask(s) a week · reminder {_slot(summary.reminder)} (each rep's time) · "
             f"digest {_slot(summary.digest)} (each manager's time) · leaderboard {_slot(summary.leaderboard)} "
-            f"({zone})" + (f" in <#{summary.channel_id}>" if summary.channel_id else ", no channel set"))
+            f"({zone})" + (f" in {channel_link(summary.channel_id)}" if summary.channel_id else ", no channel set"))
 
 
 def team_changed(*, summary: Any | None, what: str) -> Message:
