@@ -1,13 +1,18 @@
-"""HTTP mode: Bolt's WSGI handler on ``POST /slack/events`` plus ``GET /healthz``,
-served by waitress, a multi-threaded production WSGI server.
+"""HTTP mode: Bolt's WSGI handler on ``POST /slack/events``, readiness on ``GET /healthz`` and
+liveness on ``GET /livez``, served by waitress, a multi-threaded production WSGI server.
 
 Bolt's built-in development server handles one request at a time; under ten
 concurrent slash commands its p99 came close to Slack's 3-second deadline.
+Every request to Slack's path goes through bot/request_guard.py first: size, then
+signature, then shape, each failure a 4xx with a one-line reason and no traceback.
 """
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from collections.abc import Callable, Iterable
+from io import BytesIO
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,37 +20,101 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.metrics import METRICS_PATH, metrics_wsgi
-from storage.engine import ping
+from bot.request_guard import MAX_BODY_BYTES, RequestRejected, body_length, check_shape, check_signature, read_body
+
+log = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+LIVENESS_PATH = "/livez"
 SERVER_THREADS = 16
 
 
-def create_wsgi_app(app: App, engine: sa.Engine) -> Callable[..., Iterable[bytes]]:
+class Gate:
+    """Open while the process takes new work; closed when it starts draining (SIGTERM)."""
+
+    def __init__(self) -> None:
+        self._closed = threading.Event()
+
+    def close(self) -> None:
+        self._closed.set()
+
+    @property
+    def open(self) -> bool:
+        return not self._closed.is_set()
+
+
+def _respond(start_response: Callable[..., Any], status: str, payload: dict[str, Any]) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def create_wsgi_app(app: App, engine: sa.Engine, *, signing_secret: str | None = None,
+                    readiness: Callable[[], Any] | None = None, gate: Gate | None = None,
+                    max_body: int = MAX_BODY_BYTES) -> Callable[..., Iterable[bytes]]:
+    """``readiness`` returns a storage.health.Health; by default a write probe of ``engine``."""
     bolt = SlackRequestHandler(app, path=SLACK_EVENTS_PATH)
+    secret = signing_secret if signing_secret is not None else getattr(app, "_signing_secret", None) or ""
+    gate = gate or Gate()
+    if readiness is None:
+        from storage.health import guard_commits
+
+        readiness = guard_commits(engine).check
+
+    flow = getattr(app, "oauth_flow", None)
+    oauth_paths = {flow.install_path, flow.redirect_uri_path} if flow is not None else set()
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == METRICS_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == METRICS_PATH and method in ("GET", "HEAD"):
             return metrics_wsgi(environ, start_response)
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            healthy = ping(engine)
-            body = json.dumps({"status": "ok" if healthy else "unavailable",
-                               "database": "reachable" if healthy else "unreachable"}).encode()
-            start_response("200 OK" if healthy else "503 Service Unavailable",
-                           [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
-        return bolt(environ, start_response)
+        if path == LIVENESS_PATH and method in ("GET", "HEAD"):
+            return _respond(start_response, "200 OK", {"status": "alive"})
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
+            if not gate.open:
+                return _respond(start_response, "503 Service Unavailable", {"status": "stopping"})
+            health = readiness()
+            return _respond(start_response, "200 OK" if health.ok else "503 Service Unavailable",
+                            {"status": "ok" if health.ok else "unavailable",
+                             "database": "writable" if health.ok else "unavailable", "reason": health.reason})
+        if path in oauth_paths and method == "GET":
+            # The OAuth install page and redirect (multi-workspace installs): Bolt's OAuth flow answers them.
+            return bolt(environ, start_response)
+        if path != SLACK_EVENTS_PATH:
+            return _respond(start_response, "404 Not Found", {"error": "not found"})
+        if method != "POST":
+            return _respond(start_response, "405 Method Not Allowed", {"error": "POST only"})
+        if not gate.open:
+            return _respond(start_response, "503 Service Unavailable", {"error": "stopping"})
+        try:
+            length = body_length(environ.get("CONTENT_LENGTH"), limit=max_body)
+            body = read_body(environ["wsgi.input"], length)
+            check_signature(secret=secret, body=body, timestamp=environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
+                            signature=environ.get("HTTP_X_SLACK_SIGNATURE"))
+            check_shape(body, environ.get("CONTENT_TYPE"))
+        except RequestRejected as rejected:
+            log.info("rejected a request: %s (%s)", rejected.rejection.status, rejected.rejection.reason)
+            return _respond(start_response, rejected.rejection.status, {"error": rejected.rejection.reason})
+        environ = {**environ, "wsgi.input": BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+        try:
+            return bolt(environ, start_response)
+        except Exception as error:  # noqa: BLE001 - a request must never turn into a traceback for the caller
+            log.error("request failed in Bolt: %s", type(error).__name__)
+            return _respond(start_response, "400 Bad Request", {"error": "the request could not be handled"})
 
     return wsgi
 
 
-def create_http_server(app: App, engine: sa.Engine, *, host: str, port: int, threads: int = SERVER_THREADS):  # noqa: ANN201
+def create_http_server(app: App, engine: sa.Engine, *, host: str, port: int, threads: int = SERVER_THREADS,
+                       gate: Gate | None = None, readiness: Callable[[], Any] | None = None):  # noqa: ANN201
     """A waitress server, not yet running: call ``.run()`` (blocking) and ``.close()``."""
     from waitress.server import create_server
 
-    return create_server(create_wsgi_app(app, engine), host=host, port=port, threads=threads,
-                         ident="referral-nudge", clear_untrusted_proxy_headers=True)
+    # waitress itself refuses a larger body (413) before buffering it; the guard checks again per request.
+    return create_server(create_wsgi_app(app, engine, gate=gate, readiness=readiness), host=host, port=port,
+                         threads=threads, ident="referral-nudge", clear_untrusted_proxy_headers=True,
+                         max_request_body_size=MAX_BODY_BYTES)
 
 
 def stop_http_server(server) -> None:  # noqa: ANN001

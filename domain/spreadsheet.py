@@ -24,9 +24,12 @@ from domain.records import ReferralRecord
 
 ASKS_HEADER = ("rep", "date", "asked", "for_whom", "outcome")
 FOR_WHOM_LIMIT = 300
+MAX_CELL = 10_000  # far above any real cell; a bigger one is a broken row, reported without being parsed
 EARLIEST = date(2000, 1, 1)
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
-EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
+# The lookbehind lets a match start only where a token starts, so a search over a long run without an
+# "@" scans it once (without it, every position restarted the scan: quadratic, minutes on a 200 KB cell).
+EMAIL = re.compile(r"(?<![^@\s,;<>])[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,15 @@ class ExportRow:
 
 
 def read_asks_sheet(text: str, *, today: date) -> tuple[list[SheetRow], list[RowError]]:
-    """Every row checked; the header must be exactly ASKS_HEADER (any case, a BOM and spaces allowed)."""
+    """Every row checked; the header must be exactly ASKS_HEADER (any case, a BOM and spaces allowed).
+
+    A bad row (too many or too few columns, a cell over MAX_CELL characters, a bad value) is reported by
+    the line it starts on and skipped; every other row is read. The csv module's own field limit is
+    raised to the file's size first: left at 128 KB, one big cell stopped the reader and the rows after
+    it were never seen. Everything here is one pass over the text.
+    """
+    if csv.field_size_limit() <= len(text):
+        csv.field_size_limit(len(text) + 1)
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     try:
         header = next(reader)
@@ -68,28 +79,37 @@ def read_asks_sheet(text: str, *, today: date) -> tuple[list[SheetRow], list[Row
     except csv.Error as error:
         return [], [RowError(1, f"not readable as CSV ({error})")]
     if tuple(h.strip().lower() for h in header) != ASKS_HEADER:
-        return [], [RowError(1, f"the header must be {','.join(ASKS_HEADER)} (found {','.join(header)[:80]})")]
+        shown = ",".join(h[:40] for h in header[:8])[:80]
+        return [], [RowError(1, f"the header must be {','.join(ASKS_HEADER)} (found {shown})")]
     rows, errors = [], []
     while True:
+        first_line = reader.line_num + 1
         try:
             fields = next(reader)
         except StopIteration:
             break
         except csv.Error as error:
-            errors.append(RowError(reader.line_num, f"not readable as CSV ({error})"))
+            # In practice only a quote opened and never closed: everything after it is inside the quote.
+            errors.append(RowError(first_line, f"not readable as CSV ({error}); check for a quote that is "
+                                               "never closed: the rest of the file was read as part of this row"))
             break
         if not any(f.strip() for f in fields):
             continue
         try:
-            rows.append(_row(reader.line_num, fields, today=today))
+            rows.append(_row(first_line, fields, today=today))
         except ValueError as error:
-            errors.append(RowError(reader.line_num, str(error)))
+            span = (f" (this row runs over lines {first_line} to {reader.line_num}: is a quote missing?)"
+                    if reader.line_num > first_line else "")
+            errors.append(RowError(first_line, f"{error}{span}"))
     return rows, errors
 
 
 def _row(line: int, fields: list[str], *, today: date) -> SheetRow:
     if len(fields) != len(ASKS_HEADER):
         raise ValueError(f"expected {len(ASKS_HEADER)} columns ({','.join(ASKS_HEADER)}), found {len(fields)}")
+    oversized = [name for name, value in zip(ASKS_HEADER, fields, strict=True) if len(value) > MAX_CELL]
+    if oversized:
+        raise ValueError(f"the {oversized[0]} cell is over {MAX_CELL:,} characters; is a quote missing?")
     rep, day, asked, for_whom, outcome = (f.strip() for f in fields)
     if not (SLACK_USER_ID.fullmatch(rep) or EMAIL.fullmatch(rep)):
         raise ValueError(f"rep must be a Slack user ID (U…) or an e-mail, not “{rep[:40]}”")

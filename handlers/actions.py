@@ -8,6 +8,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from domain.forms import channel_id as valid_channel_id
+from domain.forms import record_id, record_ids
 from domain.funnel import Workspace
 from domain.grammar.funnel import decode_close_won
 from domain.home import QUICK_STEP_LABELS
@@ -29,7 +31,7 @@ from views import teams as team_views
 
 def _ask_ids(value: str) -> list[int]:
     """Button values are ours, but a forged payload must not crash us: ignore what isn't an id."""
-    return [int(part) for part in value.split(",") if part.strip().isdigit()][:50]
+    return record_ids(value)
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -62,12 +64,12 @@ def register(app: App, ctx: AppContext) -> None:
         """"Done: I thanked them": the same as /referral thanked <number>."""
         ack()
         who, rep, now = acting(ctx, client, body)
-        value = action.get("value", "")
+        number = record_id(action.get("value", ""))
         try:
-            if not value.isdigit():
+            if number is None:
                 raise CommandError("That button no longer points at a referral.", usage=usage_for(Thanked))
             updated = referral_service.advance_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                                        command=Thanked(RefQuery(int(value), None)), now=now)
+                                                        command=Thanked(RefQuery(number, None)), now=now)
             reply = replies.referral_updated(referral=updated.referral, change=updated.change, already=updated.already,
                                              today=local_today(now, rep.timezone))
         except CommandError as error:
@@ -110,7 +112,7 @@ def register(app: App, ctx: AppContext) -> None:
     def _find_referral(workspace: Workspace, rep: Person, number: str) -> ReferralRecord | None:
         """A referral number from one of our buttons or menus; a forged or stale one finds nothing."""
         return referral_service.get_referral(engine=ctx.engine, workspace=workspace, rep=rep,
-                                             number=int(number)) if number.isdigit() else None
+                                             number=record_id(number)) if record_id(number) else None
 
     def _open_referral_form(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
                             build: Callable[[ReferralRecord], dict[str, Any]]) -> None:
@@ -131,9 +133,9 @@ def register(app: App, ctx: AppContext) -> None:
         step, _, number = ((action.get("selected_option") or {}).get("value") or "").partition(":")
         today = local_today(now, rep.timezone)
         try:
-            if step not in QUICK_STEP_LABELS or not number.isdigit():
+            if step not in QUICK_STEP_LABELS or record_id(number) is None:
                 raise CommandError("That menu no longer points at one of your referrals.", usage=LIST_USAGE)
-            ref = RefQuery(int(number), None)
+            ref = RefQuery(record_id(number), None)
             if step in ("prep", "meeting"):
                 referral = _find_referral(who.workspace, rep, number)
                 if referral is None:
@@ -180,6 +182,6 @@ def register(app: App, ctx: AppContext) -> None:
             respond(response_type="ephemeral", replace_original=False,
                     **replies.command_error(problem="That ask was removed.", usage="/asked <name>"))
             return
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        channel = valid_channel_id((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id"))
         meta = json.dumps({"ask_id": ask.id, "channel_id": channel})
         client.views_open(trigger_id=body["trigger_id"], view=modals.ask_outcome_modal(ask=ask, private_metadata=meta))

@@ -20,7 +20,9 @@ from domain.forms import (
     prep_from_form,
     prospect_from_form,
     reason_from_form,
+    record_id,
 )
+from domain.forms import channel_id as valid_channel_id
 from domain.parsing import CommandError, CommitToAsk, GotReferral, RefQuery, ScheduleMeeting, usage_for
 from domain.parsing import Person as NamedPerson
 from domain.periods import local_today
@@ -50,8 +52,8 @@ def _reject(ack: Ack, invalid: FormErrors, blocks: dict[str, str]) -> None:
 
 def _referral_number(view: dict[str, Any], usage: str) -> int:
     """The referral a form of ours is about, from its private_metadata."""
-    number = metadata(view).get("number")
-    if not isinstance(number, int):
+    number = record_id(metadata(view).get("number"))
+    if number is None:
         raise CommandError("That form no longer points at a referral; nothing was saved.", usage=usage)
     return number
 
@@ -90,7 +92,8 @@ def register(app: App, ctx: AppContext) -> None:
             return
         ack()
         result = ask_service.log_asks(engine=ctx.engine, workspace=who.workspace, rep=rep, entries=(entry,), now=now)
-        _tell(client, channel_id=metadata(view).get("channel_id"), user_id=who.user_id, reply=replies.asks_logged(
+        _tell(client, channel_id=valid_channel_id(metadata(view).get("channel_id")), user_id=who.user_id,
+              reply=replies.asks_logged(
             logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
@@ -111,7 +114,7 @@ def register(app: App, ctx: AppContext) -> None:
         rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
         today = local_today(now, rep.timezone)
         meta = metadata(view)
-        ask_id = meta.get("ask_id") if isinstance(meta.get("ask_id"), int) else -1
+        ask_id = record_id(meta.get("ask_id")) or -1
         ask = ask_service.get_ask_record(engine=ctx.engine, workspace=who.workspace, rep=rep, ask_id=ask_id)
         if ask is None:
             reply = replies.command_error(problem="That ask was removed, so nothing was saved.", usage="/asked <name>")
@@ -124,7 +127,7 @@ def register(app: App, ctx: AppContext) -> None:
             logged = referral_service.log_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
                                                    command=command, now=now, ask_id=ask.id)
             reply = replies.referral_logged(referral=logged.referral, linked_ask=logged.linked_ask, today=today)
-        _tell(client, channel_id=meta.get("channel_id"), user_id=who.user_id, reply=reply)
+        _tell(client, channel_id=valid_channel_id(meta.get("channel_id")), user_id=who.user_id, reply=reply)
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.COMMIT_MODAL)

@@ -51,13 +51,13 @@ def import_asks(
     rows, errors = read_asks_sheet(text, today=today)
     report = ImportReport(rows=len(rows) + sum(e.line > 1 for e in errors), errors=list(errors))
     resolved: list[tuple[str, SheetRow]] = []
-    ids = _resolve_reps({row.rep for row in rows}, lookup_email)
+    ids, failures = _resolve_reps({row.rep for row in rows}, lookup_email)
     for row in rows:
         rep_user_id = ids.get(row.rep)
         if rep_user_id is None:
-            report.errors.append(RowError(row.line, f"no Slack user has the e-mail {row.rep}"
-                                          if lookup_email else f"{row.rep}: give Slack user IDs, or set "
-                                          "SLACK_BOT_TOKEN so e-mails can be looked up"))
+            report.errors.append(RowError(row.line, failures.get(row.rep) or (
+                f"no Slack user has the e-mail {row.rep}" if lookup_email else
+                f"{row.rep}: give Slack user IDs, or set SLACK_BOT_TOKEN so e-mails can be looked up")))
             continue
         resolved.append((rep_user_id, row))
     keys = import_keys(resolved)
@@ -87,24 +87,51 @@ def import_asks(
     return report
 
 
-def _resolve_reps(reps: set[str], lookup_email: Callable[[str], str | None] | None) -> dict[str, str]:
-    resolved = {}
+def _resolve_reps(reps: set[str], lookup_email: Callable[[str], str | None] | None,
+                  ) -> tuple[dict[str, str], dict[str, str]]:
+    """Slack user IDs as given, e-mails through the lookup; a lookup that fails is that rep's rows' error,
+    never the end of the import (each rep is looked up once, however many rows they have)."""
+    resolved, failures = {}, {}
     for rep in sorted(reps):
         if SLACK_USER_ID.fullmatch(rep):
             resolved[rep] = rep
-        elif lookup_email is not None and (user_id := lookup_email(rep)):
+            continue
+        if lookup_email is None:
+            continue
+        try:
+            user_id = lookup_email(rep)
+        except EmailLookupFailed as error:
+            failures[rep] = f"couldn't look up {rep} in Slack ({error.reason}); the row was not stored"
+            continue
+        if user_id:
             resolved[rep] = user_id
-    return resolved
+    return resolved, failures
+
+
+class EmailLookupFailed(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def slack_email_lookup(client: Any) -> Callable[[str], str | None]:
+    """users.lookupByEmail: the user's ID, None when nobody has the address, EmailLookupFailed otherwise."""
     def lookup(email: str) -> str | None:
         try:
-            return client.users_lookupByEmail(email=email)["user"]["id"]
+            user = client.users_lookupByEmail(email=email)["user"]
         except SlackApiError as error:
-            if error.response.get("error") == "users_not_found":
+            code = error.response.get("error") if isinstance(error.response.data, dict) else None
+            if code == "users_not_found":
                 return None
-            raise
+            status = error.response.status_code
+            raise EmailLookupFailed(f"Slack answered {code or 'an error'}"
+                                    + (f", HTTP {status}; try again later" if status >= 500 else "")) from None
+        except (OSError, ValueError) as error:  # connection refused, timeouts, an unreadable answer
+            raise EmailLookupFailed(f"Slack could not be reached: {type(error).__name__}") from None
+        user_id = user.get("id") if isinstance(user, dict) else None
+        if not isinstance(user_id, str) or not SLACK_USER_ID.fullmatch(user_id):
+            raise EmailLookupFailed("Slack's answer had no user ID")
+        return user_id
 
     return lookup
 

@@ -83,3 +83,78 @@ def test_arbitrary_text_through_both_commands(slack, fake_slack, text):
     else:
         assert_safe_reply(reply)
     assert_safe_reply(slack.referral(text))
+
+
+# --------------------------------------------------------------------------- forged payloads: forms, buttons, metadata
+
+def _ask_form(slack, fake_slack):  # noqa: ANN001, ANN202
+    slack.asked("")
+    return fake_slack.calls_to("views.open")[-1].params["view"]
+
+
+def _ask_values(*, user=None, name=None, for_whom=None, day=None) -> dict:  # noqa: ANN001
+    from views import ids
+
+    return {
+        ids.ASK_USER_BLOCK: {ids.ASK_USER_ACTION: {"type": "users_select", "selected_user": user}},
+        ids.ASK_NAME_BLOCK: {ids.ASK_NAME_ACTION: {"type": "plain_text_input", "value": name}},
+        ids.ASK_FOR_BLOCK: {ids.ASK_FOR_ACTION: {"type": "plain_text_input", "value": for_whom}},
+        ids.ASK_DATE_BLOCK: {ids.ASK_DATE_ACTION: {"type": "datepicker", "selected_date": day}},
+    }
+
+
+@pytest.mark.parametrize("values, field_message", [
+    ({"name": "x" * 5011}, "too long"),
+    ({"user": "U0JANE", "name": "x" * 5011}, "too long"),
+    ({"user": "U1>|<!channel"}, "isn't someone in Slack"),
+    ({"user": "u0jane"}, "isn't someone in Slack"),
+    ({"user": "U" + "A" * 5000}, "isn't someone in Slack"),
+    ({"user": 12345}, "isn't someone in Slack"),
+    ({"name": ["a", "list"]}, "Pick someone"),
+])
+def test_a_forged_ask_form_is_refused_with_a_clear_message_and_stores_nothing(slack, fake_slack, engine, values,
+                                                                             field_message):
+    from views import ids
+
+    response = slack.submit(_ask_form(slack, fake_slack), _ask_values(**values))
+    body = json.loads(response.body)
+    assert body["response_action"] == "errors"
+    assert field_message in body["errors"][ids.ASK_NAME_BLOCK]
+    with Session(engine) as session:
+        assert session.exec(select(Ask)).all() == []
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "1" * 30, "²", "-1", "0", "7,8," * 5000, "", "0x10", " 1e9"])
+def test_forged_button_values_get_an_answer_not_a_crash(slack, fake_slack, engine, value):
+    from views import ids
+
+    slack.asked("Jane")
+    for action in (ids.UNDO_ASK, ids.MARK_THANKED, ids.LOG_ASK_OUTCOME, ids.ADD_CLOSE_REASON, ids.OPEN_PREP_MODAL):
+        reply = slack.click(action, value)
+        assert_safe_reply(reply)
+    with Session(engine) as session:
+        assert len(session.exec(select(Ask)).all()) == 1  # nothing undone by a forged id
+
+
+@pytest.mark.parametrize("metadata", ['{"number": 99999999999999999999999}', '{"number": "1; DROP"}', "[1]",
+                                      '{"number": true}', "{", '{"ask_id": 1e400}'])
+def test_forged_private_metadata_is_read_as_missing(slack, fake_slack, metadata):
+    from views import ids
+
+    view = {"type": "modal", "callback_id": ids.CLOSE_REASON_MODAL, "private_metadata": metadata}
+    response = slack.submit(view, {ids.CLOSE_REASON_BLOCK: {ids.CLOSE_REASON_ACTION: {"type": "plain_text_input",
+                                                                                        "value": "Price"}}})
+    assert response.status == 200
+    view = {"type": "modal", "callback_id": ids.ASK_OUTCOME_MODAL, "private_metadata": metadata}
+    response = slack.submit(view, {
+        ids.OUTCOME_BLOCK: {ids.OUTCOME_ACTION: {"type": "radio_buttons", "selected_option": {"value": "nobody"}}},
+        ids.PROSPECT_BLOCK: {ids.PROSPECT_ACTION: {"type": "plain_text_input", "value": None}}})
+    assert response.status == 200
+
+
+@pytest.mark.parametrize("digits", ["000001" + "0" * 2900, "000001" + "0" * 40, "1" * 2900, "99999", "0"])
+def test_plan_with_absurd_digits_is_refused_with_the_right_form(slack, digits):
+    reply = slack.referral(f"plan {digits}")
+    assert_safe_reply(reply)
+    text = json.dumps(reply)
+    assert "plan 10" in text and "whole number" in text

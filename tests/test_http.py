@@ -121,7 +121,7 @@ def test_healthz_reports_the_database(server, settings, clock):
     wsgi = create_wsgi_app(app, broken)
     seen = {}
     chunks = wsgi({"PATH_INFO": "/healthz", "REQUEST_METHOD": "GET"}, lambda s, h: seen.update(status=s))
-    assert seen["status"].startswith("503") and json.loads(b"".join(chunks))["database"] == "unreachable"
+    assert seen["status"].startswith("503") and json.loads(b"".join(chunks))["database"] == "unavailable"
 
 
 def test_fifty_concurrent_asks_from_ten_users_are_all_stored_and_counted(server, fake_slack, engine):
@@ -157,3 +157,123 @@ def test_fifty_concurrent_asks_from_ten_users_are_all_stored_and_counted(server,
     ordered = sorted(latencies)
     print(f"\nconcurrency: 50 acks, p50 {statistics.median(ordered) * 1000:.0f} ms, "
           f"p99 {ordered[int(len(ordered) * 0.99) - 1] * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms")
+
+
+# --------------------------------------------------------------------------- hostile requests
+
+def _raw(server: RunningServer, body: bytes, headers: dict[str, str], path: str = "/slack/events") -> tuple[int, bytes]:
+    """A request with exactly these bytes and headers (urllib would add a Content-Length itself)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", int(server.base.rsplit(":", 1)[1]), timeout=10)
+    try:
+        connection.putrequest("POST", path, skip_accept_encoding=True)
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        if body:
+            try:
+                connection.send(body)
+            except (BrokenPipeError, ConnectionResetError):  # refused mid-upload: the answer is already there
+                pass
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def _signed_bytes(body: bytes, *, content_type: str = "application/x-www-form-urlencoded",
+                  timestamp: str | None = None) -> dict[str, str]:
+    import hashlib
+    import hmac
+
+    ts = timestamp or str(int(time.time()))
+    signature = "v0=" + hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature,
+            "Content-Length": str(len(body))}
+
+
+def test_a_body_over_the_cap_is_refused_from_its_content_length_alone(server, fake_slack, engine):
+    # 20 MB declared, nothing sent: the answer must come from the header, without waiting for the body.
+    status, body = _raw(server, b"", {"Content-Type": "application/x-www-form-urlencoded",
+                                      "Content-Length": str(20 * 1024 * 1024)})
+    assert status == 413, body
+    assert b"Traceback" not in body
+    # A signed body just over the cap is refused too; one just under it is read (and then refused as unsigned).
+    big = b"text=" + b"x" * (1024 * 1024)
+    assert _raw(server, big, _signed_bytes(big))[0] == 413
+    assert fake_slack.calls_to("response_url") == []
+
+
+@pytest.mark.parametrize("case", [
+    "no-signature", "no-timestamp", "non-numeric-timestamp", "huge-timestamp", "non-ascii-signature",
+    "non-utf8-unsigned", "no-content-length",
+])
+def test_unsigned_or_malformed_headers_get_a_4xx_without_a_traceback(server, engine, case):
+    body = command_body("/asked", "Jane", user_id="U0REP1", response_url="http://127.0.0.1:9/x").encode()
+    headers = _signed_bytes(body)
+    if case == "no-signature":
+        del headers["X-Slack-Signature"]
+    elif case == "no-timestamp":
+        del headers["X-Slack-Request-Timestamp"]
+    elif case == "non-numeric-timestamp":
+        headers["X-Slack-Request-Timestamp"] = "soon"
+    elif case == "huge-timestamp":
+        headers["X-Slack-Request-Timestamp"] = "9" * 400
+    elif case == "non-ascii-signature":
+        headers["X-Slack-Signature"] = "v0=é"
+    elif case == "non-utf8-unsigned":
+        body = b"\xff\xfe\xfa" * 10
+        headers["Content-Length"] = str(len(body))
+    elif case == "no-content-length":
+        del headers["Content-Length"]
+        body = b""
+    status, answer = _raw(server, body, headers)
+    assert 400 <= status < 500, (case, status, answer)
+    assert b"Traceback" not in answer and b"File \"" not in answer
+    with Session(engine) as session:
+        assert session.exec(select(Ask)).all() == []
+
+
+@pytest.mark.parametrize("body", [
+    b"\xff\xfe not utf-8 \xc3\x28",
+    b"payload=%7Bnot json",
+    b"payload=%5B1%2C2%5D",  # JSON, but not an object
+    b"payload=" + b"%5B" * 5000 + b"%5D" * 5000,  # deep nesting
+    b"payload=a&payload=b",
+    b"%%%=&&==",
+    b"just some words",
+])
+def test_signed_but_broken_bodies_get_a_400_not_a_500(server, engine, body):
+    status, answer = _raw(server, body, _signed_bytes(body))
+    assert status == 400, (status, answer)
+    assert b"Traceback" not in answer
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b"\xff\xfe"])
+def test_signed_but_broken_json_events_get_a_400(server, body):
+    status, answer = _raw(server, body, _signed_bytes(body, content_type="application/json"))
+    assert status == 400, (status, answer)
+
+
+def test_the_signature_is_checked_before_the_body_is_parsed(server, monkeypatch):
+    """An unsigned body never reaches a parser: neither ours nor Bolt's."""
+    import bot.request_guard as guard
+
+    parsed = []
+    monkeypatch.setattr(guard, "parse_qs", lambda *a, **k: parsed.append(a) or {})
+    monkeypatch.setattr(guard.json, "loads", lambda *a, **k: parsed.append(a) or {})
+    body = b"payload=%7B%22type%22%3A%22block_actions%22%7D"
+    headers = _signed_bytes(body)
+    headers["X-Slack-Signature"] = "v0=" + "0" * 64
+    assert _raw(server, body, headers)[0] == 401
+    assert parsed == []
+
+
+def test_other_paths_and_methods_are_answered_plainly(server):
+    assert server.get("/livez") == (200, {"status": "alive"})
+    assert _raw(server, b"", {"Content-Length": "0"}, path="/nope")[0] == 404
+    request = urllib.request.Request(server.base + "/slack/events", method="GET")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 405

@@ -165,7 +165,8 @@ def test_check_past_date():
     ("&amp;lt;", "&lt;"),  # the rep typed "&lt;" literally
     ("&lt;!channel&gt;", "@channel"),  # the rep typed "<!channel>" literally
     ("&lt;!channel", "!channel"),
-    ("<<!here>", "<@here"),
+    ("<<!here>", "@here"),  # no "<" is left before what Slack reads as markup
+    ("&lt;&lt;!h&gt;ttps://evil|click&gt;", "https://evil|click>"),  # nested: never a link
     ("  Jane \n\t Doe  ", "Jane Doe"),
     ("Ja\x00ne\x07", "Jane"),
     ("Jane\x7f\x9f", "Jane"),
@@ -189,7 +190,7 @@ def test_plain_text(text, expected):
     ("Jane   Doe", Person(None, "Jane Doe")),
     ("<!channel>", Person(None, "@channel")),
     ("<@U123ABC|jane> Doe", Person(None, "@jane Doe")),
-    ("<@U1", Person(None, "<@U1")),
+    ("<@U1", Person(None, "@U1")),  # a broken mention is text, and no "<" is left before the @
 ])
 def test_parse_person(text, expected):
     assert parse_person(text) == expected

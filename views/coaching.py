@@ -24,7 +24,7 @@ def prep_checklist_message(referral: ReferralRecord, today: date) -> Message:
                                                       style="primary")]}]
     if referral.prep:
         blocks.append(context("You already saved some prep; the button lets you add to it."))
-    return message(f"Prep for your meeting with {referral.prospect_name}{when}", blocks)
+    return message(f"Prep for your meeting with {escape(referral.prospect_name)}{when}", blocks)
 
 
 def prep_lines(referral: ReferralRecord, limit: int = 120) -> str:

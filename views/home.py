@@ -15,7 +15,7 @@ from domain.words import count_of, plural
 from views import ids
 from views.coaching import prep_lines
 from views.replies import money_totals_text, next_step_text
-from views.text import button, context, escape, packed_sections, person, section
+from views.text import button, context, escape, mention, packed_sections, person, section
 
 HOME_BLOCK_LIMIT = 100
 _RESULT_MARK = {WeekResult.MET: ":white_check_mark:", WeekResult.PAUSED: ":palm_tree:", WeekResult.MISSED: ":hourglass:"}
@@ -82,7 +82,7 @@ def _teams(teams: tuple[TeamThisWeek, ...], room: int) -> list[dict[str, Any]]:
         part = [{"type": "divider"},
                 section(f":busts_in_silhouette: *{escape(team.name)}* this week: {behind} of {len(team.reps)} "
                         f"below the minimum of {team.minimum}"),
-                *packed_sections([f"{_RESULT_MARK[r.result]} <@{r.user_id}>: {r.asks}" for r in team.reps])]
+                *packed_sections([f"{_RESULT_MARK[r.result]} {mention(r.user_id)}: {r.asks}" for r in team.reps])]
         if len(blocks) + len(part) > room - 1:  # keep room for the "more teams" line
             blocks.append(context(f"{count_of(len(teams) - index, 'more team')}: `/referral team show`"))
             break

@@ -10,7 +10,7 @@ from domain.nudges import DigestContent, DigestRepLine, LeaderboardContent, Remi
 from domain.words import plural
 from views import ids
 from views.replies import money_totals_text
-from views.text import button, context, escape, member, message, packed_sections, section, trend
+from views.text import button, context, escape, member, mention, message, packed_sections, section, trend
 
 Message = dict[str, Any]
 BLOCKS_PER_MESSAGE = 48
@@ -70,10 +70,10 @@ def digest_messages(content: DigestContent) -> list[Message]:
         blocks.append(section(f"*Team, {totals.label.lower()}*\n" + " · ".join(rows)))
     blocks.extend(section(_rep_line(line)) for line in content.reps)
     if content.stuck:
-        blocks.extend(packed_sections([f"<@{s.rep_user_id}> #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
+        blocks.extend(packed_sections([f"{mention(s.rep_user_id)} #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
                                for s in content.stuck], "*Stuck referrals*"))
     if content.unthanked:
-        blocks.extend(packed_sections([f"<@{s.rep_user_id}> #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
+        blocks.extend(packed_sections([f"{mention(s.rep_user_id)} #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
                                for s in content.unthanked], "*Waiting for a thank-you*"))
     if content.questions:
         blocks.append(section("*Questions for your one-to-ones with the reps who missed*\n"
@@ -83,7 +83,7 @@ def digest_messages(content: DigestContent) -> list[Message]:
     for n, chunk in enumerate(chunks, start=1):
         if n > 1:
             chunk = [context(f"(continued, part {n} of {len(chunks)})"), *chunk]
-        messages.append(message(f"Referral digest for {content.team_name}, {content.week.label}"
+        messages.append(message(f"Referral digest for {escape(content.team_name)}, {content.week.label}"
                                 + (f" (part {n} of {len(chunks)})" if len(chunks) > 1 else ""), chunk))
     return messages
 
@@ -100,7 +100,7 @@ def leaderboard_message(content: LeaderboardContent) -> Message:
         blocks.append(section(text))
         return message(text, blocks)
     shown = content.entries[:LEADERBOARD_RANKS]
-    lines = [f"{_MEDALS[i] if i < 3 else f'{i + 1}.'} <@{e.user_id}>: {e.asks} asks · {e.referrals} referrals"
+    lines = [f"{_MEDALS[i] if i < 3 else f'{i + 1}.'} {mention(e.user_id)}: {e.asks} asks · {e.referrals} referrals"
              for i, e in enumerate(shown)]
     if len(content.entries) > len(shown):
         lines.append(f"…and {len(content.entries) - len(shown)} more")
@@ -108,9 +108,9 @@ def leaderboard_message(content: LeaderboardContent) -> Message:
     status = "✅" if content.team_asks >= content.target else f"{content.target - content.team_asks} to go"
     blocks.append(section(f"Team: *{content.team_asks}* asks of a {content.target} target {status}"))
     if content.longest_streaks:
-        blocks.append(context("Longest streaks: " + ", ".join(f"<@{e.user_id}> {e.streak} weeks"
+        blocks.append(context("Longest streaks: " + ", ".join(f"{mention(e.user_id)} {e.streak} weeks"
                                                               for e in content.longest_streaks)))
-    return message(f"{content.team_name} leaderboard, {content.period.label}", blocks)
+    return message(f"{escape(content.team_name)} leaderboard, {content.period.label}", blocks)
 
 
 def commitment_prompt_message(week_label: str) -> Message:

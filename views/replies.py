@@ -12,7 +12,20 @@ from domain.records import AskRecord, ReferralRecord, StatsReport, WeekProgress
 from domain.words import count_of
 from views import ids
 from views.coaching import prep_lines
-from views.text import MESSAGE_BLOCK_LIMIT, button, clip, context, day, escape, message, packed_sections, person, section, trend
+from views.text import (
+    MESSAGE_BLOCK_LIMIT,
+    button,
+    clip,
+    context,
+    day,
+    escape,
+    mention,
+    message,
+    packed_sections,
+    person,
+    section,
+    trend,
+)
 
 Message = dict[str, Any]
 
@@ -87,7 +100,7 @@ def command_error(*, problem: str, usage: str, suggestion: str | None = None) ->
     text = f":warning: {escape(problem)}"
     # Usage can span several lines: a code block keeps them apart and unformatted.
     blocks = [section(text), section(f"Try:\n```{escape(clip(usage, 2000))}```")]
-    return message(problem, blocks)
+    return message(escape(problem), blocks)
 
 
 def internal_error() -> Message:
@@ -104,7 +117,7 @@ def referral_logged(*, referral: ReferralRecord, linked_ask: AskRecord | None, t
             + f" {when(linked_ask.asked_on, today)}.") if linked_ask else "No open ask of this person, logged on its own."
     blocks = [section(head), context(note),
               context(f"Next: book the meeting with `/referral meeting {referral.number} <date>`, and thank {who}.")]
-    return message(f"Referral #{referral.number} logged: {referral.prospect_name}", blocks)
+    return message(f"Referral #{referral.number} logged: {escape(referral.prospect_name)}", blocks)
 
 
 def nobody_logged(*, ask: AskRecord | None, referrer_user_id: str | None, referrer_name: str) -> Message:
@@ -172,7 +185,7 @@ def referral_updated(*, referral: ReferralRecord, change: str, already: bool, to
         block = section(f":pray: Close the loop: thank {who} and tell them how it went.")
         block["accessory"] = button("Done: I thanked them", ids.MARK_THANKED, str(referral.number))
         blocks.append(block)
-    return message(f"#{referral.number} {referral.prospect_name}: {_CHANGE_TEXT[change]}", blocks)
+    return message(f"#{referral.number} {escape(referral.prospect_name)}: {_CHANGE_TEXT[change]}", blocks)
 
 
 def next_step_text(referral: ReferralRecord, today: date) -> str:
@@ -213,12 +226,11 @@ def stats_report(report: StatsReport) -> Message:
         rows.append(f"{label}: *{a}*  (before: {b}, {trend(a, b)})")
     if report.won_amounts:
         rows.append(f"Won value: *{money_totals_text(report.won_amounts)}*")
-    whose = f"<@{report.subject_user_id}>'s numbers" if report.subject_user_id else "Your numbers"
+    whose = f"{mention(report.subject_user_id)}'s numbers" if report.subject_user_id else "Your numbers"
     calendar = " (their calendar)" if report.subject_user_id else ""
     text = (f"*{whose}, {report.current.label}*{calendar} (compared with {report.previous.label})\n"
             + "\n".join(rows))
-    fallback_whose = f"<@{report.subject_user_id}>'s numbers" if report.subject_user_id else "Your numbers"
-    return message(f"{fallback_whose}, {report.current.label}: {count_of(current.asks, 'ask')}", [section(text)])
+    return message(f"{whose}, {report.current.label}: {count_of(current.asks, 'ask')}", [section(text)])
 
 
 def plan_reply(plan: Any, minimum: int) -> Message:
@@ -253,7 +265,7 @@ def review_reply(review: Any) -> Message:
     for rep_user_id, referral in review.closed[:150]:
         reason = f": {escape(referral.close_reason)}" if referral.close_reason else ""
         amount = _amount(referral.amount, referral.currency) if referral.status is ReferralStatus.WON else ""
-        detail.append(f"<@{rep_user_id}> #{referral.number} {escape(referral.prospect_name)}: "
+        detail.append(f"{mention(rep_user_id)} #{referral.number} {escape(referral.prospect_name)}: "
                       f"{_CHANGE_TEXT[referral.status.value]}{amount}{reason}")
     blocks.extend(packed_sections(detail or ["Nothing closed yet."], f"*Closed in {review.period.label}*"))
     return message(f"Referral review, {review.period.label}", blocks)

@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.schedule import WeeklySlot
 from domain.words import count_of
-from views.text import context, escape, message, section
+from views.text import channel_link, context, escape, mention, message, section
 
 Message = dict[str, Any]
 
@@ -18,7 +18,7 @@ def _slot(slot: WeeklySlot | None) -> str:
 
 
 def _people(user_ids: Sequence[str]) -> str:
-    return " ".join(f"<@{u}>" for u in user_ids) or "nobody yet"
+    return " ".join(mention(u) for u in user_ids) or "nobody yet"
 
 
 def team_card(summary: Any) -> str:
@@ -28,7 +28,7 @@ def team_card(summary: Any) -> str:
             f"Reps: {_people(summary.reps)}\nManagers: {_people(summary.managers)}\n"
             f"Minimum {count_of(summary.minimum, 'ask')} a week · reminder {_slot(summary.reminder)} (each rep's time) · "
             f"digest {_slot(summary.digest)} (each manager's time) · leaderboard {_slot(summary.leaderboard)} "
-            f"({zone})" + (f" in <#{summary.channel_id}>" if summary.channel_id else ", no channel set"))
+            f"({zone})" + (f" in {channel_link(summary.channel_id)}" if summary.channel_id else ", no channel set"))
 
 
 _ESCAPED_CHANNEL = re.compile(r"&lt;#([CG][A-Z0-9]+)&gt;")

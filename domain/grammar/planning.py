@@ -62,8 +62,10 @@ def parse_commit(rest: str, *, today: date, usage: str) -> CommitToAsk:
 def parse_plan(rest: str, *, today: date, usage: str) -> PlanClients:
     """``plan <clients> [by <YYYY-MM-DD>]``."""
     words = strip_controls(rest).split()
-    if not words or not words[0].isascii() or not words[0].isdigit() or not 1 <= int(words[0][:6]) <= 10_000:
-        raise CommandError("How many new clients do you need? A whole number, e.g. plan 10.", usage=usage)
+    # Leading zeros are dropped before the length check, so 000001… with any number of digits can't overflow.
+    count = words[0].lstrip("0") if words and words[0].isascii() and words[0].isdigit() else ""
+    if len(count) > 5 or not 1 <= int(count or "0") <= 10_000:
+        raise CommandError("How many new clients do you need? A whole number up to 10,000, e.g. plan 10.", usage=usage)
     by = None
     if len(words) == 3 and words[1].lower() == "by" and parse_iso_date(words[2]) is not None:
         by = parse_iso_date(words[2])
@@ -71,7 +73,7 @@ def parse_plan(rest: str, *, today: date, usage: str) -> PlanClients:
             raise CommandError("Give a date after today and within three years, as YYYY-MM-DD.", usage=usage)
     elif len(words) != 1:
         raise CommandError("Say it as: plan 10, or plan 10 by 2027-03-31.", usage=usage)
-    return PlanClients(int(words[0]), by)
+    return PlanClients(int(count), by)
 
 
 def parse_resume(rest: str, *, today: date, usage: str) -> ResumeNudges:

@@ -52,7 +52,9 @@ _CONTROLS: dict[int, str | None] = {
 _MARKUP = re.compile(r"<([@#!][^<>]*|[A-Za-z][A-Za-z0-9+.\-]*:[^<>]*)>")
 _ENTITY = re.compile(r"&(?:amp|lt|gt);")
 _BROADCASTS = frozenset({"channel", "here", "everyone"})
-_LIVE_MARKUP_START = re.compile(r"<+(?=!)")
+# A run of "<" right before what Slack would read as markup (!, @, #, or a URL scheme). The lookbehind makes
+# the match start only at the run's first "<", so a long run of "<" is scanned once, not once per "<".
+_LIVE_MARKUP_START = re.compile(r"(?<!<)<+(?=[!@#]|[A-Za-z][A-Za-z0-9+.\-]{0,31}:)")
 
 
 def strip_controls(text: str) -> str:
@@ -93,8 +95,10 @@ def plain_text(text: str) -> str:
 
     Markup is neutralised a second time after unescaping, because a rep who
     literally types ``<!channel>`` sends ``&lt;!channel&gt;``; any ``<`` left
-    right before ``!`` is dropped. So the result never contains ``<!``, and a
-    renderer that forgets to escape a field still can't ping a whole channel.
+    right before ``!``, ``@``, ``#`` or a URL scheme is dropped (nested input like
+    ``&lt;&lt;!h&gt;ttps://evil|click&gt;`` would otherwise come out as a link). So
+    the result never contains ``<!``, ``<@`` or ``<http``, and a renderer that
+    forgets to escape a field still can't ping a channel or show a live link.
 
     Call it once per field: unescaping twice would turn a typed ``&lt;`` into ``<``.
     """
