@@ -29,7 +29,7 @@ def test_a_huge_cell_is_reported_by_line_and_no_other_row_is_lost(cli_env, engin
     errors = [line.split(": ", 2)[1] for line in out.err.splitlines() if ": line " in line]
     assert errors == ["line 3", "line 4", "line 7"]
     assert "over 10,000 characters" in out.err and "Traceback" not in out.err
-    assert "6 row(s): 3 added" in out.out
+    assert "6 rows: 3 added" in out.out
     assert _stored(engine) == ["Jane", "Maria", "Raj"]
 
 
