@@ -12,7 +12,7 @@ from datetime import date, datetime
 from dotenv import find_dotenv, load_dotenv
 
 from bot.config import ConfigError, load_database_url, load_settings, require_existing_database
-from bot.logs import JOB_ID, configure_logging
+from bot.logs import configure_logging, job_context
 from domain.words import count_of
 
 log = logging.getLogger("referral_bot")
@@ -196,11 +196,11 @@ def _run_job(args: argparse.Namespace) -> int:
     engine = create_db_engine(settings.database_url)
     upgrade_schema(engine)
     now = args.at or system_clock()
-    JOB_ID.set(f"{args.job}-cli")
     app, ctx = create_app(settings, engine=engine, clock=lambda: now)
     from bot.oauth import workspace_clients
 
-    report = run_job(JOB_KINDS[args.job], ctx=ctx, client=workspace_clients(app), now=now, dry_run=args.dry_run)
+    with job_context(f"{args.job}-cli"):
+        report = run_job(JOB_KINDS[args.job], ctx=ctx, client=workspace_clients(app), now=now, dry_run=args.dry_run)
     for line in report.planned:
         print(line)
     print(f"{args.job} at {now.isoformat()}: {report.due} due, {report.sent} sent, {report.skipped} already sent, "

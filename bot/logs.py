@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 # Set by the Bolt middleware (bot.metrics) for a request, and by the scheduler for a job run.
@@ -45,6 +46,17 @@ class RedactSecrets(logging.Filter):
         if redacted != message or record.args:
             record.msg, record.args = redacted, None
         return True
+
+
+@contextmanager
+def job_context(job_id: str) -> Iterator[None]:
+    """Log lines inside carry this job id; it is gone afterwards, so the thread's next work starts clean."""
+    job, request = JOB_ID.set(job_id), REQUEST_ID.set(None)  # a job run is no Slack request
+    try:
+        yield
+    finally:
+        JOB_ID.reset(job)
+        REQUEST_ID.reset(request)
 
 
 class ContextIds(logging.Filter):

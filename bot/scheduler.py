@@ -17,7 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.jobs import run_job
-from bot.logs import JOB_ID
+from bot.logs import job_context
 from bot.metrics import observe_job, observe_job_deliveries
 from domain.nudges import KINDS
 from services.context import AppContext
@@ -39,7 +39,11 @@ def create_scheduler(*, ctx: AppContext, client: Any, tick_minutes: int = TICK_M
 
 
 def _tick(kind: str, ctx: AppContext, client: Any) -> None:
-    JOB_ID.set(f"{kind}-{uuid.uuid4().hex[:8]}")
+    with job_context(f"{kind}-{uuid.uuid4().hex[:8]}"):
+        _timed_tick(kind, ctx, client)
+
+
+def _timed_tick(kind: str, ctx: AppContext, client: Any) -> None:
     started = time.perf_counter()
     try:
         report = run_job(kind, ctx=ctx, client=client, now=ctx.clock())

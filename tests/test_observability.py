@@ -176,3 +176,14 @@ def test_a_command_answered_in_its_ack_takes_its_outcome_from_the_ack(fake_slack
         labels = dict(command="/referral", kind=kind, outcome=outcome)
         assert value(after, "referral_commands_total", **labels) - value(before, "referral_commands_total", **labels) \
             == count
+
+
+def test_log_format_and_metrics_port_are_checked_at_start():
+    from bot.config import ConfigError, load_settings
+
+    base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cr3t-value"}
+    assert (load_settings(base).log_format, load_settings(base).metrics_port) == ("text", 9464)
+    assert load_settings({**base, "LOG_FORMAT": "JSON", "METRICS_PORT": "9100"}).log_format == "json"
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**base, "LOG_FORMAT": "xml", "METRICS_PORT": "0"})
+    assert any("LOG_FORMAT" in p for p in caught.value.problems) and any("METRICS_PORT" in p for p in caught.value.problems)
