@@ -21,6 +21,7 @@ class WeekResult(StrEnum):
     MET = "met"
     MISSED = "missed"
     PAUSED = "paused"
+    LEFT = "left"  # deactivated in Slack: shown with what they did, never as a miss
 
 
 @dataclass(frozen=True)
