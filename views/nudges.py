@@ -6,7 +6,7 @@ from typing import Any
 
 from domain.cadence import WeekResult
 from domain.kpis import KPI_LABELS, KpiCounts
-from domain.nudges import DigestContent, DigestRepLine, LeaderboardContent, ReminderContent
+from domain.nudges import DigestContent, DigestRepLine, LeaderboardContent, ReminderContent, digest_week_label
 from views import ids
 from views.text import button, context, escape, message, packed_sections, section, trend
 
@@ -14,7 +14,7 @@ Message = dict[str, Any]
 BLOCKS_PER_MESSAGE = 48
 _SPARKS = "▁▂▃▄▅▆▇"
 _RESULT = {WeekResult.MISSED: ":warning: below minimum", WeekResult.PAUSED: ":palm_tree: paused",
-           WeekResult.MET: ":white_check_mark: met"}
+           WeekResult.MET: ":white_check_mark: met", WeekResult.LEFT: ":wave: left"}
 
 
 def reminder_message(content: ReminderContent, today: date) -> Message:
@@ -40,7 +40,7 @@ def _sparkline(values: tuple[int, ...]) -> str:
 
 def _kpis(counts: KpiCounts) -> str:
     return (f"Asked {counts.asks} · Referrals {counts.referrals} · Meetings {counts.meetings_scheduled}/"
-            f"{counts.meetings_held} · Won {counts.won}")
+            f"{counts.meetings_held} · Won {counts.won} · Lost {counts.lost} · No decision {counts.no_decision}")
 
 
 def _rep_line(line: DigestRepLine) -> str:
@@ -52,12 +52,14 @@ def _rep_line(line: DigestRepLine) -> str:
 
 def digest_messages(content: DigestContent) -> list[Message]:
     blocks: list[dict[str, Any]] = [section(
-        f":bar_chart: *{escape(content.team_name)}*, {content.week.label} (minimum {content.minimum} a week)")]
+        f":bar_chart: *{escape(content.team_name)}*, {digest_week_label(content.week)} "
+        f"(minimum {content.minimum} a week)")]
     for totals in content.totals:
         rows = []
         for key, label in KPI_LABELS:
             now, before = getattr(totals.current, key), getattr(totals.previous, key)
             rows.append(f"{label}: *{now}* ({trend(now, before)})")
+        rows.append(f"Lost: *{totals.current.lost}* · No decision: *{totals.current.no_decision}*")
         blocks.append(section(f"*Team, {totals.label.lower()}*\n" + " · ".join(rows)))
     blocks.extend(section(_rep_line(line)) for line in content.reps)
     if content.stuck:
@@ -74,7 +76,7 @@ def digest_messages(content: DigestContent) -> list[Message]:
     for n, chunk in enumerate(chunks, start=1):
         if n > 1:
             chunk = [context(f"(continued, part {n} of {len(chunks)})"), *chunk]
-        messages.append(message(f"Referral digest for {content.team_name}, {content.week.label}"
+        messages.append(message(f"Referral digest for {content.team_name}, {digest_week_label(content.week)}"
                                 + (f" (part {n} of {len(chunks)})" if len(chunks) > 1 else ""), chunk))
     return messages
 
