@@ -161,7 +161,7 @@ def deliver(
             first = messages[0].get("text", "") if messages else ""
             report.planned.append(f"{item.kind} -> {item.channel} ({len(messages)} message(s)): {first}")
         return report
-    pace = pace or Pace(DEFAULT_MESSAGES_PER_SECOND)
+    pace = pace or Pace(_number_from_environment("DELIVERY_MESSAGES_PER_SECOND", DEFAULT_MESSAGES_PER_SECOND))
     gate = gate or GATE
     lease = lease or lease_from_environment()
     claimed_by = process_id()
@@ -179,22 +179,29 @@ def deliver(
     def send(item: Outgoing) -> None:
         if gate.stopping.is_set():
             return  # stopping: not claimed, so the next process sends it
+        pace.wait()  # before the claim: a claim says "the next part goes out now"
         at = instant()
-        row = claim_delivery(engine=engine, workspace=item.workspace, kind=item.kind, recipient=item.recipient,
-                             period_key=item.period_key, now=at, claimed_by=claimed_by, lease_until=at + lease)
-        if row is None:
+        claim = claim_delivery(engine=engine, workspace=item.workspace, kind=item.kind, recipient=item.recipient,
+                               period_key=item.period_key, now=at, claimed_by=claimed_by, lease_until=at + lease)
+        if claim is None:
             count("skipped")
             return
+        row = claim.row
+        first = row.parts_sent
+        if claim.taken_over:
+            # The process that died held this claim while part ``parts_sent`` went out, so Slack most likely has
+            # it: sending it again would double it. The ledger keeps at most once for that one part.
+            log.warning("%s to %s taken over from %s; part %d counted as sent", item.kind, item.channel,
+                        row.claimed_by, first + 1)
+            first += 1
         try:
             messages = item.render()
-            for index, message in enumerate(messages):
-                if index < row.parts_sent:
-                    continue  # already in Slack from an earlier attempt
-                pace.wait()
-                client.chat_postMessage(channel=item.channel, **message)
-                if len(messages) > 1:
-                    mark_part_sent(engine=engine, delivery_id=row.id or 0, parts_sent=index + 1,
+            for index in range(first, len(messages)):
+                if index > first:
+                    pace.wait()
+                    mark_part_sent(engine=engine, delivery_id=row.id or 0, parts_sent=index,
                                    lease_until=instant() + lease)
+                client.chat_postMessage(channel=item.channel, **messages[index])
         except Exception as error:  # noqa: BLE001 - any failure is recorded in the ledger, then retried
             retry_at = now + backoff(row.attempts)
             mark_delivery_failed(engine=engine, delivery_id=row.id or 0, error=_describe(error),
@@ -231,11 +238,15 @@ def deliver(
 
 def lease_from_environment() -> timedelta:
     """How long a claim holds before another process may take it over (``DELIVERY_LEASE_SECONDS``)."""
-    raw = os.environ.get("DELIVERY_LEASE_SECONDS", "").strip()
+    return timedelta(seconds=_number_from_environment("DELIVERY_LEASE_SECONDS", DEFAULT_LEASE.total_seconds()))
+
+
+def _number_from_environment(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
     try:
-        return timedelta(seconds=float(raw)) if raw and float(raw) > 0 else DEFAULT_LEASE
+        return float(raw) if raw and float(raw) > 0 else default
     except ValueError:
-        return DEFAULT_LEASE
+        return default
 
 
 def _describe(error: Exception) -> str:

@@ -11,6 +11,7 @@ multi-part message as Slack accepts it, so a retry or a takeover resumes after i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -27,13 +28,21 @@ CLAIMED, SENT, FAILED, EXPIRED = "claimed", "sent", "failed", "expired"
 UNLEASED_CLAIM_TIMEOUT = timedelta(hours=1)
 
 
+@dataclass(frozen=True)
+class Claim:
+    row: Delivery
+    # Taken over from a process that died holding it: part ``row.parts_sent`` may already be in Slack.
+    taken_over: bool = False
+
+
 def claim_delivery(
     *, engine: sa.Engine, workspace: Workspace, kind: str, recipient: str, period_key: str, now: datetime,
     claimed_by: str, lease_until: datetime | None = None,
-) -> Delivery | None:
-    """The claimed ledger row, or None when this delivery is sent, in flight elsewhere, or not yet retryable.
+) -> Claim | None:
+    """The claim, or None when this delivery is sent, in flight elsewhere, or not yet retryable.
 
     A row still ``claimed`` whose lease ended before ``now`` belongs to a process that died: it is taken over.
+    A claim means "part ``parts_sent`` goes out now", so the sender claims right before it posts.
 
     Takes the engine, not a session: the INSERT must be its own transaction so that
     losing the race is a clean IntegrityError, not a poisoned outer transaction.
@@ -45,30 +54,31 @@ def claim_delivery(
                            claimed_by=claimed_by, claimed_at=now, lease_until=lease_until, parts_sent=0)
             session.add(row)
             session.flush()
-            return row
+            return Claim(row)
     except IntegrityError:
         pass
-    with session_scope(engine) as session:
-        updated = session.exec(
-            sa.update(Delivery)
-            .where(scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
-                   Delivery.period_key == period_key,
-                   sa.or_(sa.and_(Delivery.status == FAILED, col(Delivery.next_attempt_at) <= now),
-                          sa.and_(Delivery.status == CLAIMED, col(Delivery.lease_until) < now),
-                          sa.and_(Delivery.status == CLAIMED, col(Delivery.lease_until).is_(None),
-                                  col(Delivery.claimed_at) < now - UNLEASED_CLAIM_TIMEOUT)))
-            .values(status=CLAIMED, claimed_by=claimed_by, claimed_at=now, lease_until=lease_until,
-                    attempts=Delivery.attempts + 1)
-        ).rowcount  # type: ignore[call-overload]
-        if updated != 1:
-            return None
-        return session.exec(select(Delivery).where(
-            scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
-            Delivery.period_key == period_key)).one()
+    retryable = sa.and_(Delivery.status == FAILED, col(Delivery.next_attempt_at) <= now)
+    dead = sa.and_(Delivery.status == CLAIMED, sa.or_(
+        col(Delivery.lease_until) < now,
+        sa.and_(col(Delivery.lease_until).is_(None), col(Delivery.claimed_at) < now - UNLEASED_CLAIM_TIMEOUT)))
+    for condition, taken_over in ((retryable, False), (dead, True)):
+        with session_scope(engine) as session:
+            updated = session.exec(
+                sa.update(Delivery)
+                .where(scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
+                       Delivery.period_key == period_key, condition)
+                .values(status=CLAIMED, claimed_by=claimed_by, claimed_at=now, lease_until=lease_until,
+                        attempts=Delivery.attempts + 1)
+            ).rowcount  # type: ignore[call-overload]
+            if updated == 1:
+                return Claim(session.exec(select(Delivery).where(
+                    scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
+                    Delivery.period_key == period_key)).one(), taken_over)
+    return None
 
 
 def mark_part_sent(*, engine: sa.Engine, delivery_id: int, parts_sent: int, lease_until: datetime | None) -> None:
-    """One more part is in Slack; the lease is extended, since the process is evidently alive."""
+    """``parts_sent`` parts are in Slack and the next goes out now; the lease is extended (the holder lives)."""
     with session_scope(engine) as session:
         session.exec(sa.update(Delivery).where(Delivery.id == delivery_id)
                      .values(parts_sent=parts_sent, lease_until=lease_until))

@@ -27,20 +27,39 @@ LEASE = timedelta(minutes=10)
 
 
 def test_a_claim_left_by_a_dead_process_is_taken_over_after_its_lease(team, fake_slack, app_and_ctx, engine):
-    # A process claimed New York's reminder and died before sending it.
+    app, _ctx = app_and_ctx
+    # A process claimed New York's reminder, posted it, and was killed before it could record that.
     claimed_at = THURSDAY_EVENING
     assert claim_delivery(engine=engine, workspace=WORKSPACE, kind="reminder", recipient=NY, period_key="2026-11-02",
                           now=claimed_at, claimed_by="dead-host:1", lease_until=claimed_at + LEASE) is not None
-    # Within the lease the claim is respected: the others get theirs, New York waits.
+    app.client.chat_postMessage(channel=NY, text="0 of 1 asks this week")
+    # Within the lease the claim is respected: the others get theirs, New York's row stays claimed.
     assert tick("reminder", app_and_ctx, claimed_at + timedelta(minutes=5)).sent == 2
-    assert dms(fake_slack, NY) == []
-    # After it, one process takes it over and sends it once.
+    # After it, one process takes the row over. A claim means "this part goes out now", so the part the dead
+    # process was sending counts as sent: it is recorded, not posted again.
     assert tick("reminder", app_and_ctx, claimed_at + LEASE + timedelta(minutes=1)).sent == 1
     assert tick("reminder", app_and_ctx, claimed_at + LEASE + timedelta(minutes=6)).sent == 0
     assert len(dms(fake_slack, NY)) == 1
     with Session(engine) as session:
         row = session.exec(select(Delivery).where(Delivery.recipient == NY)).one()
         assert row.status == "sent" and row.attempts == 2 and row.claimed_by != "dead-host:1"
+
+
+def test_a_taken_over_two_part_digest_sends_only_the_part_after_the_dead_ones(team, fake_slack, app_and_ctx, engine):
+    with session_scope(engine) as session:
+        east = get_team(session=session, workspace=WORKSPACE, name="east")
+        for n in range(60):
+            add_member(session=session, team=east, user_id=f"U0X{n:03d}", role="rep")
+            fake_slack.add_user(f"U0X{n:03d}", tz="America/New_York")
+    monday = datetime(2026, 11, 9, 14, 0, tzinfo=UTC)
+    recipient = f"{MANAGER}:{east.id}"
+    # The dead process claimed the digest while part 1 went out, then died.
+    claim_delivery(engine=engine, workspace=WORKSPACE, kind="digest", recipient=recipient, period_key="2026-11-09",
+                   now=monday, claimed_by="dead-host:1", lease_until=monday + LEASE)
+    assert tick("digest", app_and_ctx, monday + timedelta(minutes=5)).sent == 0  # the lease still holds
+    assert tick("digest", app_and_ctx, monday + LEASE + timedelta(minutes=1)).sent == 1
+    texts = [c.params["text"] for c in dms(fake_slack, MANAGER)]
+    assert len(texts) == 1 and "part 2 of 2" in texts[0]
 
 
 def test_when_part_two_fails_the_retry_sends_only_part_two(team, fake_slack, app_and_ctx, engine):
