@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from domain.cadence import (
+    STUCK_WITHOUT_MEETING,
+    STUCK_WITHOUT_OUTCOME,
     UNTHANKED_AFTER,
     RepWeek,
     WeekResult,
@@ -42,16 +44,16 @@ from domain.nudges import (
 from domain.periods import Period, days_left_in_week, local_today, period_containing, previous_period
 from domain.schedule import WeeklySlot
 from services.people import Person
-from services.referrals import referral_record
 from services.teams import TeamInfo, fiscal_year_start, team_info
 from storage.commitment_queries import list_commitments
-from storage.due_queries import count_asks_by_week, count_kpis_by_rep
+from storage.due_queries import count_asks_by_week, count_kpis_by_rep, list_stuck_candidates, week_number
 from storage.engine import session_scope
 from storage.models import SalesTeam
-from storage.queries import count_asks_by_day, count_kpis, list_open_referrals_of, list_unthanked_referrals
+from storage.queries import count_asks_by_day, count_kpis, list_unthanked_referrals
 from storage.team_queries import list_memberships, list_pauses
 
 STREAK_LOOKBACK_WEEKS = 52
+TREND_WEEKS = 4
 # An introduction older than this is history; the digest stops asking about its thank-you.
 UNTHANKED_LOOKBACK = timedelta(days=90)
 
@@ -181,8 +183,10 @@ def digest_contents(
     for row in list_commitments(session=session, workspace=workspace, rep_user_ids=reps, week_starts=[week.start]):
         promised.setdefault(row.rep_user_id, []).append(row)
     stuck: dict[str, list[StuckReferral]] = {}
-    for row in list_open_referrals_of(session=session, workspace=workspace, rep_user_ids=reps):
-        reason = stuck_reason(referral_record(row), manager_today)
+    for row in list_stuck_candidates(session=session, workspace=workspace, rep_user_ids=reps,
+                                     introduced_before=manager_today - STUCK_WITHOUT_MEETING,
+                                     held_before=manager_today - STUCK_WITHOUT_OUTCOME):
+        reason = stuck_reason(row, manager_today)
         if reason:
             stuck.setdefault(row.rep_user_id, []).append(
                 StuckReferral(row.rep_user_id, row.number, row.prospect_name, reason))
@@ -238,14 +242,22 @@ def _weekly_series(session: Session, workspace: Workspace, reps: Sequence[str], 
     pauses: dict[str, list] = {}
     for pause in list_pauses(session=session, workspace=workspace, user_ids=reps, start=earliest, end=last.end):
         pauses.setdefault(pause.user_id, []).append(pause)
+    newest = week_number(last.start)
     series = {}
     for uid in reps:
+        counts = by_week.get(uid, {})
+        own = pauses.get(uid, ())
         rows = []
         for back in range(weeks):
             start = last.start - timedelta(weeks=back)
-            end = start + timedelta(days=6)
-            paused = any(p.starts_on <= end and p.until_on >= start for p in pauses.get(uid, ()))
-            rows.append(RepWeek(start, by_week.get((uid, start), 0), paused))
+            asks = counts.get(newest - back, 0)
+            paused = bool(own) and any(p.starts_on <= start + timedelta(days=6) and p.until_on >= start for p in own)
+            rows.append(RepWeek(start, asks, paused))
+            # A week without asks or time off ends any streak (minimums are 1 or more); older weeks change nothing
+            # the digest or the board shows, beyond the four of the trend.
+            if asks == 0 and not paused and back >= TREND_WEEKS - 1:
+                break
+        rows.extend(RepWeek(last.start - timedelta(weeks=back), 0, False) for back in range(len(rows), TREND_WEEKS))
         series[uid] = rows
     return series
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -253,10 +253,15 @@ def _week_number(session: Session) -> sa.ColumnElement[int]:
     return sa.literal_column(f"((ask.asked_on - DATE '{EPOCH_MONDAY.isoformat()}') / 7)", sa.Integer)
 
 
+def week_number(day: date) -> int:
+    """The week (counted from EPOCH_MONDAY) a date falls in, as ``count_asks_by_week`` numbers them."""
+    return (day - EPOCH_MONDAY).days // 7
+
+
 def count_asks_by_week(
     *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
-) -> dict[tuple[str, date], int]:
-    """Asks per (rep, Monday) between two dates: one row per rep and week, however many asks."""
+) -> dict[str, dict[int, int]]:
+    """Asks per rep and week number (see ``week_number``) between two dates: one row per rep and week."""
     reps = list(rep_user_ids)
     if not reps:
         return {}
@@ -265,4 +270,35 @@ def count_asks_by_week(
         select(Ask.rep_user_id, week, sa.func.count())
         .where(scoped(Ask, workspace), col(Ask.rep_user_id).in_(reps), Ask.asked_on >= start, Ask.asked_on <= end)
         .group_by(Ask.rep_user_id, week)).all()
-    return {(uid, EPOCH_MONDAY + timedelta(weeks=int(number))): int(n) for uid, number, n in rows}
+    counts: dict[str, dict[int, int]] = {}
+    for uid, number, n in rows:
+        counts.setdefault(uid, {})[int(number)] = int(n)
+    return counts
+
+
+@dataclass(frozen=True)
+class StuckCandidate:
+    """The few columns the stuck rule reads, without loading whole rows."""
+
+    rep_user_id: str
+    number: int
+    prospect_name: str
+    status: ReferralStatus
+    introduced_on: date
+    meeting_held_on: date | None
+
+
+def list_stuck_candidates(
+    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], introduced_before: date,
+    held_before: date,
+) -> list[StuckCandidate]:
+    """Open referrals that may be stuck (no meeting long after the introduction, no outcome long after the
+    meeting): the database narrows the open ones down; ``domain.cadence.stuck_reason`` decides."""
+    rows = session.exec(select(Referral.rep_user_id, Referral.number, Referral.prospect_name, Referral.status,
+                               Referral.introduced_on, Referral.meeting_held_on).where(
+        scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),
+        sa.or_(sa.and_(Referral.status == ReferralStatus.INTRODUCED, Referral.introduced_on < introduced_before),
+               sa.and_(Referral.status == ReferralStatus.MEETING_HELD, Referral.meeting_held_on < held_before)),
+    ).order_by(col(Referral.introduced_on))).all()
+    return [StuckCandidate(uid, number, name, ReferralStatus(status), introduced, held)
+            for uid, number, name, status, introduced, held in rows]
