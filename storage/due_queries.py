@@ -101,18 +101,25 @@ def list_due_reminders(
     """(rep, strictest minimum, asks this week) for reps in the clock's zones whose earliest reminder slot has
     passed, below their minimum, not paused today, not deactivated and not yet reminded; ``after`` pages."""
     asks = _asks_between(workspace, TeamMember.user_id, clock.week_start, clock.week_end)
-    minimum = sa.func.max(SalesTeam.minimum)
-    slot_passed = sa.case((_slot_passed(SalesTeam.reminder_weekday, SalesTeam.reminder_time, clock), 1), else_=0)
+    # The strictest minimum over all the rep's teams, read only for reps whose earliest slot has passed
+    # (the WHERE below keeps the memberships whose slot has passed: a quiet tick stops there).
+    other = aliased(TeamMember)
+    other_team = aliased(SalesTeam)
+    minimum = (select(sa.func.max(other_team.minimum)).select_from(other)
+               .join(other_team, other_team.id == other.sales_team_id)
+               .where(other.team_id == workspace.team_id, other.user_id == TeamMember.user_id, other.role == REP)
+               .scalar_subquery())
     query = (
         select(TeamMember.user_id, minimum, asks).select_from(TeamMember)
         .join(SalesTeam, col(SalesTeam.id) == TeamMember.sales_team_id)
         .outerjoin(UserProfile, _profile_join(TeamMember))
-        .where(scoped(TeamMember, workspace), TeamMember.role == REP, TeamMember.user_id > after,
+        .where(scoped(TeamMember, workspace), TeamMember.role == REP,
+               _slot_passed(SalesTeam.reminder_weekday, SalesTeam.reminder_time, clock), TeamMember.user_id > after,
                _zone_of(TeamMember).in_(clock.zones), _active(TeamMember),
                _not_paused(workspace, TeamMember.user_id, clock.today),
                _not_delivered(workspace, kind, TeamMember.user_id, clock))
         .group_by(TeamMember.user_id)
-        .having(sa.and_(sa.func.max(slot_passed) == 1, asks < minimum))
+        .having(asks < minimum)
         .order_by(TeamMember.user_id).limit(limit))
     return [(uid, int(m), int(a)) for uid, m, a in session.exec(query).all()]
 
