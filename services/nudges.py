@@ -54,6 +54,8 @@ from storage.team_queries import list_memberships, list_pauses
 
 STREAK_LOOKBACK_WEEKS = 52
 TREND_WEEKS = 4
+# Streaks are read a quarter at a time: older weeks only for reps whose streak spans the whole quarter.
+RECENT_WEEKS = 13
 # An introduction older than this is history; the digest stops asking about its thank-you.
 UNTHANKED_LOOKBACK = timedelta(days=90)
 
@@ -235,30 +237,48 @@ def _sum(counts: Iterable[KpiCounts]) -> KpiCounts:
 
 def _weekly_series(session: Session, workspace: Workspace, reps: Sequence[str], last: Period,
                    weeks: int) -> dict[str, list[RepWeek]]:
-    """Each rep's asks in the ``weeks`` weeks ending with ``last``, newest first, with their time off."""
+    """Each rep's asks in the ``weeks`` weeks ending with ``last``, newest first, with their time off.
+
+    A week without asks or time off ends any streak (minimums are 1 or more), so a rep's series stops there
+    (after the four weeks of the trend). The recent weeks are read first; older weeks only for the reps
+    whose streak runs through all of them: most reps' history is never read.
+    """
     earliest = last.start - timedelta(weeks=weeks - 1)
-    by_week = count_asks_by_week(session=session, workspace=workspace, rep_user_ids=reps, start=earliest,
-                                 end=last.end)
     pauses: dict[str, list] = {}
     for pause in list_pauses(session=session, workspace=workspace, user_ids=reps, start=earliest, end=last.end):
         pauses.setdefault(pause.user_id, []).append(pause)
     newest = week_number(last.start)
-    series = {}
-    for uid in reps:
+    recent = min(weeks, RECENT_WEEKS)
+    by_week = count_asks_by_week(session=session, workspace=workspace, rep_user_ids=reps,
+                                 start=last.start - timedelta(weeks=recent - 1), end=last.end)
+
+    def walk(uid: str, upto: int) -> tuple[list[RepWeek], bool]:
         counts = by_week.get(uid, {})
         own = pauses.get(uid, ())
         rows = []
-        for back in range(weeks):
+        for back in range(upto):
             start = last.start - timedelta(weeks=back)
             asks = counts.get(newest - back, 0)
             paused = bool(own) and any(p.starts_on <= start + timedelta(days=6) and p.until_on >= start for p in own)
             rows.append(RepWeek(start, asks, paused))
-            # A week without asks or time off ends any streak (minimums are 1 or more); older weeks change nothing
-            # the digest or the board shows, beyond the four of the trend.
             if asks == 0 and not paused and back >= TREND_WEEKS - 1:
-                break
+                return rows, True
+        return rows, False
+
+    series: dict[str, list[RepWeek]] = {}
+    unbroken = []
+    for uid in reps:
+        series[uid], broken = walk(uid, recent)
+        if not broken and weeks > recent:
+            unbroken.append(uid)
+    if unbroken:
+        older = count_asks_by_week(session=session, workspace=workspace, rep_user_ids=unbroken, start=earliest,
+                                   end=last.start - timedelta(weeks=recent - 1, days=1))
+        for uid in unbroken:
+            by_week.setdefault(uid, {}).update(older.get(uid, {}))
+            series[uid], _ = walk(uid, weeks)
+    for rows in series.values():
         rows.extend(RepWeek(last.start - timedelta(weeks=back), 0, False) for back in range(len(rows), TREND_WEEKS))
-        series[uid] = rows
     return series
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -173,3 +173,20 @@ def test_a_workspace_with_no_profiles_is_synced_in_bulk_once(team, fake_slack, a
 
         zones = dict(session.exec(select(UserProfile.user_id, UserProfile.timezone)).all())
     assert zones[SYDNEY] == "Australia/Sydney" and zones[MANAGER] == "America/Chicago"
+
+
+def test_a_streak_longer_than_a_quarter_is_counted_in_full(team, fake_slack, app_and_ctx, engine):
+    # New York asked every week for 20 weeks up to the manager's last week (Nov 2 - 8); Berlin for 3 weeks.
+    with session_scope(engine) as session:
+        for back in range(20):
+            add_ask(session=session, workspace=WORKSPACE, rep_user_id=NY, asked_user_id=None,
+                    asked_name=f"Friend {back}", for_whom=None, asked_on=date(2026, 11, 4) - timedelta(weeks=back),
+                    now=MONDAY_MORNING)
+        for back in range(3):
+            add_ask(session=session, workspace=WORKSPACE, rep_user_id=BERLIN, asked_user_id=None,
+                    asked_name=f"Friend {back}", for_whom=None, asked_on=date(2026, 11, 4) - timedelta(weeks=back),
+                    now=MONDAY_MORNING)
+    tick("digest", app_and_ctx, datetime(2026, 11, 9, 14, 0, tzinfo=UTC))
+    digest = json.dumps([c.params for c in dms(fake_slack, MANAGER)], ensure_ascii=False)
+    assert "20-week streak" in digest[digest.index(f"<@{NY}>"):][:300]
+    assert "3-week streak" in digest[digest.index(f"<@{BERLIN}>"):][:300]
