@@ -32,6 +32,7 @@ from storage.due_queries import (
     list_due_leaderboards,
     list_due_reminders,
     list_member_zones,
+    list_slots,
     list_team_reps,
     list_team_zones,
 )
@@ -86,6 +87,16 @@ def _zones(engine: sa.Engine, lister: Callable[[Session], list[str]]) -> list[st
         return lister(session) or [NO_ZONE]
 
 
+def _slots(engine: sa.Engine, workspace: Workspace, kind: str) -> list[tuple[int, time]]:
+    with session_scope(engine) as session:
+        return list_slots(session=session, workspace=workspace, kind=kind)
+
+
+def _any_passed(slots: Sequence[tuple[int, time]], group: ZoneGroup) -> bool:
+    """Whether some team's slot has come this week in the group's zones: if none has, its query is skipped."""
+    return any((weekday, at) <= (group.clock.weekday, group.clock.at) for weekday, at in slots)
+
+
 @dataclass(frozen=True)
 class DueReminder:
     group: ZoneGroup
@@ -95,7 +106,10 @@ class DueReminder:
 def due_reminders(*, engine: sa.Engine, workspace: Workspace, kind: str, default: ZoneInfo, now: datetime,
                   page: int = PAGE) -> Iterator[DueReminder]:
     zones = _zones(engine, lambda s: list_member_zones(session=s, workspace=workspace, role="rep"))
+    slots = _slots(engine, workspace, "reminder")
     for group in zone_groups(zones, default=default, now=now):
+        if not _any_passed(slots, group):
+            continue
         after = ""
         while True:
             with session_scope(engine) as session:
@@ -153,7 +167,10 @@ def due_digests(*, engine: sa.Engine, workspace: Workspace, kind: str, default: 
                 page: int = PAGE) -> Iterator[DueDigest]:
     zones = _zones(engine, lambda s: list_member_zones(session=s, workspace=workspace, role="manager"))
     fiscal = fiscal_year_start(engine=engine, workspace=workspace)
+    slots = _slots(engine, workspace, "digest")
     for group in zone_groups(zones, default=default, now=now):
+        if not _any_passed(slots, group):
+            continue
         after: tuple[int, str] = (0, "")
         while True:
             with session_scope(engine) as session:
@@ -181,7 +198,10 @@ def due_leaderboards(*, engine: sa.Engine, workspace: Workspace, kind: str, defa
                      page: int = PAGE) -> Iterator[DueLeaderboard]:
     """A team's leaderboard runs on the team's zone (or the workspace default), not its members'."""
     zones = _zones(engine, lambda s: list_team_zones(session=s, workspace=workspace))
+    slots = _slots(engine, workspace, "leaderboard")
     for group in zone_groups(zones, default=default, now=now):
+        if not _any_passed(slots, group):
+            continue
         period = previous_period(group.week)
         after = 0
         while True:

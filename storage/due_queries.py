@@ -69,6 +69,15 @@ def list_team_zones(*, session: Session, workspace: Workspace) -> list[str]:
     return sorted(rows)
 
 
+def list_slots(*, session: Session, workspace: Workspace, kind: str) -> list[tuple[int, time]]:
+    """The distinct (weekday, time) slots the workspace's teams use for ``kind`` (reminder, digest, leaderboard):
+    a handful, so a tick can tell without reading any person that no slot has passed yet in a zone."""
+    weekday, at = getattr(SalesTeam, f"{kind}_weekday"), getattr(SalesTeam, f"{kind}_time")
+    rows = session.exec(select(weekday, at).where(scoped(SalesTeam, workspace), col(weekday).is_not(None))
+                        .distinct()).all()
+    return [(int(w), t) for w, t in rows if t is not None]
+
+
 def _slot_passed(weekday_column, time_column, clock: LocalClock) -> sa.ColumnElement[bool]:  # noqa: ANN001
     """The slot's local weekday and time have come this week (the service confirms DST edges exactly)."""
     return sa.or_(weekday_column < clock.weekday, sa.and_(weekday_column == clock.weekday, time_column <= clock.at))
