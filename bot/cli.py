@@ -29,6 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-scheduler", action="store_true",
                        help="Don't send scheduled nudges from this process (extra web replicas, tests).")
 
+    worker = sub.add_parser("worker", help="Run the scheduler and deliveries alone, beside `serve --no-scheduler`.")
+    worker.add_argument("--port", type=int, default=None, help="Health port (default: WORKER_PORT, then 8081).")
+    worker.add_argument("--host", default="0.0.0.0", help="Health bind address (default: 0.0.0.0).")
+    worker.add_argument("--drain-seconds", type=float, default=None,
+                        help="On SIGTERM, how long in-flight sends may take to finish (default: DRAIN_SECONDS, then 10).")
+    worker.add_argument("--tick-seconds", type=float, default=None, help="Tick interval (default: 5 minutes).")
+    worker.add_argument("--first-tick-seconds", type=float, default=None, help="Delay of the first tick (default 20).")
+
     job = sub.add_parser("run-job", help="Run one tick of a scheduled job, as if the clock read --at.")
     job.add_argument("job", choices=sorted(JOB_KINDS), help="Which messages.")
     job.add_argument("--at", type=_aware_datetime, default=None,
@@ -78,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "run-job":
             return _run_job(args)
+        if args.command == "worker":
+            return _worker(args)
         if args.command == "team":
             return _team(args)
         if args.command == "import":
@@ -207,6 +217,24 @@ def _run_job(args: argparse.Namespace) -> int:
           f"{report.failed} failed" + (" (dry run: nothing sent or recorded)" if args.dry_run else ""))
     engine.dispose()
     return 1 if report.failed else 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import os
+
+    from bot.worker import DEFAULT_WORKER_PORT, run_worker
+    from services.delivery import DEFAULT_DRAIN_SECONDS
+
+    # The worker answers no Slack requests, so it needs no signing secret; the app factory wants one set.
+    environ = dict(os.environ)
+    environ.setdefault("SLACK_SIGNING_SECRET", "unused-by-the-worker")
+    settings = load_settings(environ)
+    configure_logging(settings.log_level, [settings.slack_bot_token, settings.slack_app_token])
+    port = args.port if args.port is not None else int(os.environ.get("WORKER_PORT") or DEFAULT_WORKER_PORT)
+    drain = args.drain_seconds if args.drain_seconds is not None else float(
+        os.environ.get("DRAIN_SECONDS") or DEFAULT_DRAIN_SECONDS)
+    return run_worker(settings, host=args.host, port=port, drain_seconds=drain, tick_seconds=args.tick_seconds,
+                      first_tick_seconds=args.first_tick_seconds)
 
 
 def _team(args: argparse.Namespace) -> int:

@@ -1,31 +1,30 @@
 """The scheduled jobs: one tick of reminders, digests or leaderboards at a given instant.
 
-A tick finds every message due at ``now`` (see domain.schedule) and hands it to
-the delivery engine, which sends what the ledger has not seen. The scheduler
-calls a tick every few minutes; ``referral-bot run-job --at`` calls one by hand.
+A tick finds every message due at ``now`` set-based in SQL (services.ticks, a
+loop over time zones, never over people) and streams it to the delivery engine,
+which sends what the ledger has not seen. People's zones come from the stored
+profiles, synced in bulk (services.profiles); a tick never calls users.info.
+The scheduler calls a tick every few minutes; ``referral-bot run-job --at``
+calls one by hand.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.oauth import WorkspaceClients
 from domain.funnel import Workspace
-from domain.nudges import COMMITMENT_PROMPT, COMMITMENT_PROMPT_SLOT, DIGEST, KINDS, LEADERBOARD, REMINDER
-from domain.periods import local_today, previous_period
+from domain.nudges import COMMITMENT_PROMPT, DIGEST, KINDS, LEADERBOARD, REMINDER
 from domain.prep import PREP
-from domain.schedule import due_now, week_end
 from domain.trends import has_history
 from services.charts import upload_chart, weekly_trend
-from services.commitments import commitments_of
 from services.context import AppContext
 from services.delivery import Outgoing, Pace, TickReport, deliver
-from services.nudges import digest_content, is_paused, leaderboard_content, load_teams, reminder_content, rep_plans
-from services.people import Person
 from services.prep import due_checklists, prep_outgoing
+from services.profiles import ensure_profiles
 from services.teams import TeamInfo
+from services.ticks import PAGE, due_commitment_prompts, due_digests, due_leaderboards, due_reminders
 from storage.engine import session_scope
 from storage.team_queries import list_workspaces
 from views import chart
@@ -34,7 +33,7 @@ from views import nudges as nudge_views
 
 
 def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: bool = False,
-            pace: Pace | None = None) -> TickReport:
+            pace: Pace | None = None, page: int = PAGE) -> TickReport:
     if kind not in KINDS:
         raise ValueError(f"unknown job {kind!r}; expected one of {', '.join(KINDS)}")
     planner = {COMMITMENT_PROMPT: plan_commitment_prompts, REMINDER: plan_reminders, DIGEST: plan_digests,
@@ -44,22 +43,28 @@ def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: 
     if isinstance(client, WorkspaceClients):
         if client.multi_workspace:
             return _run_per_workspace(planner, ctx=ctx, clients=client, workspaces=workspaces, now=now,
-                                      dry_run=dry_run, pace=pace)
+                                      dry_run=dry_run, pace=pace, page=page)
         client = client.client_for(Workspace(""))
-    outgoing = [item for workspace in workspaces for item in planner(ctx=ctx, client=client, workspace=workspace,
-                                                                     now=now)]
-    return deliver(outgoing, engine=ctx.engine, client=client, now=now, dry_run=dry_run, pace=pace)
+
+    def outgoing() -> Iterator[Outgoing]:
+        for workspace in workspaces:
+            ensure_profiles(engine=ctx.engine, client=client, workspace=workspace, now=now)
+            yield from planner(ctx=ctx, client=client, workspace=workspace, now=now, page=page)
+
+    # Streaming: the delivery engine pulls pages from these generators as it sends.
+    return deliver(outgoing(), engine=ctx.engine, client=client, now=now, dry_run=dry_run, pace=pace)
 
 
 def _run_per_workspace(planner: Any, *, ctx: AppContext, clients: WorkspaceClients, workspaces: list[Workspace],
-                       now: datetime, dry_run: bool, pace: Pace | None) -> TickReport:
+                       now: datetime, dry_run: bool, pace: Pace | None, page: int) -> TickReport:
     """Multi-workspace mode: each workspace with its own bot token; none for a workspace without an installation."""
     total = TickReport()
     for workspace in workspaces:
         client = clients.client_for(workspace)
         if client is None:  # never installed, uninstalled or revoked: nothing goes there
             continue
-        report = deliver(list(planner(ctx=ctx, client=client, workspace=workspace, now=now)), engine=ctx.engine,
+        ensure_profiles(engine=ctx.engine, client=client, workspace=workspace, now=now)
+        report = deliver(planner(ctx=ctx, client=client, workspace=workspace, now=now, page=page), engine=ctx.engine,
                          client=client, now=now, dry_run=dry_run, pace=pace)
         total.due, total.sent, total.skipped = total.due + report.due, total.sent + report.sent, total.skipped + report.skipped
         total.failed += report.failed
@@ -67,103 +72,63 @@ def _run_per_workspace(planner: Any, *, ctx: AppContext, clients: WorkspaceClien
     return total
 
 
-def _person(ctx: AppContext, client: Any, workspace: Workspace, user_id: str, now: datetime) -> Person:
-    return ctx.people.person(client=client, workspace=workspace, user_id=user_id, now=now)
-
-
-def plan_commitment_prompts(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:
+def plan_commitment_prompts(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime,
+                            page: int = PAGE) -> Iterator[Outgoing]:
     """Monday 09:00 in each rep's zone: who will you ask? Not to reps on time off or who already named people."""
-    for plan in rep_plans(load_teams(engine=ctx.engine, workspace=workspace)).values():
-        rep = _person(ctx, client, workspace, plan.user_id, now)
-        due = due_now(COMMITMENT_PROMPT_SLOT, now=now, tz=rep.timezone)
-        if due is None or is_paused(engine=ctx.engine, workspace=workspace, user_id=rep.user_id,
-                                    day=local_today(now, rep.timezone)):
-            continue
-        named = commitments_of(engine=ctx.engine, workspace=workspace, rep_user_id=rep.user_id, week_start=due.week.start)
-        if named.open or named.kept:
-            continue
-        yield Outgoing(workspace=workspace, kind=COMMITMENT_PROMPT, recipient=rep.user_id, channel=rep.user_id,
-                       period_key=due.key, expires_at=week_end(due.week, rep.timezone),
-                       render=lambda week=due.week: [nudge_views.commitment_prompt_message(week.label)])
+    for group, rep in due_commitment_prompts(engine=ctx.engine, workspace=workspace, kind=COMMITMENT_PROMPT,
+                                             default=ctx.people.default_zone, now=now, page=page):
+        yield Outgoing(workspace=workspace, kind=COMMITMENT_PROMPT, recipient=rep, channel=rep,
+                       period_key=group.clock.period_key, expires_at=group.week_ends_at,
+                       render=lambda week=group.week: [nudge_views.commitment_prompt_message(week.label)])
 
 
-def plan_reminders(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:
-    for plan in rep_plans(load_teams(engine=ctx.engine, workspace=workspace)).values():
-        rep = _person(ctx, client, workspace, plan.user_id, now)
-        due = due_now(plan.reminder, now=now, tz=rep.timezone)
-        if due is None:
-            continue
-        promised = commitments_of(engine=ctx.engine, workspace=workspace, rep_user_id=rep.user_id, week_start=due.week.start)
-        content = reminder_content(engine=ctx.engine, workspace=workspace, rep=rep, minimum=plan.minimum, now=now,
-                                   commitments=tuple(name or uid or "" for uid, name in promised.open))
-        if content is None:
-            continue
-        today = local_today(now, rep.timezone)
-        yield Outgoing(workspace=workspace, kind=REMINDER, recipient=rep.user_id, channel=rep.user_id,
-                       period_key=due.key, expires_at=week_end(due.week, rep.timezone),
-                       render=lambda c=content, t=today: [nudge_views.reminder_message(c, t)])
+def plan_reminders(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime,
+                   page: int = PAGE) -> Iterator[Outgoing]:
+    for due in due_reminders(engine=ctx.engine, workspace=workspace, kind=REMINDER, default=ctx.people.default_zone,
+                             now=now, page=page):
+        rep = due.content.rep_user_id
+        yield Outgoing(workspace=workspace, kind=REMINDER, recipient=rep, channel=rep,
+                       period_key=due.group.clock.period_key, expires_at=due.group.week_ends_at,
+                       render=lambda c=due.content, t=due.group.clock.today: [nudge_views.reminder_message(c, t)])
 
 
-def plan_digests(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:
-    for team in load_teams(engine=ctx.engine, workspace=workspace):
-        if not team.reps:
-            continue
-        for manager_id in team.managers:
-            manager = _person(ctx, client, workspace, manager_id, now)
-            due = due_now(team.digest, now=now, tz=manager.timezone)
-            if due is None:
-                continue
-            reps = {uid: _person(ctx, client, workspace, uid, now) for uid in team.reps}
-            # A forgotten rep's past weeks stay in the team's lines and totals, under their pseudonym.
-            reps.update({uid: ctx.people.cached_person(workspace=workspace, user_id=uid) for uid in team.former})
+def plan_digests(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime,
+                 page: int = PAGE) -> Iterator[Outgoing]:
+    for due in due_digests(engine=ctx.engine, workspace=workspace, kind=DIGEST, default=ctx.people.default_zone,
+                           now=now, page=page):
+        manager_id, team = due.content.manager_user_id, due.team
 
-            def render(team: TeamInfo = team, manager: Person = manager, reps: dict = reps) -> list[dict]:
-                return nudge_views.digest_messages(digest_content(engine=ctx.engine, workspace=workspace, team=team,
-                                                                  manager=manager, reps=reps, now=now))
+        def send_chart(team: TeamInfo = team, manager_id: str = manager_id, last_week=due.content.week) -> None:  # noqa: ANN001
+            points = weekly_trend(engine=ctx.engine, workspace=workspace, rep_user_ids=team.reps,
+                                  last_week_start=last_week.start)
+            if not has_history(points):
+                return
+            channel = client.conversations_open(users=manager_id)["channel"]["id"]
+            upload_chart(client=client, engine=ctx.engine, workspace=workspace, owner=f"team:{team.id}",
+                         points=points, now=now, channel=channel,
+                         draw=lambda weeks: chart.trend_chart_png(weeks, minimum=team.minimum * len(team.reps),
+                                                                  minimum_label="Team target"),
+                         title=f"{team.name}: asks and referrals, last 12 weeks",
+                         comment=f"12-week trend for {team.name}: asks (blue) and referrals received (green).")
 
-            def send_chart(team: TeamInfo = team, manager: Person = manager, last_week=previous_period(due.week)) -> None:  # noqa: ANN001
-                points = weekly_trend(engine=ctx.engine, workspace=workspace, rep_user_ids=team.reps,
-                                      last_week_start=last_week.start)
-                if not has_history(points):
-                    return
-                channel = client.conversations_open(users=manager.user_id)["channel"]["id"]
-                upload_chart(client=client, engine=ctx.engine, workspace=workspace, owner=f"team:{team.id}",
-                             points=points, now=now, channel=channel,
-                             draw=lambda weeks: chart.trend_chart_png(weeks, minimum=team.minimum * len(team.reps),
-                                                                      minimum_label="Team target"),
-                             title=f"{team.name}: asks and referrals, last 12 weeks",
-                             comment=f"12-week trend for {team.name}: asks (blue) and referrals received (green).")
-
-            yield Outgoing(workspace=workspace, kind=DIGEST, recipient=f"{manager_id}:{team.id}", channel=manager_id,
-                           period_key=due.key, expires_at=week_end(due.week, manager.timezone), render=render,
-                           after_send=send_chart)
+        yield Outgoing(workspace=workspace, kind=DIGEST, recipient=f"{manager_id}:{team.id}", channel=manager_id,
+                       period_key=due.group.clock.period_key, expires_at=due.group.week_ends_at,
+                       render=lambda c=due.content: nudge_views.digest_messages(c), after_send=send_chart)
 
 
-def plan_leaderboards(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:
-    default_zone = ctx.people.default_zone
-    for team in load_teams(engine=ctx.engine, workspace=workspace):
-        if team.leaderboard is None or team.channel_id is None or not team.reps:
-            continue
-        zone = ZoneInfo(team.timezone) if team.timezone else default_zone
-        due = due_now(team.leaderboard, now=now, tz=zone)
-        if due is None:
-            continue
-        reps = {uid: _person(ctx, client, workspace, uid, now) for uid in team.reps}
-        period = previous_period(due.week)
-
-        def render(team: TeamInfo = team, reps: dict = reps, period=period) -> list[dict]:  # noqa: ANN001
-            return [nudge_views.leaderboard_message(leaderboard_content(
-                engine=ctx.engine, workspace=workspace, team=team, reps=reps, period=period, now=now))]
-
-        yield Outgoing(workspace=workspace, kind=LEADERBOARD, recipient=f"{team.channel_id}:{team.id}",
-                       channel=team.channel_id, period_key=due.key, expires_at=week_end(due.week, zone),
-                       render=render)
+def plan_leaderboards(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime,
+                      page: int = PAGE) -> Iterator[Outgoing]:
+    for due in due_leaderboards(engine=ctx.engine, workspace=workspace, kind=LEADERBOARD,
+                                default=ctx.people.default_zone, now=now, page=page):
+        channel = due.team.channel_id or ""
+        yield Outgoing(workspace=workspace, kind=LEADERBOARD, recipient=f"{channel}:{due.team.id}", channel=channel,
+                       period_key=due.group.clock.period_key, expires_at=due.group.week_ends_at,
+                       render=lambda c=due.content: [nudge_views.leaderboard_message(c)])
 
 
-def plan_prep_checklists(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:
-    """The day before a referred meeting, in the rep's zone: the five prep questions."""
-    def zone_of(user_id: str) -> Any:
-        return _person(ctx, client, workspace, user_id, now).timezone
-
-    for due in due_checklists(engine=ctx.engine, workspace=workspace, zone_of=zone_of, now=now):
+def plan_prep_checklists(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime,
+                         page: int = PAGE) -> Iterator[Outgoing]:
+    """The day before a referred meeting, in the rep's zone (from the stored profiles): the five prep questions."""
+    for due in due_checklists(engine=ctx.engine, workspace=workspace, default_zone=ctx.people.default_zone,
+                              now=now):
         yield prep_outgoing(due, coaching_views.prep_checklist_message)

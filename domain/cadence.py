@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from domain.funnel import ReferralStatus
 from domain.records import ReferralRecord
@@ -21,6 +22,7 @@ class WeekResult(StrEnum):
     MET = "met"
     MISSED = "missed"
     PAUSED = "paused"
+    LEFT = "left"  # deactivated in Slack: shown with what they did, never as a miss
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,18 @@ def streak(weeks: Sequence[RepWeek], minimum: int) -> int:
     return count
 
 
-def stuck_reason(referral: ReferralRecord, today: date) -> str | None:
+class StuckFacts(Protocol):
+    """What the stuck rule reads: a ReferralRecord, or the few columns a digest loads in bulk."""
+
+    @property
+    def status(self) -> ReferralStatus: ...
+    @property
+    def introduced_on(self) -> date: ...
+    @property
+    def meeting_held_on(self) -> date | None: ...
+
+
+def stuck_reason(referral: ReferralRecord | StuckFacts, today: date) -> str | None:
     """Why a referral needs the manager's attention, or None."""
     if referral.status is ReferralStatus.INTRODUCED and today - referral.introduced_on > STUCK_WITHOUT_MEETING:
         return f"no meeting {(today - referral.introduced_on).days} days after the introduction"

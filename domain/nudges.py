@@ -63,7 +63,10 @@ class StuckReferral:
 class DigestContent:
     manager_user_id: str
     team_name: str
-    week: Period  # the manager's last week; each rep's line covers the rep's own last week
+    # The manager's last complete week (Mon-Sun in the manager's zone at send time). Each rep's line counts
+    # the rep's events whose stored date (already the rep's own calendar date) falls in these dates, and the
+    # team totals are the sum of the lines; month and quarter to date follow the manager's calendar too.
+    week: Period
     minimum: int
     reps: tuple[DigestRepLine, ...]  # reps who missed first
     totals: tuple[PeriodTotals, ...]
@@ -92,8 +95,13 @@ class LeaderboardContent:
 
 def order_digest(lines: Sequence[DigestRepLine]) -> tuple[DigestRepLine, ...]:
     """Reps who missed first (the ones to coach), then paused, then the rest by asks."""
-    rank = {WeekResult.MISSED: 0, WeekResult.PAUSED: 1, WeekResult.MET: 2}
+    rank = {WeekResult.MISSED: 0, WeekResult.PAUSED: 1, WeekResult.MET: 2, WeekResult.LEFT: 3}
     return tuple(sorted(lines, key=lambda line: (rank[line.result], -line.kpis.asks, line.user_id)))
+
+
+def digest_week_label(week: Period) -> str:
+    """The digest's header names its week outright: "Week of Mon 16 Nov – Sun 22 Nov"."""
+    return f"Week of {week.start:%a} {week.start.day} {week.start:%b} – {week.end:%a} {week.end.day} {week.end:%b}"
 
 
 def rank_leaderboard(entries: Sequence[LeaderboardEntry]) -> tuple[LeaderboardEntry, ...]:

@@ -5,7 +5,10 @@ failure is recorded with its error and retried with exponential backoff until
 the message's period no longer makes sense, then marked expired; it is never
 dropped silently and, being claimed, never sent twice. Fan-out runs on its own
 small thread pool with a workspace-wide pace, so slash commands (on Bolt's
-executor) stay fast while a few thousand DMs go out.
+executor) stay fast while a few thousand DMs go out. Messages are sent as the
+tick produces them (streaming), a claim is a lease that another process takes
+over when its holder died, and each part of a long message is recorded as it
+goes, so a retry never repeats a part Slack already has.
 """
 from __future__ import annotations
 
@@ -14,17 +17,24 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from domain.funnel import Workspace
 from domain.words import count_of
-from storage.delivery_queries import claim_delivery, mark_delivery_failed, mark_delivery_sent
+from storage.delivery_queries import (
+    claim_delivery,
+    mark_delivery_failed,
+    mark_delivery_sent,
+    mark_part_sent,
+    release_claims,
+)
 
 log = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(minutes=5)
@@ -33,6 +43,9 @@ LONGEST_RETRY = timedelta(hours=6)
 # plus a workspace-wide cap; this pace stays well under the latter.
 DEFAULT_MESSAGES_PER_SECOND = 20.0
 FANOUT_WORKERS = 4
+# A claim older than this, still unsent, belongs to a process that died; another may take it over.
+DEFAULT_LEASE = timedelta(minutes=10)
+DEFAULT_DRAIN_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -83,54 +96,158 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
 
 
+class DeliveryGate:
+    """The process's switch for fan-out: open while running; ``drain`` closes it for a graceful stop.
+
+    A closed gate lets no new delivery be claimed; claimed ones finish. ``drain`` waits for them up to a
+    bound and, when the bound passes first, hands their claims back to the ledger so another process
+    sends them at once: nothing is left claimed.
+    """
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self._active = 0
+        self._engines: set[sa.Engine] = set()
+        self._idle = threading.Condition()
+
+    @contextmanager
+    def running(self, engine: sa.Engine) -> Iterator[None]:
+        with self._idle:
+            self._active += 1
+            self._engines.add(engine)
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def drain(self, timeout: float = DEFAULT_DRAIN_SECONDS, *, now: Callable[[], datetime] | None = None) -> bool:
+        """Stop taking new deliveries and wait for the claimed ones; True when all finished in time."""
+        self.stopping.set()
+        deadline = time.monotonic() + max(timeout, 0.0)
+        with self._idle:
+            while self._active and (left := deadline - time.monotonic()) > 0:
+                self._idle.wait(left)
+            finished = self._active == 0
+            engines = list(self._engines)
+        if not finished:
+            at = (now or (lambda: datetime.now(UTC)))()
+            for engine in engines:
+                released = release_claims(engine=engine, claimed_by=process_id(), now=at)
+                log.warning("drain ran out of time: %d claimed deliveries handed back to the ledger", released)
+        return finished
+
+    def reopen(self) -> None:
+        self.stopping.clear()
+
+
+# The process-wide gate the scheduler's ticks run through; ``serve`` and ``worker`` drain it on SIGTERM.
+GATE = DeliveryGate()
+
+
 def deliver(
     outgoing: Iterable[Outgoing], *, engine: sa.Engine, client: Any, now: datetime, dry_run: bool = False,
-    workers: int = FANOUT_WORKERS, pace: Pace | None = None,
+    workers: int = FANOUT_WORKERS, pace: Pace | None = None, lease: timedelta | None = None,
+    gate: DeliveryGate | None = None,
 ) -> TickReport:
+    """Send as the messages come: ``outgoing`` is read lazily, and at most a few messages wait for a
+    sender at any time, so the first DM leaves before the last recipient is even read and memory stays
+    flat however large the run."""
     report = TickReport()
-    items = list(outgoing)
-    report.due = len(items)
     if dry_run:
-        for item in items:
+        for item in outgoing:
+            report.due += 1
             messages = item.render()
             first = messages[0].get("text", "") if messages else ""
             report.planned.append(f"{item.kind} -> {item.channel} ({count_of(len(messages), 'message')}): {first}")
         return report
-    pace = pace or Pace(DEFAULT_MESSAGES_PER_SECOND)
+    pace = pace or Pace(_number_from_environment("DELIVERY_MESSAGES_PER_SECOND", DEFAULT_MESSAGES_PER_SECOND))
+    gate = gate or GATE
+    lease = lease or lease_from_environment()
     claimed_by = process_id()
     lock = threading.Lock()
+    started = time.monotonic()
+
+    def instant() -> datetime:
+        """The tick's ``now`` moved on by the time spent, so that late claims in a long run get a full lease."""
+        return now + timedelta(seconds=time.monotonic() - started)
+
+    def count(field_name: str) -> None:
+        with lock:
+            setattr(report, field_name, getattr(report, field_name) + 1)
 
     def send(item: Outgoing) -> None:
-        row = claim_delivery(engine=engine, workspace=item.workspace, kind=item.kind, recipient=item.recipient,
-                             period_key=item.period_key, now=now, claimed_by=claimed_by)
-        if row is None:
-            with lock:
-                report.skipped += 1
+        if gate.stopping.is_set():
+            return  # stopping: not claimed, so the next process sends it
+        pace.wait()  # before the claim: a claim says "the next part goes out now"
+        at = instant()
+        claim = claim_delivery(engine=engine, workspace=item.workspace, kind=item.kind, recipient=item.recipient,
+                               period_key=item.period_key, now=at, claimed_by=claimed_by, lease_until=at + lease)
+        if claim is None:
+            count("skipped")
             return
+        row = claim.row
+        first = row.parts_sent
+        if claim.taken_over:
+            # The process that died held this claim while part ``parts_sent`` went out, so Slack most likely has
+            # it: sending it again would double it. The ledger keeps at most once for that one part.
+            log.warning("%s to %s taken over from %s; part %d counted as sent", item.kind, item.channel,
+                        row.claimed_by, first + 1)
+            first += 1
         try:
-            for message in item.render():
-                pace.wait()
-                client.chat_postMessage(channel=item.channel, **message)
+            messages = item.render()
+            for index in range(first, len(messages)):
+                if index > first:
+                    pace.wait()
+                    mark_part_sent(engine=engine, delivery_id=row.id or 0, parts_sent=index,
+                                   lease_until=instant() + lease)
+                client.chat_postMessage(channel=item.channel, **messages[index])
         except Exception as error:  # noqa: BLE001 - any failure is recorded in the ledger, then retried
             retry_at = now + backoff(row.attempts)
             mark_delivery_failed(engine=engine, delivery_id=row.id or 0, error=_describe(error),
                                  retry_at=retry_at if retry_at < item.expires_at else None)
             log.warning("%s to %s failed (%s); attempt %d", item.kind, item.channel, _describe(error), row.attempts)
-            with lock:
-                report.failed += 1
+            count("failed")
             return
         mark_delivery_sent(engine=engine, delivery_id=row.id or 0, now=now)
-        with lock:
-            report.sent += 1
+        count("sent")
         if item.after_send is not None:
             try:
                 item.after_send()
             except Exception as error:  # noqa: BLE001
                 log.warning("after sending %s to %s: %s", item.kind, item.channel, _describe(error))
 
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fanout") as pool:
-        list(pool.map(send, items))
+    workers = max(1, workers)
+    waiting = threading.BoundedSemaphore(workers * 2)  # a sender is never idle, and little is held in memory
+
+    def done(future: Future) -> None:
+        waiting.release()
+        if future.exception() is not None:  # the ledger itself failed: the lease lets a later tick retry
+            log.error("delivery failed before it was recorded: %s", type(future.exception()).__name__)
+            count("failed")
+
+    with gate.running(engine), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fanout") as pool:
+        for item in outgoing:
+            if gate.stopping.is_set():
+                break
+            report.due += 1
+            waiting.acquire()
+            pool.submit(send, item).add_done_callback(done)
     return report
+
+
+def lease_from_environment() -> timedelta:
+    """How long a claim holds before another process may take it over (``DELIVERY_LEASE_SECONDS``)."""
+    return timedelta(seconds=_number_from_environment("DELIVERY_LEASE_SECONDS", DEFAULT_LEASE.total_seconds()))
+
+
+def _number_from_environment(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw and float(raw) > 0 else default
+    except ValueError:
+        return default
 
 
 def _describe(error: Exception) -> str:

@@ -1,17 +1,25 @@
 """Gathering what each scheduled message says, from the database.
 
-Each rep's week is their own: a digest line covers the rep's own last week in
-the rep's zone, even when the manager sits in another zone.
+Event dates are stored in each rep's own calendar, so a week is a range of
+dates that means the same for every rep. The digest covers the manager's last
+complete week: each rep's line counts the rep's events dated in it. Ticks build
+many digests or leaderboards at once from a few grouped queries
+(``digest_contents``, ``leaderboard_contents``); the single-team functions are
+the same code with one team.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from domain.cadence import (
+    STUCK_WITHOUT_MEETING,
+    STUCK_WITHOUT_OUTCOME,
     UNTHANKED_AFTER,
     RepWeek,
     WeekResult,
@@ -39,16 +47,19 @@ from domain.periods import Period, days_left_in_week, local_today, period_contai
 from domain.records import money_totals
 from domain.schedule import WeeklySlot
 from services.people import Person
-from services.referrals import referral_record
 from services.teams import TeamInfo, fiscal_year_start, team_info
 from storage.commitment_queries import list_commitments
-from storage.convention_queries import sum_won_by_currency
+from storage.convention_queries import sum_won_by_rep_and_currency
+from storage.due_queries import count_asks_by_week, count_kpis_by_rep, list_stuck_candidates, week_number
 from storage.engine import session_scope
 from storage.models import SalesTeam
-from storage.queries import count_asks_by_day, count_kpis, list_open_referrals_of, list_unthanked_referrals
+from storage.queries import count_asks_by_day, count_kpis, list_unthanked_referrals
 from storage.team_queries import list_memberships, list_pauses
 
 STREAK_LOOKBACK_WEEKS = 52
+TREND_WEEKS = 4
+# Streaks are read a quarter at a time: older weeks only for reps whose streak spans the whole quarter.
+RECENT_WEEKS = 13
 # An introduction older than this is history; the digest stops asking about its thank-you.
 UNTHANKED_LOOKBACK = timedelta(days=90)
 
@@ -137,83 +148,198 @@ def rep_weeks(
     return result
 
 
+@dataclass(frozen=True)
+class DigestDue:
+    """One digest to build: a team, the manager it goes to, and the team's reps (active, then deactivated)."""
+
+    team: TeamInfo
+    manager_user_id: str
+    left: tuple[str, ...] = ()  # reps deactivated in Slack: a line only when they did something in the periods
+
+
+def digest_spans(manager_today: date, fiscal_start_month: int) -> dict[str, tuple[Period, Period]]:
+    """Each total's (current, previous) span in the manager's calendar: last week against the week before;
+    month and quarter to date against the same number of days at the start of the previous one."""
+    last = previous_period(period_containing("week", manager_today))
+    spans = {"Last week": (last, previous_period(last))}
+    for label, kind in (("Month to date", "month"), ("Quarter to date", "quarter")):
+        current = period_containing(kind, manager_today, fiscal_start_month=fiscal_start_month)
+        previous = previous_period(current)
+        elapsed = (manager_today - current.start).days
+        spans[label] = (Period(kind, current.start, manager_today, fiscal_start_month),
+                        Period(kind, previous.start, min(previous.end, previous.start + timedelta(days=elapsed)),
+                               fiscal_start_month))
+    return spans
+
+
+def digest_contents(
+    *, session: Session, workspace: Workspace, dues: Sequence[DigestDue], manager_today: date,
+    fiscal_start_month: int,
+) -> list[DigestContent]:
+    """The digests of many teams whose managers share one calendar day, from a fixed handful of grouped
+    queries (counted in the tests), whatever the number of teams and reps."""
+    spans = digest_spans(manager_today, fiscal_start_month)
+    week = spans["Last week"][0]
+    flat = [p for pair in spans.values() for p in pair]
+    reps = sorted({uid for due in dues for uid in (*due.team.reps, *due.left)})
+    counts = count_kpis_by_rep(session=session, workspace=workspace, rep_user_ids=reps,
+                               spans=[(p.start, p.end) for p in flat])
+    series = _weekly_series(session, workspace, reps, week, STREAK_LOOKBACK_WEEKS)
+    # Won value in each current span, per rep and currency: one grouped query per span, never per rep.
+    won = [sum_won_by_rep_and_currency(session=session, workspace=workspace, rep_user_ids=reps, start=current.start,
+                                       end=current.end) for current, _previous in spans.values()]
+    promised: dict[str, list] = {}
+    for row in list_commitments(session=session, workspace=workspace, rep_user_ids=reps, week_starts=[week.start]):
+        promised.setdefault(row.rep_user_id, []).append(row)
+    stuck: dict[str, list[StuckReferral]] = {}
+    for row in list_stuck_candidates(session=session, workspace=workspace, rep_user_ids=reps,
+                                     introduced_before=manager_today - STUCK_WITHOUT_MEETING,
+                                     held_before=manager_today - STUCK_WITHOUT_OUTCOME):
+        reason = stuck_reason(row, manager_today)
+        if reason:
+            stuck.setdefault(row.rep_user_id, []).append(
+                StuckReferral(row.rep_user_id, row.number, row.prospect_name, reason))
+    unthanked: dict[str, list[StuckReferral]] = {}
+    for row in list_unthanked_referrals(session=session, workspace=workspace, rep_user_ids=reps,
+                                        introduced_before=manager_today - UNTHANKED_AFTER,
+                                        since=manager_today - UNTHANKED_LOOKBACK):
+        unthanked.setdefault(row.rep_user_id, []).append(StuckReferral(
+            row.rep_user_id, row.number, row.prospect_name,
+            f"{row.referrer_name or 'the referrer'} not thanked "
+            f"{(manager_today - row.introduced_on).days} days after the introduction"))
+    contents = []
+    for due in dues:
+        minimum = due.team.minimum
+        lines = []
+        members = [(uid, False) for uid in due.team.reps] + [(uid, True) for uid in due.left]
+        for uid, left in members:
+            if left and all(c == KpiCounts() for c in counts[uid]):
+                continue  # gone, and nothing of theirs in these periods
+            weeks = series[uid]
+            made = promised.get(uid, [])
+            lines.append(DigestRepLine(
+                user_id=uid, kpis=counts[uid][0], result=WeekResult.LEFT if left else week_result(weeks[0], minimum),
+                streak=0 if left else streak(weeks, minimum), trend=tuple(w.asks for w in reversed(weeks[:4])),
+                commitments_made=len(made), commitments_kept=sum(c.kept_ask_id is not None for c in made)))
+        shown = [line.user_id for line in lines]
+        totals = tuple(
+            PeriodTotals(label, _sum(counts[uid][2 * i] for uid in shown), _sum(counts[uid][2 * i + 1] for uid in shown),
+                         won_amounts=money_totals(_add_money(won[i].get(uid, {}) for uid in shown)))
+            for i, label in enumerate(spans))
+        ordered = order_digest(lines)
+        missed = sum(1 for line in ordered if line.result is WeekResult.MISSED)
+        contents.append(DigestContent(
+            manager_user_id=due.manager_user_id, team_name=due.team.name, week=week, minimum=minimum, reps=ordered,
+            totals=totals, stuck=tuple(s for uid in due.team.reps for s in stuck.get(uid, ())),
+            questions=coaching_questions(missed),
+            unthanked=tuple(s for uid in due.team.reps for s in unthanked.get(uid, ()))))
+    return contents
+
+
+def _add_money(amounts: Iterable[Mapping[str | None, Decimal]]) -> dict[str | None, Decimal]:
+    """Per-currency totals of several reps; currencies are never mixed."""
+    total: dict[str | None, Decimal] = {}
+    for per_currency in amounts:
+        for currency, amount in per_currency.items():
+            total[currency] = total.get(currency, Decimal(0)) + amount
+    return total
+
+
+def _sum(counts: Iterable[KpiCounts]) -> KpiCounts:
+    total = KpiCounts()
+    for count in counts:
+        total = total + count
+    return total
+
+
+def _weekly_series(session: Session, workspace: Workspace, reps: Sequence[str], last: Period,
+                   weeks: int) -> dict[str, list[RepWeek]]:
+    """Each rep's asks in the ``weeks`` weeks ending with ``last``, newest first, with their time off.
+
+    A week without asks or time off ends any streak (minimums are 1 or more), so a rep's series stops there
+    (after the four weeks of the trend). The recent weeks are read first; older weeks only for the reps
+    whose streak runs through all of them: most reps' history is never read.
+    """
+    earliest = last.start - timedelta(weeks=weeks - 1)
+    pauses: dict[str, list] = {}
+    for pause in list_pauses(session=session, workspace=workspace, user_ids=reps, start=earliest, end=last.end):
+        pauses.setdefault(pause.user_id, []).append(pause)
+    newest = week_number(last.start)
+    recent = min(weeks, RECENT_WEEKS)
+    by_week = count_asks_by_week(session=session, workspace=workspace, rep_user_ids=reps,
+                                 start=last.start - timedelta(weeks=recent - 1), end=last.end)
+
+    def walk(uid: str, upto: int) -> tuple[list[RepWeek], bool]:
+        counts = by_week.get(uid, {})
+        own = pauses.get(uid, ())
+        rows = []
+        for back in range(upto):
+            start = last.start - timedelta(weeks=back)
+            asks = counts.get(newest - back, 0)
+            paused = bool(own) and any(p.starts_on <= start + timedelta(days=6) and p.until_on >= start for p in own)
+            rows.append(RepWeek(start, asks, paused))
+            if asks == 0 and not paused and back >= TREND_WEEKS - 1:
+                return rows, True
+        return rows, False
+
+    series: dict[str, list[RepWeek]] = {}
+    unbroken = []
+    for uid in reps:
+        series[uid], broken = walk(uid, recent)
+        if not broken and weeks > recent:
+            unbroken.append(uid)
+    if unbroken:
+        older = count_asks_by_week(session=session, workspace=workspace, rep_user_ids=unbroken, start=earliest,
+                                   end=last.start - timedelta(weeks=recent - 1, days=1))
+        for uid in unbroken:
+            by_week.setdefault(uid, {}).update(older.get(uid, {}))
+            series[uid], _ = walk(uid, weeks)
+    for rows in series.values():
+        rows.extend(RepWeek(last.start - timedelta(weeks=back), 0, False) for back in range(len(rows), TREND_WEEKS))
+    return series
+
+
 def digest_content(
     *, engine: sa.Engine, workspace: Workspace, team: TeamInfo, manager: Person, reps: Mapping[str, Person],
     now: datetime,
 ) -> DigestContent:
+    """One team's digest (the demo and previews); ticks build many at once with ``digest_contents``."""
     manager_today = local_today(now, manager.timezone)
-    manager_week = previous_period(period_containing("week", manager_today))
     fiscal = fiscal_year_start(engine=engine, workspace=workspace)
-    series = rep_weeks(engine=engine, workspace=workspace, reps=reps, now=now, weeks=STREAK_LOOKBACK_WEEKS)
-    lines = []
     with session_scope(engine) as session:
-        for uid, weeks in series.items():
-            last = weeks[0]
-            # One week for the whole digest: the manager's last complete week, so the lines add up to the totals.
-            kpis = count_kpis(session=session, workspace=workspace, rep_user_ids=[uid], start=manager_week.start,
-                              end=manager_week.end)
-            promised = list_commitments(session=session, workspace=workspace, rep_user_ids=[uid],
-                                        week_starts=[last.week_start])
-            lines.append(DigestRepLine(user_id=uid, kpis=kpis, result=week_result(last, team.minimum),
-                                       streak=streak(weeks, team.minimum),
-                                       trend=tuple(w.asks for w in reversed(weeks[:4])),
-                                       commitments_made=len(promised),
-                                       commitments_kept=sum(c.kept_ask_id is not None for c in promised)))
-        totals = tuple(_totals(session, workspace, list(reps), label, kind, manager_today, fiscal)
-                       for label, kind in (("Last week", "week"), ("Month to date", "month"),
-                                           ("Quarter to date", "quarter")))
-        open_referrals = list_open_referrals_of(session=session, workspace=workspace, rep_user_ids=list(reps))
-        stuck = []
-        for row in open_referrals:
-            reason = stuck_reason(referral_record(row), manager_today)
-            if reason:
-                stuck.append(StuckReferral(row.rep_user_id, row.number, row.prospect_name, reason))
-        unthanked = tuple(
-            StuckReferral(row.rep_user_id, row.number, row.prospect_name,
-                          f"{row.referrer_name or 'the referrer'} not thanked "
-                          f"{(manager_today - row.introduced_on).days} days after the introduction")
-            for row in list_unthanked_referrals(session=session, workspace=workspace, rep_user_ids=list(reps),
-                                                introduced_before=manager_today - UNTHANKED_AFTER,
-                                                since=manager_today - UNTHANKED_LOOKBACK))
-    ordered = order_digest(lines)
-    missed = sum(1 for line in ordered if line.result is WeekResult.MISSED)
-    return DigestContent(manager_user_id=manager.user_id, team_name=team.name, week=manager_week,
-                         minimum=team.minimum, reps=ordered, totals=totals, stuck=tuple(stuck),
-                         questions=coaching_questions(missed), unthanked=unthanked)
+        [content] = digest_contents(session=session, workspace=workspace,
+                                    dues=[DigestDue(replace(team, reps=tuple(reps)), manager.user_id)],
+                                    manager_today=manager_today, fiscal_start_month=fiscal)
+    return content
 
 
-def _totals(session, workspace: Workspace, reps: list[str], label: str, kind: str, today: date,  # noqa: ANN001
-            fiscal_start_month: int) -> PeriodTotals:
-    """Like for like: last week against the week before; month and quarter to date against the same
-    number of days at the start of the previous month or quarter."""
-    if kind == "week":
-        current = previous_period(period_containing("week", today))
-        previous = previous_period(current)
-        spans = ((current.start, current.end), (previous.start, previous.end))
-    else:
-        current = period_containing(kind, today, fiscal_start_month=fiscal_start_month)
-        previous = previous_period(current)
-        elapsed = (today - current.start).days
-        spans = ((current.start, today), (previous.start, min(previous.end, previous.start + timedelta(days=elapsed))))
-    counts = [count_kpis(session=session, workspace=workspace, rep_user_ids=reps, start=a, end=b) for a, b in spans]
-    won = sum_won_by_currency(session=session, workspace=workspace, rep_user_ids=reps, start=spans[0][0], end=spans[0][1])
-    return PeriodTotals(label, counts[0], counts[1], won_amounts=money_totals(won))
+def leaderboard_contents(
+    *, session: Session, workspace: Workspace, teams: Sequence[TeamInfo], period: Period, streak_until: Period,
+) -> list[LeaderboardContent]:
+    """Leaderboards of many teams for one period, from a few grouped queries; ``team.reps`` are the active reps."""
+    reps = sorted({uid for team in teams for uid in team.reps})
+    counts = count_kpis_by_rep(session=session, workspace=workspace, rep_user_ids=reps,
+                               spans=[(period.start, period.end)])
+    series = _weekly_series(session, workspace, reps, streak_until, STREAK_LOOKBACK_WEEKS)
+    weeks = max(1, round(((period.end - period.start).days + 1) / 7))
+    contents = []
+    for team in teams:
+        entries = [LeaderboardEntry(uid, counts[uid][0].asks, counts[uid][0].referrals, streak(series[uid], team.minimum))
+                   for uid in team.reps]
+        contents.append(LeaderboardContent(team_name=team.name, period=period, entries=rank_leaderboard(entries),
+                                           team_asks=sum(e.asks for e in entries),
+                                           target=len(team.reps) * team.minimum * weeks,
+                                           longest_streaks=longest_streaks(entries)))
+    return contents
 
 
 def leaderboard_content(
     *, engine: sa.Engine, workspace: Workspace, team: TeamInfo, reps: Mapping[str, Person], period: Period,
     now: datetime,
 ) -> LeaderboardContent:
-    series = rep_weeks(engine=engine, workspace=workspace, reps=reps, now=now, weeks=STREAK_LOOKBACK_WEEKS)
-    entries = []
+    """One team's board (on demand): streaks run to the last complete week before ``now``."""
+    streak_until = previous_period(period_containing("week", now.date()))
     with session_scope(engine) as session:
-        for uid in reps:
-            kpis: KpiCounts = count_kpis(session=session, workspace=workspace, rep_user_ids=[uid], start=period.start,
-                                         end=period.end)
-            entries.append(LeaderboardEntry(uid, kpis.asks, kpis.referrals, streak(series.get(uid, []), team.minimum)))
-    weeks = max(1, round(((period.end - period.start).days + 1) / 7))
-    return LeaderboardContent(team_name=team.name, period=period, entries=rank_leaderboard(entries),
-                              team_asks=sum(e.asks for e in entries), target=len(reps) * team.minimum * weeks,
-                              longest_streaks=longest_streaks(entries))
-
-
+        [content] = leaderboard_contents(session=session, workspace=workspace, teams=[replace(team, reps=tuple(reps))],
+                                         period=period, streak_until=streak_until)
+    return content

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
@@ -18,6 +18,7 @@ from domain.prep import PREP, checklist_due, period_key, send_at_once
 from domain.records import ReferralRecord
 from services.delivery import Outgoing
 from services.referrals import referral_record
+from storage.due_queries import list_zones_of
 from storage.engine import session_scope
 from storage.queries import list_meetings_between
 
@@ -51,24 +52,32 @@ def checklist_now(*, workspace: Workspace, rep_user_id: str, zone: ZoneInfo, ref
                    _expiry(referral, zone, now), today)
 
 
-def due_checklists(*, engine: sa.Engine, workspace: Workspace, zone_of: Callable[[str], ZoneInfo],
+def due_checklists(*, engine: sa.Engine, workspace: Workspace, default_zone: ZoneInfo,
                    now: datetime) -> list[PrepDue]:
-    """For the tick: meetings whose checklist time has come in the rep's own zone."""
+    """For the tick: meetings whose checklist time has come in the rep's own zone (from the stored profiles)."""
     utc_today = now.astimezone(UTC).date()
     # Every zone's "today" lies within a day of UTC's, and the checklist runs from the day before the meeting.
     with session_scope(engine) as session:
         rows = list_meetings_between(session=session, workspace=workspace, start=utc_today - timedelta(days=1),
                                      end=utc_today + timedelta(days=2))
         referrals = [(row.rep_user_id, referral_record(row)) for row in rows]
+        zones = list_zones_of(session=session, workspace=workspace, user_ids={uid for uid, _ in referrals})
     due = []
     for rep_user_id, referral in referrals:
-        zone = zone_of(rep_user_id)
+        zone = _zone(zones.get(rep_user_id), default_zone)
         local_now = now.astimezone(zone)
         assert referral.meeting_on is not None
         if checklist_due(meeting_on=referral.meeting_on, local_now=local_now):
             due.append(PrepDue(workspace, rep_user_id, referral, period_key(referral.id, referral.meeting_on),
                                _expiry(referral, zone, now), local_now.date()))
     return due
+
+
+def _zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else default
+    except (ZoneInfoNotFoundError, ValueError):
+        return default
 
 
 def prep_outgoing(due: PrepDue, render: Callable[[ReferralRecord, date], dict[str, Any]]) -> Outgoing:

@@ -46,3 +46,22 @@ def sum_won_by_currency(
         .group_by(Referral.currency)
     ).all()
     return {currency: Decimal(total).quantize(Decimal("0.01")) for currency, total in rows if total is not None}
+
+
+def sum_won_by_rep_and_currency(
+    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
+) -> dict[str, dict[str | None, Decimal]]:
+    """Won amounts closed in [start, end], per rep and currency, in one grouped query: the digest's totals for
+    many teams at once add up the lines of the reps they show."""
+    rows = session.exec(
+        select(Referral.rep_user_id, Referral.currency, sa.func.sum(Referral.amount))
+        .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),
+               Referral.status == ReferralStatus.WON, col(Referral.amount).is_not(None),
+               col(Referral.closed_on) >= start, col(Referral.closed_on) <= end)
+        .group_by(Referral.rep_user_id, Referral.currency)
+    ).all()
+    totals: dict[str, dict[str | None, Decimal]] = {}
+    for rep, currency, total in rows:
+        if total is not None:
+            totals.setdefault(rep, {})[currency] = Decimal(total).quantize(Decimal("0.01"))
+    return totals

@@ -3,12 +3,16 @@
 A claim is an INSERT guarded by the unique (workspace, kind, recipient, period)
 key, so of two processes (or two ticks) only one wins. A failed send is
 re-claimed by a conditional UPDATE from ``failed`` to ``claimed``, which again
-only one process can win.
+only one process can win. A claim carries a lease: a process that died with a
+claim leaves a row whose lease runs out, and the same conditional UPDATE lets
+one other process take it over. ``parts_sent`` records each part of a
+multi-part message as Slack accepts it, so a retry or a takeover resumes after it.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -20,13 +24,25 @@ from storage.models import Delivery
 from storage.queries import scoped
 
 CLAIMED, SENT, FAILED, EXPIRED = "claimed", "sent", "failed", "expired"
+# Claims made before leases existed carry none; they count as dead after this long.
+UNLEASED_CLAIM_TIMEOUT = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Claim:
+    row: Delivery
+    # Taken over from a process that died holding it: part ``row.parts_sent`` may already be in Slack.
+    taken_over: bool = False
 
 
 def claim_delivery(
     *, engine: sa.Engine, workspace: Workspace, kind: str, recipient: str, period_key: str, now: datetime,
-    claimed_by: str,
-) -> Delivery | None:
-    """The claimed ledger row, or None when this delivery is sent, in flight elsewhere, or not yet retryable.
+    claimed_by: str, lease_until: datetime | None = None,
+) -> Claim | None:
+    """The claim, or None when this delivery is sent, in flight elsewhere, or not yet retryable.
+
+    A row still ``claimed`` whose lease ended before ``now`` belongs to a process that died: it is taken over.
+    A claim means "part ``parts_sent`` goes out now", so the sender claims right before it posts.
 
     Takes the engine, not a session: the INSERT must be its own transaction so that
     losing the race is a clean IntegrityError, not a poisoned outer transaction.
@@ -35,38 +51,58 @@ def claim_delivery(
         with session_scope(engine) as session:
             row = Delivery(team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, kind=kind,
                            recipient=recipient, period_key=period_key, status=CLAIMED, attempts=1,
-                           claimed_by=claimed_by, claimed_at=now)
+                           claimed_by=claimed_by, claimed_at=now, lease_until=lease_until, parts_sent=0)
             session.add(row)
             session.flush()
-            return row
+            return Claim(row)
     except IntegrityError:
         pass
+    retryable = sa.and_(Delivery.status == FAILED, col(Delivery.next_attempt_at) <= now)
+    dead = sa.and_(Delivery.status == CLAIMED, sa.or_(
+        col(Delivery.lease_until) < now,
+        sa.and_(col(Delivery.lease_until).is_(None), col(Delivery.claimed_at) < now - UNLEASED_CLAIM_TIMEOUT)))
+    for condition, taken_over in ((retryable, False), (dead, True)):
+        with session_scope(engine) as session:
+            updated = session.exec(
+                sa.update(Delivery)
+                .where(scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
+                       Delivery.period_key == period_key, condition)
+                .values(status=CLAIMED, claimed_by=claimed_by, claimed_at=now, lease_until=lease_until,
+                        attempts=Delivery.attempts + 1)
+            ).rowcount  # type: ignore[call-overload]
+            if updated == 1:
+                return Claim(session.exec(select(Delivery).where(
+                    scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
+                    Delivery.period_key == period_key)).one(), taken_over)
+    return None
+
+
+def mark_part_sent(*, engine: sa.Engine, delivery_id: int, parts_sent: int, lease_until: datetime | None) -> None:
+    """``parts_sent`` parts are in Slack and the next goes out now; the lease is extended (the holder lives)."""
     with session_scope(engine) as session:
-        updated = session.exec(
-            sa.update(Delivery)
-            .where(scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
-                   Delivery.period_key == period_key, Delivery.status == FAILED,
-                   col(Delivery.next_attempt_at) <= now)
-            .values(status=CLAIMED, claimed_by=claimed_by, claimed_at=now, attempts=Delivery.attempts + 1)
-        ).rowcount  # type: ignore[call-overload]
-        if updated != 1:
-            return None
-        return session.exec(select(Delivery).where(
-            scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
-            Delivery.period_key == period_key)).one()
+        session.exec(sa.update(Delivery).where(Delivery.id == delivery_id)
+                     .values(parts_sent=parts_sent, lease_until=lease_until))
+
+
+def release_claims(*, engine: sa.Engine, claimed_by: str, now: datetime) -> int:
+    """A process stopping before it could send: its claims become failures retryable at once."""
+    with session_scope(engine) as session:
+        return session.exec(sa.update(Delivery).where(Delivery.status == CLAIMED, Delivery.claimed_by == claimed_by)
+                            .values(status=FAILED, next_attempt_at=now, last_error="released at shutdown",
+                                    lease_until=None)).rowcount  # type: ignore[call-overload]
 
 
 def mark_delivery_sent(*, engine: sa.Engine, delivery_id: int, now: datetime) -> None:
     with session_scope(engine) as session:
         session.exec(sa.update(Delivery).where(Delivery.id == delivery_id)
-                     .values(status=SENT, sent_at=now, last_error=None, next_attempt_at=None))
+                     .values(status=SENT, sent_at=now, last_error=None, next_attempt_at=None, lease_until=None))
 
 
 def mark_delivery_failed(*, engine: sa.Engine, delivery_id: int, error: str, retry_at: datetime | None) -> None:
     """Failed: retried at ``retry_at``, or given up (``expired``) when there is no later chance."""
     with session_scope(engine) as session:
         session.exec(sa.update(Delivery).where(Delivery.id == delivery_id).values(
-            status=FAILED if retry_at else EXPIRED, last_error=error[:300], next_attempt_at=retry_at))
+            status=FAILED if retry_at else EXPIRED, last_error=error[:300], next_attempt_at=retry_at, lease_until=None))
 
 
 def list_deliveries(*, session: Session, workspace: Workspace | None = None, kind: str | None = None) -> Sequence[Delivery]:

@@ -53,6 +53,8 @@ class UserProfile(SQLModel, table=True):
     is_admin: bool = False
     real_name: str | None = Field(default=None, max_length=200)
     fetched_at: datetime = Field(sa_type=UTCDateTime)
+    # Deactivated in Slack (users.list or a user_change event): no more nudges, shown as "left".
+    deleted: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class Ask(SQLModel, table=True):
@@ -86,6 +88,7 @@ class Referral(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("team_id", "rep_user_id", "number", name="uq_referral_number"),
         sa.Index("ix_referral_rep_status", "team_id", "rep_user_id", "status"),
+        sa.Index("ix_referral_meeting_on", "team_id", "meeting_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -162,7 +165,8 @@ class TeamMember(SQLModel, table=True):
     """A rep or a manager of one team; a person can belong to several teams."""
 
     __tablename__ = "team_member"
-    __table_args__ = (sa.UniqueConstraint("sales_team_id", "user_id", "role", name="uq_team_member"),)
+    __table_args__ = (sa.UniqueConstraint("sales_team_id", "user_id", "role", name="uq_team_member"),
+                      sa.Index("ix_team_member_role_user", "team_id", "role", "user_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     sales_team_id: int = Field(sa_column=sa.Column(sa.ForeignKey("sales_team.id", ondelete="CASCADE"),
@@ -200,6 +204,7 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("team_id", "kind", "recipient", "period_key", name="uq_delivery"),
         sa.Index("ix_delivery_status", "status", "next_attempt_at"),
+        sa.Index("ix_delivery_lease", "status", "lease_until"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -215,6 +220,10 @@ class Delivery(SQLModel, table=True):
     claimed_at: datetime = Field(sa_type=UTCDateTime)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A claim holds until lease_until; a process that died leaves it to be taken over after that.
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Parts of a multi-part message already in Slack; a retry or a takeover resumes after them.
+    parts_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Commitment(SQLModel, table=True):

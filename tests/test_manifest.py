@@ -39,7 +39,7 @@ def test_the_manifest_declares_the_commands_events_and_surfaces_the_bot_uses():
     assert all(c["should_escape"] for c in MANIFEST["features"]["slash_commands"])
     assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
     events = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
-    assert {"app_home_opened", "app_uninstalled", "tokens_revoked"} <= events
+    assert {"app_home_opened", "app_uninstalled", "tokens_revoked", "user_change"} <= events
     # Nothing answers DMs: the Messages tab shows the bot's messages and takes none.
     assert MANIFEST["features"]["app_home"]["messages_tab_read_only_enabled"] is True
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True

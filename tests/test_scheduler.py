@@ -1,7 +1,7 @@
 """The scheduler inside serve: one job per kind, ticking often, never piling up."""
 from __future__ import annotations
 
-from bot.scheduler import TICK_MINUTES, _tick, create_scheduler
+from bot.scheduler import PROFILE_SYNC_HOURS, PROFILE_SYNC_JOB, TICK_MINUTES, _tick, create_scheduler
 from domain.nudges import KINDS
 
 
@@ -11,7 +11,8 @@ def test_one_frequent_tick_per_kind(app_and_ctx):
     scheduler.start(paused=True)  # job defaults apply once the scheduler runs; paused, nothing fires
     jobs = {job.id: job for job in scheduler.get_jobs()}
     scheduler.shutdown(wait=False)
-    assert set(jobs) == {f"tick-{kind}" for kind in KINDS}
+    assert set(jobs) == {f"tick-{kind}" for kind in KINDS} | {PROFILE_SYNC_JOB}
+    assert jobs.pop(PROFILE_SYNC_JOB).trigger.interval.total_seconds() == PROFILE_SYNC_HOURS * 3600
     for job in jobs.values():
         assert job.trigger.interval.total_seconds() == TICK_MINUTES * 60
         assert job.coalesce is True and job.max_instances == 1

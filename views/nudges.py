@@ -6,7 +6,7 @@ from typing import Any
 
 from domain.cadence import WeekResult
 from domain.kpis import KPI_LABELS, OUTCOME_LABELS, KpiCounts
-from domain.nudges import DigestContent, DigestRepLine, LeaderboardContent, ReminderContent
+from domain.nudges import DigestContent, DigestRepLine, LeaderboardContent, ReminderContent, digest_week_label
 from domain.words import plural
 from views import ids
 from views.replies import money_totals_text
@@ -16,7 +16,7 @@ Message = dict[str, Any]
 BLOCKS_PER_MESSAGE = 48
 _SPARKS = "▁▂▃▄▅▆▇"
 _RESULT = {WeekResult.MISSED: ":warning: below minimum", WeekResult.PAUSED: ":palm_tree: paused",
-           WeekResult.MET: ":white_check_mark: met"}
+           WeekResult.MET: ":white_check_mark: met", WeekResult.LEFT: ":wave: left"}
 
 
 def reminder_message(content: ReminderContent, today: date) -> Message:
@@ -52,13 +52,9 @@ def _rep_line(line: DigestRepLine) -> str:
             f"{line.streak}-week streak · 4 weeks: {_sparkline(line.trend)}{promised}")
 
 
-def _span(period: Any) -> str:
-    return f"Mon {period.start.day} {period.start:%b} – Sun {period.end.day} {period.end:%b} {period.end.year}"
-
-
 def digest_messages(content: DigestContent) -> list[Message]:
     blocks: list[dict[str, Any]] = [section(
-        f":bar_chart: *{escape(content.team_name)}*, last week: {_span(content.week)} in your calendar "
+        f":bar_chart: *{escape(content.team_name)}*, last week: {digest_week_label(content.week)} in your calendar "
         f"(minimum {content.minimum} a week). Each rep's line counts what they logged for those dates.")]
     for totals in content.totals:
         rows = []
@@ -83,7 +79,7 @@ def digest_messages(content: DigestContent) -> list[Message]:
     for n, chunk in enumerate(chunks, start=1):
         if n > 1:
             chunk = [context(f"(continued, part {n} of {len(chunks)})"), *chunk]
-        messages.append(message(f"Referral digest for {escape(content.team_name)}, {content.week.label}"
+        messages.append(message(f"Referral digest for {escape(content.team_name)}, {digest_week_label(content.week)}"
                                 + (f" (part {n} of {len(chunks)})" if len(chunks) > 1 else ""), chunk))
     return messages
 

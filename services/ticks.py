@@ -1,0 +1,218 @@
+"""Who is due now, found set-based, page by page, for the scheduler's ticks.
+
+The loop is over the distinct time zones of the people concerned, grouped by
+their local reading of ``now`` (zones that agree share one query), never over
+people: each group's due query returns a page of recipients in key order, with
+its numbers gathered for the whole page in a few grouped queries. Each page is
+read in its own short transaction and handed on before the next is read, so
+sending starts after the first page and memory holds one page at a time.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from domain.funnel import Workspace
+from domain.nudges import COMMITMENT_PROMPT_SLOT, DigestContent, LeaderboardContent, ReminderContent
+from domain.periods import Period, days_left_in_week, period_containing, previous_period
+from domain.schedule import local_instant
+from services.nudges import DigestDue, digest_contents, leaderboard_contents
+from services.teams import TeamInfo, fiscal_year_start, team_info
+from storage.commitment_queries import list_commitments
+from storage.due_queries import (
+    NO_ZONE,
+    LocalClock,
+    list_due_commitment_prompts,
+    list_due_digests,
+    list_due_leaderboards,
+    list_due_reminders,
+    list_member_zones,
+    list_slots,
+    list_team_reps,
+    list_team_zones,
+)
+from storage.engine import session_scope
+
+PAGE = 200
+# No "who will you ask this week?" when less than this is left of the rep's week (install day on a Sunday).
+LEAST_WEEK_LEFT_FOR_PROMPT = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ZoneGroup:
+    zone: ZoneInfo  # one zone of the group, for instants (week end)
+    clock: LocalClock
+
+    @property
+    def week(self) -> Period:
+        return Period("week", self.clock.week_start, self.clock.week_end)
+
+    @property
+    def week_ends_at(self) -> datetime:
+        return local_instant(self.clock.week_end + timedelta(days=1), time(0), self.zone)
+
+
+def resolve_zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
+    if not name:
+        return default
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return default
+
+
+def zone_groups(raw_zones: Sequence[str], *, default: ZoneInfo, now: datetime) -> list[ZoneGroup]:
+    """Zones whose local clocks read the same now share one group, so one query serves them all."""
+    grouped: dict[datetime, tuple[ZoneInfo, list[str]]] = {}
+    for raw in raw_zones:
+        zone = resolve_zone(raw, default)
+        local = now.astimezone(zone).replace(tzinfo=None, microsecond=0)
+        grouped.setdefault(local, (zone, []))[1].append(raw)
+    groups = []
+    for local, (zone, names) in sorted(grouped.items()):
+        week = period_containing("week", local.date())
+        groups.append(ZoneGroup(zone, LocalClock(zones=tuple(names), now=now, today=local.date(),
+                                                 weekday=local.weekday(), at=local.time(), week_start=week.start,
+                                                 week_end=week.end, period_key=week.start.isoformat())))
+    return groups
+
+
+def _zones(engine: sa.Engine, lister: Callable[[Session], list[str]]) -> list[str]:
+    with session_scope(engine) as session:
+        return lister(session) or [NO_ZONE]
+
+
+def _slots(engine: sa.Engine, workspace: Workspace, kind: str) -> list[tuple[int, time]]:
+    with session_scope(engine) as session:
+        return list_slots(session=session, workspace=workspace, kind=kind)
+
+
+def _any_passed(slots: Sequence[tuple[int, time]], group: ZoneGroup) -> bool:
+    """Whether some team's slot has come this week in the group's zones: if none has, its query is skipped."""
+    return any((weekday, at) <= (group.clock.weekday, group.clock.at) for weekday, at in slots)
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    group: ZoneGroup
+    content: ReminderContent
+
+
+def due_reminders(*, engine: sa.Engine, workspace: Workspace, kind: str, default: ZoneInfo, now: datetime,
+                  page: int = PAGE) -> Iterator[DueReminder]:
+    zones = _zones(engine, lambda s: list_member_zones(session=s, workspace=workspace, role="rep"))
+    slots = _slots(engine, workspace, "reminder")
+    for group in zone_groups(zones, default=default, now=now):
+        if not _any_passed(slots, group):
+            continue
+        after = ""
+        while True:
+            with session_scope(engine) as session:
+                rows = list_due_reminders(session=session, workspace=workspace, clock=group.clock, kind=kind,
+                                          after=after, limit=page)
+                promised: dict[str, list[str]] = {}
+                for row in list_commitments(session=session, workspace=workspace, rep_user_ids=[r[0] for r in rows],
+                                            week_starts=[group.clock.week_start]):
+                    if row.kept_ask_id is None:
+                        promised.setdefault(row.rep_user_id, []).append(row.person_name or row.person_user_id or "")
+            for uid, minimum, asks in rows:
+                yield DueReminder(group, ReminderContent(
+                    rep_user_id=uid, asks=asks, minimum=minimum, days_left=days_left_in_week(group.clock.today),
+                    week=group.week, commitments=tuple(promised.get(uid, ()))))
+            if len(rows) < page:
+                break
+            after = rows[-1][0]
+
+
+def due_commitment_prompts(*, engine: sa.Engine, workspace: Workspace, kind: str, default: ZoneInfo,
+                           now: datetime, page: int = PAGE) -> Iterator[tuple[ZoneGroup, str]]:
+    zones = _zones(engine, lambda s: list_member_zones(session=s, workspace=workspace, role="rep"))
+    for group in zone_groups(zones, default=default, now=now):
+        clock = group.clock
+        slot = COMMITMENT_PROMPT_SLOT
+        if (clock.weekday, clock.at) < (slot.weekday, slot.at) or group.week_ends_at - now < LEAST_WEEK_LEFT_FOR_PROMPT:
+            continue
+        after = ""
+        while True:
+            with session_scope(engine) as session:
+                reps = list_due_commitment_prompts(session=session, workspace=workspace, clock=clock, kind=kind,
+                                                   after=after, limit=page)
+            yield from ((group, uid) for uid in reps)
+            if len(reps) < page:
+                break
+            after = reps[-1]
+
+
+@dataclass(frozen=True)
+class DueDigest:
+    group: ZoneGroup
+    team: TeamInfo
+    content: DigestContent
+
+
+def _split_reps(session: Session, team_ids: list[int]) -> dict[int, tuple[list[str], list[str]]]:
+    """(active reps, deactivated reps) of each team, from one query."""
+    split: dict[int, tuple[list[str], list[str]]] = {tid: ([], []) for tid in team_ids}
+    for team_id, uid, deleted in list_team_reps(session=session, team_ids=team_ids):
+        split[team_id][1 if deleted else 0].append(uid)
+    return split
+
+
+def due_digests(*, engine: sa.Engine, workspace: Workspace, kind: str, default: ZoneInfo, now: datetime,
+                page: int = PAGE) -> Iterator[DueDigest]:
+    zones = _zones(engine, lambda s: list_member_zones(session=s, workspace=workspace, role="manager"))
+    fiscal = fiscal_year_start(engine=engine, workspace=workspace)
+    slots = _slots(engine, workspace, "digest")
+    for group in zone_groups(zones, default=default, now=now):
+        if not _any_passed(slots, group):
+            continue
+        after: tuple[int, str] = (0, "")
+        while True:
+            with session_scope(engine) as session:
+                rows = list_due_digests(session=session, workspace=workspace, clock=group.clock, kind=kind,
+                                        after=after, limit=page)
+                reps = _split_reps(session, sorted({team.id or 0 for team, _ in rows}))
+                dues = [DigestDue(team_info(team, reps=reps[team.id or 0][0], managers=(manager,)), manager,
+                                  tuple(reps[team.id or 0][1])) for team, manager in rows]
+                contents = digest_contents(session=session, workspace=workspace, dues=dues,
+                                           manager_today=group.clock.today, fiscal_start_month=fiscal)
+            yield from (DueDigest(group, due.team, content) for due, content in zip(dues, contents, strict=True))
+            if len(rows) < page:
+                break
+            after = (rows[-1][0].id or 0, rows[-1][1])
+
+
+@dataclass(frozen=True)
+class DueLeaderboard:
+    group: ZoneGroup
+    team: TeamInfo
+    content: LeaderboardContent
+
+
+def due_leaderboards(*, engine: sa.Engine, workspace: Workspace, kind: str, default: ZoneInfo, now: datetime,
+                     page: int = PAGE) -> Iterator[DueLeaderboard]:
+    """A team's leaderboard runs on the team's zone (or the workspace default), not its members'."""
+    zones = _zones(engine, lambda s: list_team_zones(session=s, workspace=workspace))
+    slots = _slots(engine, workspace, "leaderboard")
+    for group in zone_groups(zones, default=default, now=now):
+        if not _any_passed(slots, group):
+            continue
+        period = previous_period(group.week)
+        after = 0
+        while True:
+            with session_scope(engine) as session:
+                teams = list_due_leaderboards(session=session, workspace=workspace, clock=group.clock, kind=kind,
+                                              after=after, limit=page)
+                reps = _split_reps(session, [t.id or 0 for t in teams])
+                infos = [team_info(t, reps=reps[t.id or 0][0], managers=()) for t in teams]
+                contents = leaderboard_contents(session=session, workspace=workspace, teams=infos, period=period,
+                                                streak_until=period)
+            yield from (DueLeaderboard(group, info, content) for info, content in zip(infos, contents, strict=True))
+            if len(teams) < page:
+                break
+            after = teams[-1].id or 0

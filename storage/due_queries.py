@@ -1,0 +1,320 @@
+"""What the scheduler's ticks read: who is due, found in SQL, and their numbers, counted in groups.
+
+A tick loops over the distinct time zones of the people concerned (a few dozen at
+most), never over the people: for one zone the local week, day and time are
+constants, so "whose slot has passed, who isn't paused, who hasn't had it yet"
+is one WHERE clause, read a page at a time in key order. The numbers for a page
+of recipients come from a handful of grouped queries whatever the page's size.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from domain.funnel import ReferralStatus, Workspace
+from domain.kpis import KpiCounts
+from storage.models import Ask, Commitment, Delivery, Pause, Referral, SalesTeam, TeamMember, UserProfile
+from storage.queries import scoped
+
+REP, MANAGER = "rep", "manager"
+NO_ZONE = ""  # how a person without a known zone is grouped: they get the workspace's default zone
+# Week numbers count Mondays from this one, so weeks (Monday..Sunday in the stored, local dates) group in SQL.
+EPOCH_MONDAY = date(2000, 1, 3)
+
+
+@dataclass(frozen=True)
+class LocalClock:
+    """One zone group's local reading of ``now``: every condition of a due query is a constant."""
+
+    zones: tuple[str, ...]  # the raw profile (or team) zone names in this group; NO_ZONE for unknown
+    now: datetime  # aware, the tick's instant
+    today: date  # local date
+    weekday: int  # local, 0 = Monday
+    at: time  # local wall-clock time
+    week_start: date
+    week_end: date
+    period_key: str  # the ledger key of this week's weekly messages
+
+
+def _zone_of(member) -> sa.ColumnElement[str]:  # noqa: ANN001
+    return sa.func.coalesce(UserProfile.timezone, NO_ZONE)
+
+
+def _profile_join(member) -> sa.ColumnElement[bool]:  # noqa: ANN001
+    return sa.and_(UserProfile.team_id == member.team_id, UserProfile.user_id == member.user_id)
+
+
+def _active(member) -> sa.ColumnElement[bool]:  # noqa: ANN001
+    """Not deactivated in Slack (unknown people are active)."""
+    return sa.func.coalesce(UserProfile.deleted, sa.false()) == sa.false()
+
+
+def list_member_zones(*, session: Session, workspace: Workspace, role: str) -> list[str]:
+    """The distinct raw zones of the people who hold ``role`` in any team (NO_ZONE for unknown)."""
+    rows = session.exec(
+        select(_zone_of(TeamMember)).select_from(TeamMember)
+        .outerjoin(UserProfile, _profile_join(TeamMember))
+        .where(scoped(TeamMember, workspace), TeamMember.role == role).distinct()).all()
+    return sorted(rows)
+
+
+def list_team_zones(*, session: Session, workspace: Workspace) -> list[str]:
+    rows = session.exec(select(sa.func.coalesce(SalesTeam.timezone, NO_ZONE)).where(
+        scoped(SalesTeam, workspace)).distinct()).all()
+    return sorted(rows)
+
+
+def list_slots(*, session: Session, workspace: Workspace, kind: str) -> list[tuple[int, time]]:
+    """The distinct (weekday, time) slots the workspace's teams use for ``kind`` (reminder, digest, leaderboard):
+    a handful, so a tick can tell without reading any person that no slot has passed yet in a zone."""
+    weekday, at = getattr(SalesTeam, f"{kind}_weekday"), getattr(SalesTeam, f"{kind}_time")
+    rows = session.exec(select(weekday, at).where(scoped(SalesTeam, workspace), col(weekday).is_not(None))
+                        .distinct()).all()
+    return [(int(w), t) for w, t in rows if t is not None]
+
+
+def _slot_passed(weekday_column, time_column, clock: LocalClock) -> sa.ColumnElement[bool]:  # noqa: ANN001
+    """The slot's local weekday and time have come this week (the service confirms DST edges exactly)."""
+    return sa.or_(weekday_column < clock.weekday, sa.and_(weekday_column == clock.weekday, time_column <= clock.at))
+
+
+def _not_delivered(workspace: Workspace, kind: str, recipient, clock: LocalClock) -> sa.ColumnElement[bool]:  # noqa: ANN001
+    """No ledger row that rules a send out now: sent, given up, held by a live claim, or waiting for its retry."""
+    blocking = sa.or_(col(Delivery.status).in_(("sent", "expired")),
+                      sa.and_(Delivery.status == "claimed", col(Delivery.lease_until) >= clock.now),
+                      sa.and_(Delivery.status == "claimed", col(Delivery.lease_until).is_(None)),
+                      sa.and_(Delivery.status == "failed", col(Delivery.next_attempt_at) > clock.now))
+    return ~sa.exists().where(scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
+                              Delivery.period_key == clock.period_key, blocking)
+
+
+def _not_paused(workspace: Workspace, user_id, day: date) -> sa.ColumnElement[bool]:  # noqa: ANN001
+    return ~sa.exists().where(scoped(Pause, workspace), Pause.user_id == user_id, Pause.starts_on <= day,
+                              Pause.until_on >= day)
+
+
+def _asks_between(workspace: Workspace, user_id, start: date, end: date) -> sa.ScalarSelect:  # noqa: ANN001
+    return (select(sa.func.count()).select_from(Ask)
+            .where(scoped(Ask, workspace), Ask.rep_user_id == user_id, Ask.asked_on >= start, Ask.asked_on <= end)
+            .scalar_subquery())
+
+
+def list_due_reminders(
+    *, session: Session, workspace: Workspace, clock: LocalClock, kind: str, after: str, limit: int,
+) -> Sequence[tuple[str, int, int]]:
+    """(rep, strictest minimum, asks this week) for reps in the clock's zones whose earliest reminder slot has
+    passed, below their minimum, not paused today, not deactivated and not yet reminded; ``after`` pages."""
+    asks = _asks_between(workspace, TeamMember.user_id, clock.week_start, clock.week_end)
+    # The strictest minimum over all the rep's teams, read only for reps whose earliest slot has passed
+    # (the WHERE below keeps the memberships whose slot has passed: a quiet tick stops there).
+    other = aliased(TeamMember)
+    other_team = aliased(SalesTeam)
+    minimum = (select(sa.func.max(other_team.minimum)).select_from(other)
+               .join(other_team, other_team.id == other.sales_team_id)
+               .where(other.team_id == workspace.team_id, other.user_id == TeamMember.user_id, other.role == REP)
+               .scalar_subquery())
+    query = (
+        select(TeamMember.user_id, minimum, asks).select_from(TeamMember)
+        .join(SalesTeam, col(SalesTeam.id) == TeamMember.sales_team_id)
+        .outerjoin(UserProfile, _profile_join(TeamMember))
+        .where(scoped(TeamMember, workspace), TeamMember.role == REP,
+               _slot_passed(SalesTeam.reminder_weekday, SalesTeam.reminder_time, clock), TeamMember.user_id > after,
+               _zone_of(TeamMember).in_(clock.zones), _active(TeamMember),
+               _not_paused(workspace, TeamMember.user_id, clock.today),
+               _not_delivered(workspace, kind, TeamMember.user_id, clock))
+        .group_by(TeamMember.user_id)
+        .having(asks < minimum)
+        .order_by(TeamMember.user_id).limit(limit))
+    return [(uid, int(m), int(a)) for uid, m, a in session.exec(query).all()]
+
+
+def list_due_commitment_prompts(
+    *, session: Session, workspace: Workspace, clock: LocalClock, kind: str, after: str, limit: int,
+) -> list[str]:
+    """Reps in the clock's zones who named nobody this week, not paused, not deactivated, not yet prompted."""
+    named = sa.exists().where(scoped(Commitment, workspace), Commitment.rep_user_id == TeamMember.user_id,
+                              Commitment.week_start == clock.week_start)
+    query = (
+        select(TeamMember.user_id).select_from(TeamMember)
+        .outerjoin(UserProfile, _profile_join(TeamMember))
+        .where(scoped(TeamMember, workspace), TeamMember.role == REP, TeamMember.user_id > after,
+               _zone_of(TeamMember).in_(clock.zones), _active(TeamMember), ~named,
+               _not_paused(workspace, TeamMember.user_id, clock.today),
+               _not_delivered(workspace, kind, TeamMember.user_id, clock))
+        .distinct().order_by(TeamMember.user_id).limit(limit))
+    return list(session.exec(query).all())
+
+
+def _team_recipient(prefix_column) -> sa.ColumnElement[str]:  # noqa: ANN001
+    """The ledger's recipient key for one team's message: "<user or channel>:<team id>"."""
+    return sa.cast(prefix_column, sa.String) + ":" + sa.cast(SalesTeam.id, sa.String)
+
+
+def _has_active_reps(workspace: Workspace) -> sa.ColumnElement[bool]:
+    rep = aliased(TeamMember)
+    profile = aliased(UserProfile)
+    return sa.exists().select_from(sa.outerjoin(
+        rep, profile, sa.and_(profile.team_id == rep.team_id, profile.user_id == rep.user_id)
+    )).where(rep.sales_team_id == SalesTeam.id, rep.role == REP,
+            sa.func.coalesce(profile.deleted, sa.false()) == sa.false())
+
+
+def list_due_digests(
+    *, session: Session, workspace: Workspace, clock: LocalClock, kind: str, after: tuple[int, str], limit: int,
+) -> Sequence[tuple[SalesTeam, str]]:
+    """(team, manager) for managers in the clock's zones whose team's digest slot has passed, with reps, not
+    deactivated and not yet sent; paged by (team id, manager)."""
+    after_team, after_user = after
+    query = (
+        select(SalesTeam, TeamMember.user_id).select_from(TeamMember)
+        .join(SalesTeam, col(SalesTeam.id) == TeamMember.sales_team_id)
+        .outerjoin(UserProfile, _profile_join(TeamMember))
+        .where(scoped(TeamMember, workspace), TeamMember.role == MANAGER,
+               sa.or_(SalesTeam.id > after_team, sa.and_(SalesTeam.id == after_team, TeamMember.user_id > after_user)),
+               _zone_of(TeamMember).in_(clock.zones), _active(TeamMember),
+               _slot_passed(SalesTeam.digest_weekday, SalesTeam.digest_time, clock),
+               _has_active_reps(workspace),
+               _not_delivered(workspace, kind, _team_recipient(TeamMember.user_id), clock))
+        .order_by(col(SalesTeam.id), TeamMember.user_id).limit(limit))
+    return session.exec(query).all()
+
+
+def list_due_leaderboards(
+    *, session: Session, workspace: Workspace, clock: LocalClock, kind: str, after: int, limit: int,
+) -> Sequence[SalesTeam]:
+    """Teams on the clock's zones whose leaderboard slot has passed, with a channel and reps, not yet posted."""
+    query = (
+        select(SalesTeam)
+        .where(scoped(SalesTeam, workspace), SalesTeam.id > after,
+               sa.func.coalesce(SalesTeam.timezone, NO_ZONE).in_(clock.zones),
+               col(SalesTeam.channel_id).is_not(None), col(SalesTeam.leaderboard_weekday).is_not(None),
+               _slot_passed(SalesTeam.leaderboard_weekday, SalesTeam.leaderboard_time, clock),
+               _has_active_reps(workspace),
+               _not_delivered(workspace, kind, _team_recipient(SalesTeam.channel_id), clock))
+        .order_by(col(SalesTeam.id)).limit(limit))
+    return session.exec(query).all()
+
+
+def list_team_reps(*, session: Session, team_ids: Iterable[int]) -> Sequence[tuple[int, str, bool]]:
+    """(team id, rep, deactivated) for these teams, in one query."""
+    return session.exec(
+        select(TeamMember.sales_team_id, TeamMember.user_id, sa.func.coalesce(UserProfile.deleted, sa.false()))
+        .select_from(TeamMember).outerjoin(UserProfile, _profile_join(TeamMember))
+        .where(col(TeamMember.sales_team_id).in_(list(team_ids)), TeamMember.role == REP)
+        .order_by(col(TeamMember.sales_team_id), TeamMember.user_id)).all()
+
+
+def list_zones_of(*, session: Session, workspace: Workspace, user_ids: Iterable[str]) -> dict[str, str | None]:
+    rows = session.exec(select(UserProfile.user_id, UserProfile.timezone).where(
+        scoped(UserProfile, workspace), col(UserProfile.user_id).in_(list(user_ids)))).all()
+    return dict(rows)
+
+
+# --- grouped numbers ---------------------------------------------------------------------------------
+
+def _within(column, start: date, end: date) -> sa.ColumnElement[int]:  # noqa: ANN001
+    return sa.func.sum(sa.case((sa.and_(column >= start, column <= end), 1), else_=0))
+
+
+def _closed_within(status: ReferralStatus, start: date, end: date) -> sa.ColumnElement[int]:
+    return sa.func.sum(sa.case((sa.and_(Referral.closed_on >= start, Referral.closed_on <= end,
+                                        Referral.status == status), 1), else_=0))
+
+
+def count_kpis_by_rep(
+    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], spans: Sequence[tuple[date, date]],
+) -> dict[str, list[KpiCounts]]:
+    """Each rep's indicators in each (inclusive) span, by the stored dates: two grouped queries in all."""
+    reps = list(rep_user_ids)
+    counts: dict[str, list[KpiCounts]] = {uid: [KpiCounts() for _ in spans] for uid in reps}
+    if not reps or not spans:
+        return counts
+    first, last = min(s for s, _ in spans), max(e for _, e in spans)
+    asks = session.exec(
+        select(Ask.rep_user_id, *(_within(Ask.asked_on, s, e) for s, e in spans))
+        .where(scoped(Ask, workspace), col(Ask.rep_user_id).in_(reps), Ask.asked_on >= first, Ask.asked_on <= last)
+        .group_by(Ask.rep_user_id)).all()
+    for uid, *values in asks:
+        counts[uid] = [KpiCounts(asks=int(v or 0)) for v in values]
+    per_span = 6
+    columns = [column for s, e in spans for column in (
+        _within(Referral.introduced_on, s, e), _within(Referral.meeting_scheduled_on, s, e),
+        _within(Referral.meeting_held_on, s, e), _closed_within(ReferralStatus.WON, s, e),
+        _closed_within(ReferralStatus.LOST, s, e), _closed_within(ReferralStatus.NO_DECISION, s, e))]
+    touched = sa.or_(*(sa.and_(c >= first, c <= last) for c in (
+        Referral.introduced_on, Referral.meeting_scheduled_on, Referral.meeting_held_on, Referral.closed_on)))
+    referrals = session.exec(
+        select(Referral.rep_user_id, *columns)
+        .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(reps), touched)
+        .group_by(Referral.rep_user_id)).all()
+    for uid, *values in referrals:
+        numbers = [int(v or 0) for v in values]
+        counts[uid] = [
+            KpiCounts(asks=counts[uid][i].asks, referrals=n[0], meetings_scheduled=n[1], meetings_held=n[2],
+                      won=n[3], lost=n[4], no_decision=n[5])
+            for i, n in enumerate(numbers[k:k + per_span] for k in range(0, len(numbers), per_span))]
+    return counts
+
+
+def _week_number(session: Session) -> sa.ColumnElement[int]:
+    """Which week (counted from EPOCH_MONDAY) an ask's stored date falls in, in the dialect's own date maths."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sa.cast((sa.func.julianday(Ask.asked_on) - sa.func.julianday(EPOCH_MONDAY.isoformat())) / 7,
+                       sa.Integer)
+    return sa.literal_column(f"((ask.asked_on - DATE '{EPOCH_MONDAY.isoformat()}') / 7)", sa.Integer)
+
+
+def week_number(day: date) -> int:
+    """The week (counted from EPOCH_MONDAY) a date falls in, as ``count_asks_by_week`` numbers them."""
+    return (day - EPOCH_MONDAY).days // 7
+
+
+def count_asks_by_week(
+    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
+) -> dict[str, dict[int, int]]:
+    """Asks per rep and week number (see ``week_number``) between two dates: one row per rep and week."""
+    reps = list(rep_user_ids)
+    if not reps:
+        return {}
+    week = _week_number(session).label("week")
+    rows = session.exec(
+        select(Ask.rep_user_id, week, sa.func.count())
+        .where(scoped(Ask, workspace), col(Ask.rep_user_id).in_(reps), Ask.asked_on >= start, Ask.asked_on <= end)
+        .group_by(Ask.rep_user_id, week)).all()
+    counts: dict[str, dict[int, int]] = {}
+    for uid, number, n in rows:
+        counts.setdefault(uid, {})[int(number)] = int(n)
+    return counts
+
+
+@dataclass(frozen=True)
+class StuckCandidate:
+    """The few columns the stuck rule reads, without loading whole rows."""
+
+    rep_user_id: str
+    number: int
+    prospect_name: str
+    status: ReferralStatus
+    introduced_on: date
+    meeting_held_on: date | None
+
+
+def list_stuck_candidates(
+    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], introduced_before: date,
+    held_before: date,
+) -> list[StuckCandidate]:
+    """Open referrals that may be stuck (no meeting long after the introduction, no outcome long after the
+    meeting): the database narrows the open ones down; ``domain.cadence.stuck_reason`` decides."""
+    rows = session.exec(select(Referral.rep_user_id, Referral.number, Referral.prospect_name, Referral.status,
+                               Referral.introduced_on, Referral.meeting_held_on).where(
+        scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),
+        sa.or_(sa.and_(Referral.status == ReferralStatus.INTRODUCED, Referral.introduced_on < introduced_before),
+               sa.and_(Referral.status == ReferralStatus.MEETING_HELD, Referral.meeting_held_on < held_before)),
+    ).order_by(col(Referral.introduced_on))).all()
+    return [StuckCandidate(uid, number, name, ReferralStatus(status), introduced, held)
+            for uid, number, name, status, introduced, held in rows]
