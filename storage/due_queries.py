@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from domain.forgetting import FORMER_ROLE
 from domain.funnel import ReferralStatus, Workspace
 from domain.kpis import KpiCounts
 from storage.models import Ask, Commitment, Delivery, Pause, Referral, SalesTeam, TeamMember, UserProfile
@@ -201,11 +202,13 @@ def list_due_leaderboards(
 
 
 def list_team_reps(*, session: Session, team_ids: Iterable[int]) -> Sequence[tuple[int, str, bool]]:
-    """(team id, rep, deactivated) for these teams, in one query."""
+    """(team id, rep, gone) for these teams, in one query. Gone: deactivated in Slack, or a forgotten person's
+    anonymous line (role ``former``), whose past numbers stay in the team's lines and totals."""
+    gone = sa.or_(sa.func.coalesce(UserProfile.deleted, sa.false()), TeamMember.role == FORMER_ROLE)
     return session.exec(
-        select(TeamMember.sales_team_id, TeamMember.user_id, sa.func.coalesce(UserProfile.deleted, sa.false()))
+        select(TeamMember.sales_team_id, TeamMember.user_id, gone)
         .select_from(TeamMember).outerjoin(UserProfile, _profile_join(TeamMember))
-        .where(col(TeamMember.sales_team_id).in_(list(team_ids)), TeamMember.role == REP)
+        .where(col(TeamMember.sales_team_id).in_(list(team_ids)), col(TeamMember.role).in_((REP, FORMER_ROLE)))
         .order_by(col(TeamMember.sales_team_id), TeamMember.user_id)).all()
 
 
