@@ -81,8 +81,7 @@ def create_app(
     view_submissions.register(app, ctx)
     events.register(app, ctx)
     forget.register(app, ctx)
-    if oauth is not None:
-        installs.register(app, ctx, store=oauth.installation_store)
+    installs.register(app, ctx, store=oauth.installation_store if oauth is not None else None)
     app.error(_reply_on_error)
     return app, ctx
 

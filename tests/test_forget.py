@@ -86,6 +86,8 @@ def test_forget_end_to_end(team, slack, fake_slack, engine, app_and_ctx, clock):
     after_referrals = export_rows(slack, fake_slack, ADMIN, "Referrals")
     assert len(after_referrals) == len(before_referrals)
     assert "12000" in json.dumps(after_referrals)  # the won amount still counts for the team
+    review = json.dumps(slack.referral("review", user=ADMIN))
+    assert "former member 1" in review and NY not in review and "went elsewhere" not in review
     manager_rows = export_rows(slack, fake_slack, MANAGER)
     assert {r[0] for r in manager_rows[1:]} == {"former-1", BERLIN, SYDNEY}
 

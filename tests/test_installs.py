@@ -231,3 +231,17 @@ def test_rotating_and_refresh_tokens_are_masked_in_logs():
 
     text = RedactSecrets().redact("refresh failed for xoxe-1-My0xLTIy and xoxe.xoxb-1-MS0yLTIy")
     assert "My0xLTIy" not in text and "MS0yLTIy" not in text
+
+
+def test_single_workspace_mode_answers_an_uninstall_and_stops_retries(slack, fake_slack, engine, app_and_ctx, clock):
+    _app, ctx = app_and_ctx
+    clock.set(datetime(2026, 11, 16, 15, 0, tzinfo=UTC))
+    slack.referral("team create east", user=ADMIN)
+    slack.referral(f"team add east <@{REP}|rep>", user=ADMIN)
+    fake_slack.fail_next("chat.postMessage", status=200, error="fatal_error")
+    assert run_job("reminder", ctx=ctx, client=_app.client, now=datetime(2026, 11, 19, 19, 5, tzinfo=UTC)).failed == 1
+    body = json.dumps({"token": "legacy", "team_id": "T0001", "api_app_id": "A0001", "type": "event_callback",
+                       "event_id": "Ev1", "event_time": 1, "event": {"type": "app_uninstalled"}})
+    assert slack.dispatch(body, content_type="application/json").status == 200
+    with session_scope(engine) as session:
+        assert [d.status for d in session.exec(sa.select(Delivery)).scalars()] == [EXPIRED]

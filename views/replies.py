@@ -11,7 +11,20 @@ from domain.kpis import KPI_LABELS, KpiCounts
 from domain.records import AskRecord, ReferralRecord, StatsReport, WeekProgress
 from views import ids
 from views.coaching import prep_lines
-from views.text import MESSAGE_BLOCK_LIMIT, button, clip, context, day, escape, message, packed_sections, person, section, trend
+from views.text import (
+    MESSAGE_BLOCK_LIMIT,
+    button,
+    clip,
+    context,
+    day,
+    escape,
+    member,
+    message,
+    packed_sections,
+    person,
+    section,
+    trend,
+)
 
 Message = dict[str, Any]
 
@@ -224,7 +237,7 @@ def review_reply(review: Any) -> Message:
     for rep_user_id, referral in review.closed[:150]:
         reason = f": {escape(referral.close_reason)}" if referral.close_reason else ""
         amount = _amount(referral.amount) if referral.status is ReferralStatus.WON else ""
-        detail.append(f"<@{rep_user_id}> #{referral.number} {escape(referral.prospect_name)}: "
+        detail.append(f"{member(rep_user_id)} #{referral.number} {escape(referral.prospect_name)}: "
                       f"{_CHANGE_TEXT[referral.status.value]}{amount}{reason}")
     blocks.extend(packed_sections(detail or ["Nothing closed yet."], f"*Closed in {review.period.label}*"))
     return message(f"Referral review, {review.period.label}", blocks)
