@@ -245,3 +245,22 @@ def test_single_workspace_mode_answers_an_uninstall_and_stops_retries(slack, fak
     assert slack.dispatch(body, content_type="application/json").status == 200
     with session_scope(engine) as session:
         assert [d.status for d in session.exec(sa.select(Delivery)).scalars()] == [EXPIRED]
+
+
+def test_cli_import_looks_up_emails_with_the_workspaces_own_token(multi, fake_slack, cli_env, monkeypatch, tmp_path):
+    from bot.cli import main
+    from tests.support.installs import CLIENT_ID, CLIENT_SECRET, STATE_SECRET
+
+    _app, _ctx, browser = multi
+    install_both(fake_slack, browser)
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    for name, value in {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+                        "SLACK_STATE_SECRET": STATE_SECRET, "TOKEN_ENCRYPTION_KEYS": KEY}.items():
+        monkeypatch.setenv(name, value)
+    fake_slack.add_user("U0BEA", email="bea@acme.test")
+    sheet = tmp_path / "asks.csv"
+    sheet.write_text("rep,date,asked,for_whom,outcome\nbea@acme.test,2026-09-01,Jane,,\n")
+    assert main(["import", str(sheet), "--workspace", GLOBEX]) == 0
+    [lookup] = fake_slack.calls_to("users.lookupByEmail")
+    assert fake_slack.workspace_of_token(token_of(lookup)) == GLOBEX
+    assert main(["import", str(sheet), "--workspace", "T0NEVER"]) == 2
