@@ -6,6 +6,7 @@ calls a tick every few minutes; ``referral-bot run-job --at`` calls one by hand.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,8 @@ from views import chart
 from views import coaching as coaching_views
 from views import nudges as nudge_views
 
+log = logging.getLogger(__name__)
+
 
 def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: bool = False,
             pace: Pace | None = None) -> TickReport:
@@ -56,12 +59,19 @@ def _run_per_workspace(planner: Any, *, ctx: AppContext, clients: WorkspaceClien
     """Multi-workspace mode: each workspace with its own bot token; none for a workspace without an installation."""
     total = TickReport()
     for workspace in workspaces:
-        client = clients.client_for(workspace)
+        try:
+            client = clients.client_for(workspace)
+        except Exception as error:  # noqa: BLE001 - e.g. a refresh Slack refused: the other workspaces still go
+            log.warning("no client for workspace %s (%s); its messages wait for the next tick", workspace.team_id,
+                        type(error).__name__)
+            continue
         if client is None:  # never installed, uninstalled or revoked: nothing goes there
             continue
         report = deliver(list(planner(ctx=ctx, client=client, workspace=workspace, now=now)), engine=ctx.engine,
                          client=client, now=now, dry_run=dry_run, pace=pace)
-        total.due, total.sent, total.skipped = total.due + report.due, total.sent + report.sent, total.skipped + report.skipped
+        total.due += report.due
+        total.sent += report.sent
+        total.skipped += report.skipped
         total.failed += report.failed
         total.planned.extend(report.planned)
     return total

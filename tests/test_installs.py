@@ -264,3 +264,19 @@ def test_cli_import_looks_up_emails_with_the_workspaces_own_token(multi, fake_sl
     [lookup] = fake_slack.calls_to("users.lookupByEmail")
     assert fake_slack.workspace_of_token(token_of(lookup)) == GLOBEX
     assert main(["import", str(sheet), "--workspace", "T0NEVER"]) == 2
+
+
+def test_a_refresh_slack_refuses_for_one_workspace_does_not_stop_the_others(multi, fake_slack, clock):
+    app, ctx, browser = multi
+    install_both(fake_slack, browser, rotating=True, expires_in=600)
+    slack = SlackDriver(app, fake_slack, SIGNING_SECRET)
+    clock.set(datetime(2026, 11, 16, 15, 0, tzinfo=UTC))
+    for team in (ACME, GLOBEX):
+        slack.referral("team create east", user=ADMIN, team=team)
+        slack.referral(f"team add east <@{REP}|rep>", user=ADMIN, team=team)
+    fake_slack.clear()
+    fake_slack.fail_next("oauth.v2.access", status=200, error="invalid_refresh_token")  # the first refresh of the tick
+    report = run_job("reminder", ctx=ctx, client=workspace_clients(app), now=datetime(2026, 11, 19, 19, 5, tzinfo=UTC))
+    [refused, refreshed] = fake_slack.calls_to("oauth.v2.access")
+    assert refused.params["refresh_token"] != refreshed.params["refresh_token"]  # one per workspace
+    assert report.sent == 1 and len(fake_slack.calls_to("chat.postMessage")) == 1
