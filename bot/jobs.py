@@ -37,44 +37,18 @@ log = logging.getLogger(__name__)
 
 
 def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: bool = False,
-            pace: Pace | None = None) -> TickReport:
+            pace: Pace | None = None, only: Workspace | None = None) -> TickReport:
+    if isinstance(client, WorkspaceClients):  # the scheduler's and the CLI's: a client per workspace
+        return run_job_per_workspace(kind, ctx=ctx, clients=client, now=now, dry_run=dry_run, pace=pace)
     if kind not in KINDS:
         raise ValueError(f"unknown job {kind!r}; expected one of {', '.join(KINDS)}")
     planner = {COMMITMENT_PROMPT: plan_commitment_prompts, REMINDER: plan_reminders, DIGEST: plan_digests,
                LEADERBOARD: plan_leaderboards, PREP: plan_prep_checklists}[kind]
     with session_scope(ctx.engine) as session:
-        workspaces = list_workspaces(session=session)
-    if isinstance(client, WorkspaceClients):
-        if client.multi_workspace:
-            return _run_per_workspace(planner, ctx=ctx, clients=client, workspaces=workspaces, now=now,
-                                      dry_run=dry_run, pace=pace)
-        client = client.client_for(Workspace(""))
+        workspaces = list_workspaces(session=session) if only is None else [only]
     outgoing = [item for workspace in workspaces for item in planner(ctx=ctx, client=client, workspace=workspace,
                                                                      now=now)]
     return deliver(outgoing, engine=ctx.engine, client=client, now=now, dry_run=dry_run, pace=pace)
-
-
-def _run_per_workspace(planner: Any, *, ctx: AppContext, clients: WorkspaceClients, workspaces: list[Workspace],
-                       now: datetime, dry_run: bool, pace: Pace | None) -> TickReport:
-    """Multi-workspace mode: each workspace with its own bot token; none for a workspace without an installation."""
-    total = TickReport()
-    for workspace in workspaces:
-        try:
-            client = clients.client_for(workspace)
-        except Exception as error:  # noqa: BLE001 - e.g. a refresh Slack refused: the other workspaces still go
-            log.warning("no client for workspace %s (%s); its messages wait for the next tick", workspace.team_id,
-                        type(error).__name__)
-            continue
-        if client is None:  # never installed, uninstalled or revoked: nothing goes there
-            continue
-        report = deliver(list(planner(ctx=ctx, client=client, workspace=workspace, now=now)), engine=ctx.engine,
-                         client=client, now=now, dry_run=dry_run, pace=pace)
-        total.due += report.due
-        total.sent += report.sent
-        total.skipped += report.skipped
-        total.failed += report.failed
-        total.planned.extend(report.planned)
-    return total
 
 
 def _person(ctx: AppContext, client: Any, workspace: Workspace, user_id: str, now: datetime) -> Person:
@@ -175,3 +149,30 @@ def plan_prep_checklists(*, ctx: AppContext, client: Any, workspace: Workspace, 
 
     for due in due_checklists(engine=ctx.engine, workspace=workspace, zone_of=zone_of, now=now):
         yield prep_outgoing(due, coaching_views.prep_checklist_message)
+
+
+def run_job_per_workspace(kind: str, *, ctx: AppContext, clients: WorkspaceClients, now: datetime,
+                          dry_run: bool = False, pace: Pace | None = None) -> TickReport:
+    """One tick with each workspace's own bot token (multi-workspace mode); a workspace without an
+    installation (never installed, uninstalled, revoked) gets nothing. Single-workspace: one run_job."""
+    if not clients.multi_workspace:
+        return run_job(kind, ctx=ctx, client=clients.client_for(Workspace("")), now=now, dry_run=dry_run, pace=pace)
+    with session_scope(ctx.engine) as session:
+        workspaces = list_workspaces(session=session)
+    total = TickReport()
+    for workspace in workspaces:
+        try:
+            client = clients.client_for(workspace)
+        except Exception as error:  # noqa: BLE001 - e.g. a refresh Slack refused: the other workspaces still go
+            log.warning("no client for workspace %s (%s); its messages wait for the next tick", workspace.team_id,
+                        type(error).__name__)
+            continue
+        if client is None:
+            continue
+        report = run_job(kind, ctx=ctx, client=client, now=now, dry_run=dry_run, pace=pace, only=workspace)
+        total.due += report.due
+        total.sent += report.sent
+        total.skipped += report.skipped
+        total.failed += report.failed
+        total.planned.extend(report.planned)
+    return total
