@@ -35,8 +35,10 @@ def system_clock() -> datetime:
 
 def create_web_client(settings: Settings) -> WebClient:
     """A Web API client that waits out 429s (honouring Retry-After) and retries 5xx and dropped connections."""
-    # Multi-workspace mode has no token of its own: each request and job gets its workspace's.
-    client = WebClient(token=settings.slack_bot_token or None, base_url=settings.slack_api_url or WebClient.BASE_URL)
+    # Multi-workspace mode has no token of its own (a leftover SLACK_BOT_TOKEN is ignored): each request
+    # and job gets its workspace's.
+    token = None if settings.multi_workspace else settings.slack_bot_token or None
+    client = WebClient(token=token, base_url=settings.slack_api_url or WebClient.BASE_URL)
     client.retry_handlers.extend([
         RateLimitErrorRetryHandler(max_retry_count=3),
         ServerErrorRetryHandler(max_retry_count=2),
@@ -86,8 +88,7 @@ def create_app(
     view_submissions.register(app, ctx)
     events.register(app, ctx)
     forget.register(app, ctx)
-    if oauth is not None:
-        installs.register(app, ctx, store=oauth.installation_store)
+    installs.register(app, ctx, store=oauth.installation_store if oauth is not None else None)
     app.error(_reply_on_error)
     return app, ctx
 

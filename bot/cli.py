@@ -294,9 +294,13 @@ def _import(args: argparse.Namespace) -> int:
     require_existing_database(url)
     lookup = None
     if EMAIL.search(text):  # e-mails need Slack to find the user; IDs don't
-        from bot.app import create_web_client
+        from bot.oauth import client_for_workspace
 
-        lookup = slack_email_lookup(create_web_client(load_settings(serving=False)))
+        client = client_for_workspace(load_settings(serving=False), Workspace(args.workspace))
+        if client is None:
+            print(f"workspace {args.workspace} has not installed the app; install it, or use user IDs", file=sys.stderr)
+            return 2
+        lookup = slack_email_lookup(client)
     engine = create_db_engine(url)
     upgrade_schema(engine)
     now = datetime.now(UTC)

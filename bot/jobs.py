@@ -9,6 +9,7 @@ calls one by hand.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,8 @@ from storage.team_queries import list_workspaces
 from views import chart
 from views import coaching as coaching_views
 from views import nudges as nudge_views
+
+log = logging.getLogger(__name__)
 
 
 def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: bool = False,
@@ -60,7 +63,12 @@ def _run_per_workspace(planner: Any, *, ctx: AppContext, clients: WorkspaceClien
     """Multi-workspace mode: each workspace with its own bot token; none for a workspace without an installation."""
     total = TickReport()
     for workspace in workspaces:
-        client = clients.client_for(workspace)
+        try:
+            client = clients.client_for(workspace)
+        except Exception as error:  # noqa: BLE001 - e.g. a refresh Slack refused: the other workspaces still go
+            log.warning("no client for workspace %s (%s); its messages wait for the next tick", workspace.team_id,
+                        type(error).__name__)
+            continue
         if client is None:  # never installed, uninstalled or revoked: nothing goes there
             continue
         ensure_profiles(engine=ctx.engine, client=client, workspace=workspace, now=now)
@@ -132,3 +140,4 @@ def plan_prep_checklists(*, ctx: AppContext, client: Any, workspace: Workspace, 
     for due in due_checklists(engine=ctx.engine, workspace=workspace, default_zone=ctx.people.default_zone,
                               now=now):
         yield prep_outgoing(due, coaching_views.prep_checklist_message)
+

@@ -75,6 +75,23 @@ def workspace_clients(app: Any) -> WorkspaceClients:
                             client_secret=flow.settings.client_secret)
 
 
+def client_for_workspace(settings: Settings, workspace: Workspace) -> WebClient | None:
+    """For CLI commands that call Slack for one workspace (``import`` looking up e-mails): its bot token."""
+    from bot.app import create_web_client
+
+    client = create_web_client(settings)
+    if not settings.multi_workspace:
+        return client
+    from storage.engine import create_db_engine
+
+    engine = create_db_engine(settings.database_url)
+    try:
+        return WorkspaceClients(client, store=installation_store(settings, engine),
+                                client_secret=settings.slack_client_secret).client_for(workspace)
+    finally:
+        engine.dispose()
+
+
 class WorkspaceClients:
     """The Web API client to use for one workspace, for work that no request carries (scheduled jobs).
 

@@ -12,8 +12,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from domain.grammar.funnel import encode_close_won
 from domain.grammar.forget import ForgetPerson
+from domain.grammar.funnel import encode_close_won
 from domain.parsing import (
     ASKED_HELP,
     REFERRAL_VERBS_HELP,

@@ -1,6 +1,7 @@
-"""Events that end an installation (multi-workspace mode): ``app_uninstalled`` and ``tokens_revoked``.
+"""Events that end an installation: ``app_uninstalled`` and ``tokens_revoked``.
 
-Bolt acks events itself and skips auth.test for these two (the token is already dead).
+Bolt acks events itself and skips auth.test for these two (the token is already dead). ``store``
+is the installation store in multi-workspace mode, None with a single SLACK_BOT_TOKEN.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def _workspace(context: BoltContext) -> Workspace:
     return Workspace(context.team_id or "", context.enterprise_id)
 
 
-def register(app: App, ctx: AppContext, *, store: Any) -> None:
+def register(app: App, ctx: AppContext, *, store: Any | None) -> None:
     @app.event("app_uninstalled")
     def uninstalled(context: BoltContext) -> None:
         install_service.end_installation(engine=ctx.engine, store=store, workspace=_workspace(context),

@@ -20,19 +20,27 @@ from storage.workspace_queries import expire_open_deliveries
 log = logging.getLogger(__name__)
 
 
-def end_installation(*, engine: sa.Engine, store: Any, workspace: Workspace, reason: str) -> int:
-    """Delete every token of the workspace and give up its pending deliveries; returns how many."""
-    store.delete_all(enterprise_id=workspace.enterprise_id, team_id=workspace.team_id)
+def end_installation(*, engine: sa.Engine, store: Any | None, workspace: Workspace, reason: str) -> int:
+    """Delete every token of the workspace and give up its pending deliveries; returns how many.
+
+    ``store`` is None in single-workspace mode: the token lives in SLACK_BOT_TOKEN, which only the admin can remove.
+    """
+    if store is not None:
+        store.delete_all(enterprise_id=workspace.enterprise_id, team_id=workspace.team_id)
     with session_scope(engine) as session:
         stopped = expire_open_deliveries(session=session, workspace=workspace, error=reason)
-    log.info("workspace %s: %s; tokens deleted, %d pending deliveries stopped", workspace.team_id, reason, stopped)
+    if store is None:
+        log.warning("workspace %s: %s; %d pending deliveries stopped. SLACK_BOT_TOKEN no longer works: "
+                    "reinstall the app and update it, or stop the bot", workspace.team_id, reason, stopped)
+    else:
+        log.info("workspace %s: %s; tokens deleted, %d pending deliveries stopped", workspace.team_id, reason, stopped)
     return stopped
 
 
-def revoke_tokens(*, engine: sa.Engine, store: Any, workspace: Workspace, bot_revoked: bool,
+def revoke_tokens(*, engine: sa.Engine, store: Any | None, workspace: Workspace, bot_revoked: bool,
                   user_ids: Iterable[str]) -> None:
     """``tokens_revoked``: a revoked bot token ends the installation; a user token only goes itself."""
-    for user_id in user_ids:
+    for user_id in user_ids if store is not None else ():
         store.delete_installation(enterprise_id=workspace.enterprise_id, team_id=workspace.team_id, user_id=user_id)
     if bot_revoked:
         end_installation(engine=engine, store=store, workspace=workspace, reason="bot token revoked")

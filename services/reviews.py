@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from domain.forgetting import FORMER_ROLE
 from domain.funnel import Workspace
 from domain.parsing import CommandError, ShowReview, usage_for
 from domain.periods import Period, local_today, named_period, period_containing
@@ -45,7 +46,8 @@ def review_outcomes(*, engine: sa.Engine, workspace: Workspace, rep: Person, com
     reps = managed_reps(engine=engine, workspace=workspace, manager_user_id=rep.user_id)
     if rep.is_admin:
         with session_scope(engine) as session:
-            reps |= {m.user_id for _, m in list_memberships(session=session, workspace=workspace) if m.role == "rep"}
+            reps |= {m.user_id for _, m in list_memberships(session=session, workspace=workspace)
+                     if m.role in ("rep", FORMER_ROLE)}
     if not reps:
         raise CommandError("Reviews are for managers: you manage no team yet.", usage=usage_for(command))
     today = local_today(now, rep.timezone)

@@ -277,8 +277,6 @@ class AuditEntry(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-# The OAuth tables are declared beside the models so that migrations and the schema test see them.
-import storage.installations  # noqa: E402,F401
 class Heartbeat(SQLModel, table=True):
     """One row per probe name, rewritten by /healthz and ``doctor`` to prove the database takes a write."""
 
@@ -286,3 +284,7 @@ class Heartbeat(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     beat_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# The OAuth tables are declared beside the models so that migrations and the schema test see them.
+import storage.installations  # noqa: E402,F401

@@ -86,6 +86,8 @@ def test_forget_end_to_end(team, slack, fake_slack, engine, app_and_ctx, clock):
     after_referrals = export_rows(slack, fake_slack, ADMIN, "Referrals")
     assert len(after_referrals) == len(before_referrals)
     assert "12000" in json.dumps(after_referrals)  # the won amount still counts for the team
+    review = json.dumps(slack.referral("review", user=ADMIN))
+    assert "former member 1" in review and NY not in review and "went elsewhere" not in review
     manager_rows = export_rows(slack, fake_slack, MANAGER)
     assert {r[0] for r in manager_rows[1:]} == {"former-1", BERLIN, SYDNEY}
 
@@ -167,4 +169,6 @@ def test_forgetting_costs_the_same_statements_for_a_short_or_a_long_history(engi
         assert done.asks in (1, 60)
         return len(seen)
 
-    assert statements_to_forget("U0LONG") == statements_to_forget("U0SHORT")
+    long, short = statements_to_forget("U0LONG"), statements_to_forget("U0SHORT")
+    print(f"forgetting 60 vs 1 ask(s) and referral(s): {long} vs {short} SQL statements")
+    assert long == short

@@ -66,10 +66,10 @@ def digest_messages(content: DigestContent) -> list[Message]:
         blocks.append(section(f"*Team, {totals.label.lower()}*\n" + " · ".join(rows)))
     blocks.extend(section(_rep_line(line)) for line in content.reps)
     if content.stuck:
-        blocks.extend(packed_sections([f"{mention(s.rep_user_id)} #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
+        blocks.extend(packed_sections([f"{member(s.rep_user_id)} #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
                                for s in content.stuck], "*Stuck referrals*"))
     if content.unthanked:
-        blocks.extend(packed_sections([f"{mention(s.rep_user_id)} #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
+        blocks.extend(packed_sections([f"{member(s.rep_user_id)} #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
                                for s in content.unthanked], "*Waiting for a thank-you*"))
     if content.questions:
         blocks.append(section("*Questions for your one-to-ones with the reps who missed*\n"

@@ -19,6 +19,7 @@ from views.text import (
     context,
     day,
     escape,
+    member,
     mention,
     message,
     packed_sections,
@@ -265,7 +266,7 @@ def review_reply(review: Any) -> Message:
     for rep_user_id, referral in review.closed[:150]:
         reason = f": {escape(referral.close_reason)}" if referral.close_reason else ""
         amount = _amount(referral.amount, referral.currency) if referral.status is ReferralStatus.WON else ""
-        detail.append(f"{mention(rep_user_id)} #{referral.number} {escape(referral.prospect_name)}: "
+        detail.append(f"{member(rep_user_id)} #{referral.number} {escape(referral.prospect_name)}: "
                       f"{_CHANGE_TEXT[referral.status.value]}{amount}{reason}")
     blocks.extend(packed_sections(detail or ["Nothing closed yet."], f"*Closed in {review.period.label}*"))
     return message(f"Referral review, {review.period.label}", blocks)
