@@ -352,12 +352,17 @@ class FakeSlack:
             return 200, self._oauth_access(params), {}
         if method == "auth.test":
             return 200, self._auth_test(headers or {}), {}
+        if method == "users.list":
+            return 200, self._users_page(params, headers or {}), {}
         return 200, self._ok(method, params), {}
 
-    def _users_page(self, params: dict[str, Any]) -> dict[str, Any]:
-        """users.list, paginated with next_cursor like Slack's (the cursor is an offset here)."""
+    def _users_page(self, params: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        """users.list, paginated with next_cursor like Slack's (the cursor is an offset here). With a token
+        issued through OAuth, everyone is listed as a member of that token's workspace, as Slack would."""
+        token = headers.get("authorization", "").removeprefix("Bearer ")
         with self._condition:
-            users = list(self._users.values())
+            workspace = self._tokens.get(token)
+            users = [dict(u, team_id=workspace["team_id"]) if workspace else u for u in self._users.values()]
         limit = max(1, min(int(params.get("limit") or 200), 1000))
         offset = int(params.get("cursor") or 0)
         page = users[offset:offset + limit]
@@ -406,8 +411,6 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             files = params.get("files") if isinstance(params.get("files"), list) else []
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
-        if method == "users.list":
-            return self._users_page(params)
         if method == "team.info":
             return {"ok": True, "team": {"id": "T0001", "name": "Acme", "domain": "acme"}}
         return {"ok": True}
