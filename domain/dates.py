@@ -19,7 +19,7 @@ Every function takes ``today`` explicitly, and tests pin it.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 __all__ = [
     "ACCEPTED_DATES",

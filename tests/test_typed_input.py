@@ -49,6 +49,9 @@ ASKED_DATES = [
     ("Jane tuesday", Conventions(), ("Jane", date(2026, 11, 17))),
     ("Jane on Tue", Conventions(), ("Jane", date(2026, 11, 17))),
     ("Jane last friday", Conventions(), ("Jane", date(2026, 11, 13))),
+    ("Jane last fri", Conventions(), ("Jane", date(2026, 11, 13))),
+    ("Jane this monday", Conventions(), ("Jane", date(2026, 11, 16))),  # this week's Monday
+    ("Jane this sunday", Conventions(), "in the future"),
     ("Jane next tuesday", Conventions(), "in the future"),
     ("Jane on 05/06", Conventions(), "05/06"),  # ambiguous while the workspace has no date order: asked
     ("Jane on 05/06", MDY, ("Jane", date(2026, 5, 6))),
