@@ -128,8 +128,24 @@ def quarter_of(day: date, fiscal_start: int) -> tuple[date, date]:
     return _month_start(index), _month_start(index + 3) - timedelta(days=1)
 
 
+def quarter_name(day: date, fiscal_start: int) -> str:
+    """``2026-Q3``: the quarter's number in its fiscal year, which is named by the calendar year it ends in."""
+    number = (day.month - fiscal_start) % 12 // 3 + 1
+    year = day.year + (1 if fiscal_start != 1 and day.month >= fiscal_start else 0)
+    return f"{year}-Q{number}"
+
+
 def span(kind: str, today: date, fiscal_start: int) -> tuple[date, date]:
-    """The README's periods: weeks Monday to Sunday, calendar months, (fiscal) quarters; "last X" the one before."""
+    """The README's periods: weeks Monday to Sunday, calendar months, (fiscal) quarters; "last X" the one before;
+    a named quarter (2026-Q3) or month (2026-10)."""
+    named = re.fullmatch(r"(\d{4})-(Q\d|\d\d)", kind)
+    if named and named.group(2).startswith("Q"):
+        day = today
+        while quarter_name(day, fiscal_start) != kind:  # walk back to it, a quarter at a time
+            day = quarter_of(day, fiscal_start)[0] - timedelta(days=1)
+        return quarter_of(day, fiscal_start)
+    if named:
+        return month_of(date(int(named.group(1)), int(named.group(2)), 1))
     last = kind.startswith("last ")
     kind = kind.removeprefix("last ")
     pick = {"week": week_of, "month": month_of, "quarter": lambda d: quarter_of(d, fiscal_start)}[kind]
@@ -139,6 +155,10 @@ def span(kind: str, today: date, fiscal_start: int) -> tuple[date, date]:
 
 def before(kind: str, today: date, fiscal_start: int) -> tuple[date, date]:
     start, _ = span(kind, today, fiscal_start)
+    if re.fullmatch(r"\d{4}-Q\d", kind):
+        return quarter_of(start - timedelta(days=1), fiscal_start)
+    if re.fullmatch(r"\d{4}-\d\d", kind):
+        return month_of(start - timedelta(days=1))
     return span(kind.removeprefix("last "), start - timedelta(days=1), fiscal_start)
 
 
@@ -328,7 +348,9 @@ class Oracle:
     def check_stats(self) -> None:
         for rep in self.reps.values():
             today = rep.today(self.clock.now)
-            for period in ("week", "month", "quarter", "last week", "last month", "last quarter"):
+            earlier = today - timedelta(days=self.draw(st.integers(0, 120)))
+            for period in ("week", "month", "quarter", "last week", "last month", "last quarter",
+                           quarter_name(earlier, self.fiscal_start), f"{earlier:%Y-%m}"):
                 text = _text(self.slack.referral(f"stats {period}", user=rep.user_id))
                 now, then = span(period, today, self.fiscal_start), before(period, today, self.fiscal_start)
                 for kpi in KPIS:
