@@ -19,7 +19,7 @@ Every function takes ``today`` explicitly, and tests pin it.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 __all__ = [
     "ACCEPTED_DATES",
@@ -104,10 +104,14 @@ def parse_date_phrase(text: str, *, today: date, direction: str = PAST, date_ord
     named, relative = _NAMED.fullmatch(phrase), _RELATIVE.fullmatch(phrase)
     if not (named or relative):
         return None
-    if relative and relative.group("weekday") and not relative.group("which"):
-        # dateparser skips today's own weekday; a rep typing "friday" on a Friday means today.
-        if _WEEKDAYS[relative.group("weekday")] == today.weekday():
-            return today
+    if relative and relative.group("weekday"):
+        weekday = _WEEKDAYS[relative.group("weekday")]
+        if not relative.group("which") and weekday == today.weekday():
+            return today  # dateparser skips today's own weekday; a rep typing "friday" on a Friday means today
+        if relative.group("which") == "this":  # the one in this Monday-to-Sunday week, either side of today
+            return today + timedelta(days=weekday - today.weekday())
+        # dateparser reads "sun" but not "last sun": hand it the full name.
+        phrase = f"{relative.group('which') or ''} {WEEKDAY_NAMES[weekday]}".strip()
     found = _dateparser(phrase, today=today, direction=direction)
     if found is None:
         raise DateError(f"“{phrase}” isn't a real date; try {ACCEPTED_DATES}.")

@@ -175,7 +175,7 @@ def _unguard(value: str) -> str:
 
 
 REFERRALS_HEADER = ("rep", "number", "prospect", "referrer", "status", "introduced_on", "meeting_on",
-                    "meeting_held_on", "closed_on", "amount", "close_reason", "thanked_on")
+                    "meeting_held_on", "closed_on", "amount", "close_reason", "thanked_on", "currency")
 
 
 def write_referrals_sheet(rows: Iterable[tuple[str, ReferralRecord]]) -> str:
@@ -188,7 +188,7 @@ def write_referrals_sheet(rows: Iterable[tuple[str, ReferralRecord]]) -> str:
                          r.status.value, *(_iso(d) for d in (r.introduced_on, r.meeting_on, r.meeting_held_on,
                                                              r.closed_on)),
                          "" if r.amount is None else str(r.amount), _safe_cell(r.close_reason or ""),
-                         _iso(r.thanked_on)])
+                         _iso(r.thanked_on), r.currency or ""])
     return out.getvalue()
 
 

@@ -121,7 +121,8 @@ def register(app: App, ctx: AppContext) -> None:
                 case NobodyToIntroduce():
                     nobody = referral_service.log_nobody(**services, command=command, now=now)
                     reply = replies.nobody_logged(ask=nobody.ask, referrer_user_id=nobody.referrer_user_id,
-                                                  referrer_name=nobody.referrer_name)
+                                                  referrer_name=nobody.referrer_name, on=nobody.occurred_on,
+                                                  today=today)
                 case ScheduleMeeting() | MeetingHeld() | CloseWon() | CloseLost() | CloseNoDecision() | Thanked():
                     updated = referral_service.advance_referral(**services, command=command, now=now)
                     reply = replies.referral_updated(referral=updated.referral, change=updated.change,

@@ -68,6 +68,7 @@ class NobodyLogged:
     ask: AskRecord | None
     referrer_name: str
     referrer_user_id: str | None
+    occurred_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ def log_nobody(
         )
         if ask is not None:
             set_ask_outcome(session=session, ask=ask, outcome=AskOutcome.NOBODY, outcome_on=command.occurred_on)
-        return NobodyLogged(ask_record(ask) if ask else None, command.referrer.name, command.referrer.user_id)
+        return NobodyLogged(ask_record(ask) if ask else None, command.referrer.name, command.referrer.user_id,
+                            command.occurred_on)
 
     return run_in_transaction(engine, work)
 

@@ -49,6 +49,9 @@ ASKED_DATES = [
     ("Jane tuesday", Conventions(), ("Jane", date(2026, 11, 17))),
     ("Jane on Tue", Conventions(), ("Jane", date(2026, 11, 17))),
     ("Jane last friday", Conventions(), ("Jane", date(2026, 11, 13))),
+    ("Jane last fri", Conventions(), ("Jane", date(2026, 11, 13))),
+    ("Jane this monday", Conventions(), ("Jane", date(2026, 11, 16))),  # this week's Monday
+    ("Jane this sunday", Conventions(), "in the future"),
     ("Jane next tuesday", Conventions(), "in the future"),
     ("Jane on 05/06", Conventions(), "05/06"),  # ambiguous while the workspace has no date order: asked
     ("Jane on 05/06", MDY, ("Jane", date(2026, 5, 6))),
@@ -103,6 +106,11 @@ FUNNEL_DATES = [
     ("lost 3 went with a competitor on 11/19", Conventions(), ("occurred_on", date(2026, 11, 19))),
     ("nodecision 3 budget frozen tuesday", Conventions(), ("occurred_on", date(2026, 11, 17))),
     ("lost 3 tomorrow", Conventions(), "in the future"),
+    ("pause until friday", Conventions(), ("until", TODAY)),
+    ("pause until next friday", Conventions(), ("until", date(2026, 11, 27))),
+    ("pause until Dec 5", Conventions(), ("until", date(2026, 12, 5))),  # time off lies ahead: this December
+    ("pause until 12/5", DMY, ("until", date(2027, 5, 12))),
+    ("pause until yesterday", Conventions(), "has passed"),
 ]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from domain.cadence import WeekResult
 from domain.kpis import KPI_LABELS, OUTCOME_LABELS, KpiCounts
 from domain.nudges import DigestContent, DigestRepLine, LeaderboardContent, ReminderContent, digest_week_label
-from domain.words import plural
+from domain.words import count_of, plural
 from views import ids
 from views.replies import money_totals_text
 from views.text import button, context, escape, member, mention, message, packed_sections, section, trend
@@ -96,15 +96,17 @@ def leaderboard_message(content: LeaderboardContent) -> Message:
         blocks.append(section(text))
         return message(text, blocks)
     shown = content.entries[:LEADERBOARD_RANKS]
-    lines = [f"{_MEDALS[i] if i < 3 else f'{i + 1}.'} {mention(e.user_id)}: {e.asks} asks · {e.referrals} referrals"
+    lines = [f"{_MEDALS[i] if i < 3 else f'{i + 1}.'} {mention(e.user_id)}: {count_of(e.asks, 'ask')} · "
+             f"{count_of(e.referrals, 'referral')}"
              for i, e in enumerate(shown)]
     if len(content.entries) > len(shown):
         lines.append(f"…and {len(content.entries) - len(shown)} more")
     blocks.extend(packed_sections(lines, ""))
     status = "✅" if content.team_asks >= content.target else f"{content.target - content.team_asks} to go"
-    blocks.append(section(f"Team: *{content.team_asks}* asks of a {content.target} target {status}"))
+    blocks.append(section(f"Team: *{content.team_asks}* {plural('ask', content.team_asks)} of a {content.target} "
+                          f"target {status}"))
     if content.longest_streaks:
-        blocks.append(context("Longest streaks: " + ", ".join(f"{mention(e.user_id)} {e.streak} weeks"
+        blocks.append(context("Longest streaks: " + ", ".join(f"{mention(e.user_id)} {count_of(e.streak, 'week')}"
                                                               for e in content.longest_streaks)))
     return message(f"{escape(content.team_name)} leaderboard, {content.period.label}", blocks)
 

@@ -121,10 +121,12 @@ def referral_logged(*, referral: ReferralRecord, linked_ask: AskRecord | None, t
     return message(f"Referral #{referral.number} logged: {escape(referral.prospect_name)}", blocks)
 
 
-def nobody_logged(*, ask: AskRecord | None, referrer_user_id: str | None, referrer_name: str) -> Message:
+def nobody_logged(*, ask: AskRecord | None, referrer_user_id: str | None, referrer_name: str,
+                  on: date | None = None, today: date | None = None) -> Message:
     who = person(referrer_user_id, referrer_name)
     if ask is not None:
-        text = (f":handshake: Noted: {who} wanted to help but couldn't think of anyone. "
+        said = f" {when(on, today)}" if on is not None and today is not None else ""
+        text = (f":handshake: Noted: {who} wanted to help but couldn't think of anyone{said}. "
                 "The ask still counts; ask again in a few months.")
     else:
         text = (f":information_source: You have no open ask of {who}. Log the ask first with `/asked`, "
@@ -237,15 +239,17 @@ def stats_report(report: StatsReport) -> Message:
 def plan_reply(plan: Any, minimum: int) -> Message:
     """The referral math, worked backwards, with the rates it used and what they rest on."""
     rates = "\n".join(
-        f"• {rate.name}: {rate.value:.0%} ({rate.source}" + (f", from {rate.based_on} events)" if rate.based_on else ")")
+        f"• {rate.name}: {rate.value:.0%} ({rate.source}"
+        + (f", from {count_of(rate.based_on, 'event')})" if rate.based_on else ")")
         for rate in plan.rates)
     text = (f":dart: *{count_of(plan.clients, 'new client')}* in {count_of(plan.weeks, 'week')} takes about "
-            f"*{plan.asks} asks* → {plan.introductions} introductions → {plan.meetings} meetings → {plan.clients} deals.\n"
-            f"That's *{plan.asks_per_week} asks a week*.")
+            f"*{count_of(plan.asks, 'ask')}* → {count_of(plan.introductions, 'introduction')} → "
+            f"{count_of(plan.meetings, 'meeting')} → {count_of(plan.clients, 'deal')}.\n"
+            f"That's *{count_of(plan.asks_per_week, 'ask')} a week*.")
     blocks = [section(text), context("Rates used:\n" + rates)]
     if plan.asks_per_week > minimum:
         blocks.append(context(f"That is above your team's minimum of {minimum} a week: plan your names now."))
-    return message(f"{plan.clients} clients: about {plan.asks_per_week} asks a week", blocks)
+    return message(f"{count_of(plan.clients, 'client')}: about {count_of(plan.asks_per_week, 'ask')} a week", blocks)
 
 
 def commitments_reply(*, open_people: Sequence[tuple[str | None, str]], kept: Sequence[tuple[str | None, str]]) -> Message:

@@ -5,7 +5,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from domain.dates import parse_iso_date
+from domain.conventions import NO_CONVENTIONS, Conventions
+from domain.dates import ACCEPTED_DATES, FUTURE, DateError, parse_date_phrase, parse_iso_date
 from domain.grammar.people import Person, parse_person
 from domain.grammar.text import MAX_ASK_ENTRIES, CommandError, split_outside_markup, strip_controls
 from domain.team_commands import PauseNudges, ResumeNudges
@@ -26,7 +27,7 @@ _DURATION = re.compile(r"([0-9]{1,3})\s*(d|day|days|w|wk|week|weeks)", re.IGNORE
 MAX_PAUSE_DAYS = 366
 
 
-def parse_pause(rest: str, *, today: date, usage: str) -> PauseNudges:
+def parse_pause(rest: str, *, today: date, usage: str, conventions: Conventions = NO_CONVENTIONS) -> PauseNudges:
     """``pause until 2026-12-05`` or ``pause 2w`` / ``pause 10d``: no nudges up to and including that day."""
     text = strip_controls(rest).strip()
     duration = _DURATION.fullmatch(text)
@@ -36,10 +37,14 @@ def parse_pause(rest: str, *, today: date, usage: str) -> PauseNudges:
             raise CommandError("Pause for 1 day up to a year.", usage=usage)
         return PauseNudges(until=today + timedelta(days=days - 1))
     words = text.split()
-    if len(words) == 2 and words[0].lower() == "until":
-        until = parse_iso_date(words[1])
+    if len(words) >= 2 and words[0].lower() == "until":
+        try:  # a day off lies ahead: "friday" is the coming one
+            until = parse_date_phrase(" ".join(words[1:]), today=today, direction=FUTURE,
+                                      date_order=conventions.date_order)
+        except DateError as error:
+            raise CommandError(str(error), usage=usage) from None
         if until is None:
-            raise CommandError("Give the last day off as YYYY-MM-DD.", usage=usage)
+            raise CommandError(f"Give the last day off as a date: {ACCEPTED_DATES}.", usage=usage)
         if until < today:
             raise CommandError(f"{until.isoformat()} has passed; give your last day off, today or later.",
                                usage=usage)
