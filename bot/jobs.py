@@ -21,7 +21,8 @@ from services.charts import upload_chart, weekly_trend
 from services.commitments import commitments_of
 from services.context import AppContext
 from services.delivery import Outgoing, Pace, TickReport, deliver
-from services.nudges import digest_content, is_paused, leaderboard_content, load_teams, reminder_content, rep_plans
+from services.leaderboard_modes import board_for_team
+from services.nudges import digest_content, is_paused, load_teams, reminder_content, rep_plans
 from services.people import Person
 from services.prep import due_checklists, prep_outgoing
 from services.teams import TeamInfo
@@ -29,6 +30,7 @@ from storage.engine import session_scope
 from storage.team_queries import list_workspaces
 from views import chart
 from views import coaching as coaching_views
+from views import leaderboard_modes as board_views
 from views import nudges as nudge_views
 
 
@@ -126,8 +128,9 @@ def plan_leaderboards(*, ctx: AppContext, client: Any, workspace: Workspace, now
         period = previous_period(due.week)
 
         def render(team: TeamInfo = team, reps: dict = reps, period=period) -> list[dict]:  # noqa: ANN001
-            return [nudge_views.leaderboard_message(leaderboard_content(
-                engine=ctx.engine, workspace=workspace, team=team, reps=reps, period=period, now=now))]
+            # In the team's chosen mode (services.leaderboard_modes); "ranking" is the board above.
+            return [board_views.board_message(board_for_team(
+                engine=ctx.engine, workspace=workspace, team=team, reps=reps, period=period, mode=None, now=now))]
 
         yield Outgoing(workspace=workspace, kind=LEADERBOARD, recipient=f"{team.channel_id}:{team.id}",
                        channel=team.channel_id, period_key=due.key, expires_at=week_end(due.week, zone),

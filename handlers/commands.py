@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from domain.habit_commands import HABIT_VERBS_HELP, HabitVerb, parse_habit_command
 from domain.parsing import (
     ASKED_HELP,
     REFERRAL_VERBS_HELP,
@@ -40,7 +41,7 @@ from domain.parsing import (
 )
 from domain.periods import local_today
 from domain.team_commands import PauseNudges, ResumeNudges, ShowLeaderboard
-from handlers import follow_ups
+from handlers import follow_ups, habits
 from handlers.payloads import acting
 from services import asks as ask_service
 from services import commitments as commitment_service
@@ -100,10 +101,14 @@ def register(app: App, ctx: AppContext) -> None:
         services = dict(engine=ctx.engine, workspace=who.workspace, rep=rep)
         follow_up, command = None, None
         try:
-            command = parse_referral(body.get("text") or "", today=today)
+            command = parse_habit_command(body.get("text") or "", today=today) or \
+                parse_referral(body.get("text") or "", today=today)
             match command:
+                case HabitVerb():
+                    reply = habits.answer(ctx, client, workspace=who.workspace, rep=rep, command=command, now=now)
                 case ReferralHelp():
-                    reply = replies.usage_message("Logging the rest of the funnel", REFERRAL_VERBS_HELP)
+                    reply = replies.usage_message("Logging the rest of the funnel",
+                                                  [*REFERRAL_VERBS_HELP, *HABIT_VERBS_HELP])
                 case GotReferral():
                     logged = referral_service.log_referral(**services, command=command, now=now)
                     reply = replies.referral_logged(referral=logged.referral, linked_ask=logged.linked_ask,
