@@ -88,8 +88,9 @@ def register(app: App, ctx: AppContext) -> None:
             case LogAsks(entries=entries):
                 result = ask_service.log_asks(engine=ctx.engine, workspace=who.workspace, rep=rep, entries=entries,
                                               now=now)
-                respond(response_type="ephemeral", **replies.asks_logged(
-                    logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today))
+                respond(response_type="ephemeral", **habits.with_connector_heads_up(ctx, replies.asks_logged(
+                    logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today),
+                    workspace=who.workspace, rep=rep, logged=result.logged, now=now))
         if isinstance(command, LogAsks | UndoLastAsk):
             follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from domain.funnel import Workspace
-from domain.habit_commands import HabitVerb, SetHabitSetting, ShowModeLeaderboard
+from domain.habit_commands import HabitVerb, SetHabitSetting, ShowConnectors, ShowModeLeaderboard
+from domain.periods import local_today
+from domain.records import AskRecord
+from services import connectors as connector_service
 from services import habit_settings as habit_settings_service
 from services import leaderboard_modes as board_service
 from services.context import AppContext
 from services.people import Person
+from views import connectors as connector_views
 from views import leaderboard_modes as board_views
 from views import teams as team_views
 
@@ -26,8 +30,18 @@ def answer(ctx: AppContext, client: Any, *, workspace: Workspace, rep: Person, c
         case ShowModeLeaderboard():
             return board_views.board_message(board_service.board_for_requester(
                 engine=ctx.engine, workspace=workspace, rep=rep, command=command, now=now, people=ctx.people))
+        case ShowConnectors():
+            return connector_views.connector_report(connector_service.connector_report(
+                engine=ctx.engine, workspace=workspace, manager=rep, now=now), local_today(now, rep.timezone))
         case SetHabitSetting():
             what = habit_settings_service.set_habit(engine=ctx.engine, workspace=workspace, actor=rep,
                                                     command=command, now=now)
             return team_views.team_changed(summary=None, what=what)
     raise AssertionError(f"unhandled {command!r}")
+
+
+def with_connector_heads_up(ctx: AppContext, reply: Message, *, workspace: Workspace, rep: Person,
+                            logged: tuple[AskRecord, ...], now: Any) -> Message:
+    """An ask's confirmation, with a private heads-up for anyone the team keeps asking."""
+    warnings = connector_service.heads_up_for(engine=ctx.engine, workspace=workspace, rep=rep, logged=logged, now=now)
+    return connector_views.with_heads_up(reply, warnings, me=rep.user_id, today=local_today(now, rep.timezone))

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
-from storage.models import Ask, ClientWin, Delivery, NudgeNote, Referral, TeamHabitSetting
+from storage.models import Ask, ClientWin, Delivery, NudgeNote, Referral, TeamHabitSetting, TeamMember
 from storage.queries import scoped
 
 SKIPPED = "skipped"  # a delivery-ledger status: a manager skipped this message; it is never sent
@@ -145,3 +145,12 @@ def list_asks_since(*, session: Session, workspace: Workspace, rep_user_ids: Ite
 def list_referrals_of_reps(*, session: Session, workspace: Workspace, rep_user_ids: Iterable[str]) -> Sequence[Referral]:
     return session.exec(select(Referral).where(scoped(Referral, workspace),
                                                col(Referral.rep_user_id).in_(list(rep_user_ids)))).all()
+
+
+def list_teammates(*, session: Session, workspace: Workspace, user_id: str) -> tuple[list[int], set[str]]:
+    """The teams this person is a rep of, and every rep on them (the person included), in one query."""
+    mine = select(TeamMember.sales_team_id).where(scoped(TeamMember, workspace), TeamMember.user_id == user_id,
+                                                  TeamMember.role == "rep")
+    rows = session.exec(select(TeamMember.sales_team_id, TeamMember.user_id).where(
+        col(TeamMember.sales_team_id).in_(mine), TeamMember.role == "rep")).all()
+    return sorted({team_id for team_id, _ in rows}), {uid for _, uid in rows}
