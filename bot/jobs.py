@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.habit_jobs import plan_client_followups
+from domain.client_followups import CLIENT_FOLLOWUP
 from domain.funnel import Workspace
 from domain.nudges import COMMITMENT_PROMPT, COMMITMENT_PROMPT_SLOT, DIGEST, KINDS, LEADERBOARD, REMINDER
 from domain.periods import local_today, previous_period
@@ -21,6 +23,7 @@ from services.charts import upload_chart, weekly_trend
 from services.commitments import commitments_of
 from services.context import AppContext
 from services.delivery import Outgoing, Pace, TickReport, deliver
+from services.habit_digest import digest_habits
 from services.leaderboard_modes import board_for_team
 from services.nudges import digest_content, is_paused, load_teams, reminder_content, rep_plans
 from services.people import Person
@@ -30,6 +33,7 @@ from storage.engine import session_scope
 from storage.team_queries import list_workspaces
 from views import chart
 from views import coaching as coaching_views
+from views import habit_digest as habit_digest_views
 from views import leaderboard_modes as board_views
 from views import nudges as nudge_views
 
@@ -39,7 +43,7 @@ def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: 
     if kind not in KINDS:
         raise ValueError(f"unknown job {kind!r}; expected one of {', '.join(KINDS)}")
     planner = {COMMITMENT_PROMPT: plan_commitment_prompts, REMINDER: plan_reminders, DIGEST: plan_digests,
-               LEADERBOARD: plan_leaderboards, PREP: plan_prep_checklists}[kind]
+               LEADERBOARD: plan_leaderboards, PREP: plan_prep_checklists, CLIENT_FOLLOWUP: plan_client_followups}[kind]
     with session_scope(ctx.engine) as session:
         workspaces = list_workspaces(session=session)
     outgoing = [item for workspace in workspaces for item in planner(ctx=ctx, client=client, workspace=workspace,
@@ -96,8 +100,10 @@ def plan_digests(*, ctx: AppContext, client: Any, workspace: Workspace, now: dat
             reps = {uid: _person(ctx, client, workspace, uid, now) for uid in team.reps}
 
             def render(team: TeamInfo = team, manager: Person = manager, reps: dict = reps) -> list[dict]:
-                return nudge_views.digest_messages(digest_content(engine=ctx.engine, workspace=workspace, team=team,
-                                                                  manager=manager, reps=reps, now=now))
+                messages = nudge_views.digest_messages(digest_content(engine=ctx.engine, workspace=workspace, team=team,
+                                                                      manager=manager, reps=reps, now=now))
+                return habit_digest_views.with_habit_lines(messages, digest_habits(
+                    engine=ctx.engine, workspace=workspace, reps=reps, now=now))
 
             def send_chart(team: TeamInfo = team, manager: Person = manager, last_week=previous_period(due.week)) -> None:  # noqa: ANN001
                 points = weekly_trend(engine=ctx.engine, workspace=workspace, rep_user_ids=team.reps,

@@ -9,14 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from domain.funnel import Workspace
-from domain.habit_commands import HabitVerb, SetHabitSetting, ShowConnectors, ShowModeLeaderboard
+from domain.habit_commands import AddClient, HabitVerb, SetHabitSetting, ShowConnectors, ShowModeLeaderboard
 from domain.periods import local_today
 from domain.records import AskRecord
+from services import client_followups as followup_service
 from services import connectors as connector_service
 from services import habit_settings as habit_settings_service
 from services import leaderboard_modes as board_service
 from services.context import AppContext
 from services.people import Person
+from views import client_followups as followup_views
 from views import connectors as connector_views
 from views import leaderboard_modes as board_views
 from views import teams as team_views
@@ -30,6 +32,9 @@ def answer(ctx: AppContext, client: Any, *, workspace: Workspace, rep: Person, c
         case ShowModeLeaderboard():
             return board_views.board_message(board_service.board_for_requester(
                 engine=ctx.engine, workspace=workspace, rep=rep, command=command, now=now, people=ctx.people))
+        case AddClient():
+            return followup_views.client_added(followup_service.add_client(
+                engine=ctx.engine, workspace=workspace, rep=rep, command=command, now=now), local_today(now, rep.timezone))
         case ShowConnectors():
             return connector_views.connector_report(connector_service.connector_report(
                 engine=ctx.engine, workspace=workspace, manager=rep, now=now), local_today(now, rep.timezone))

@@ -28,6 +28,7 @@ from domain.periods import local_today, period_containing, previous_period
 from domain.prep import PREP_QUESTIONS, decode_answers, encode_answers
 from domain.records import AskRecord, ReferralRecord, StatsReport
 from services.asks import ask_record
+from services.client_followups import start_client_clock
 from services.people import Person
 from services.teams import fiscal_year_start, managed_reps, track_rep
 from storage.engine import run_in_transaction, session_scope
@@ -178,7 +179,12 @@ def _apply(referral: Referral, command: object, *, today: date, session: Session
             return done("met")
         case CloseWon(amount=amount):
             referral.status, referral.closed_on, referral.amount = ReferralStatus.WON, today, amount
-            return done("won")
+            updated = done("won")
+            # Every win becomes the next ask: "who do they know?" once they have been a client a while.
+            start_client_clock(session=session, workspace=Workspace(referral.team_id, referral.enterprise_id),
+                               rep_user_id=referral.rep_user_id, client_name=referral.prospect_name,
+                               referral_id=referral.id, won_on=today, now=now)
+            return updated
         case CloseLost(reason=reason):
             referral.status, referral.closed_on, referral.close_reason = ReferralStatus.LOST, today, reason
             return done("lost")

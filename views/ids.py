@@ -38,3 +38,7 @@ PREP_BLOCK_PREFIX, PREP_ACTION = "prep_", "prep_answer"
 REFERRAL_MENU = "home_referral_menu"
 MEETING_MODAL = "meeting_modal"
 MEETING_DATE_BLOCK, MEETING_DATE_ACTION = "meeting_on", "meeting_on_picker"
+
+# Referral habits: the client follow-up's buttons, and the manager's preview.
+OPEN_CLIENT_ASK = "client_followup_open_ask"
+SNOOZE_CLIENT_FOLLOWUP = "client_followup_snooze"

@@ -1,0 +1,46 @@
+"""Buttons of the referral-habit messages: ask the new client, or snooze the follow-up two weeks."""
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from domain.periods import local_today
+from handlers.payloads import acting
+from services import client_followups as followup_service
+from services.context import AppContext
+from views import client_followups as followup_views
+from views import ids
+
+
+def _win_id(action: dict[str, Any]) -> int | None:
+    """Button values are ours, but a forged one must not crash us."""
+    value = action.get("value", "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def register(app: App, ctx: AppContext) -> None:
+    @app.action(ids.OPEN_CLIENT_ASK)
+    def ask_the_client(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                       respond: Respond) -> None:
+        ack()
+        who, rep, now = acting(ctx, client, body)
+        win_id = _win_id(action)
+        win = followup_service.get_win(engine=ctx.engine, workspace=who.workspace, rep=rep,
+                                       win_id=win_id) if win_id is not None else None
+        if win is None:
+            respond(response_type="ephemeral", replace_original=False, **followup_views.gone())
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=followup_views.prefilled_ask_modal(
+            today=local_today(now, rep.timezone), person_name=win.client_name))
+
+    @app.action(ids.SNOOZE_CLIENT_FOLLOWUP)
+    def snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        who, rep, now = acting(ctx, client, body)
+        win_id = _win_id(action)
+        win = followup_service.snooze_followup(engine=ctx.engine, workspace=who.workspace, rep=rep, win_id=win_id,
+                                               now=now) if win_id is not None else None
+        reply = followup_views.snoozed(win, local_today(now, rep.timezone)) if win else followup_views.gone()
+        respond(replace_original=win is not None, **reply)

@@ -1,0 +1,19 @@
+"""The digest's referral-habit section, added after the rest of the digest."""
+from __future__ import annotations
+
+from typing import Any
+
+from services.habit_digest import DigestHabits
+from views.text import section
+
+Message = dict[str, Any]
+BLOCKS_PER_MESSAGE = 48
+
+
+def with_habit_lines(messages: list[Message], habits: DigestHabits) -> list[Message]:
+    lines = [f"Asks of new clients: *{habits.asks_of_new_clients}* · New clients won: {habits.new_clients}"]
+    block = section("*The referral habit, last week*\n" + "\n".join(lines))
+    last = messages[-1] if messages else None
+    if last is not None and len(last.get("blocks", [])) < BLOCKS_PER_MESSAGE:
+        return [*messages[:-1], {**last, "blocks": [*last["blocks"], block]}]
+    return [*messages, {"text": "The referral habit, last week", "blocks": [block]}]
