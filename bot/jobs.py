@@ -25,6 +25,7 @@ from services.context import AppContext
 from services.delivery import Outgoing, Pace, TickReport, deliver
 from services.habit_digest import digest_habits
 from services.leaderboard_modes import board_for_team
+from services.nudge_preview import reminder_notes
 from services.nudges import digest_content, is_paused, load_teams, reminder_content, rep_plans
 from services.people import Person
 from services.prep import due_checklists, prep_outgoing
@@ -35,6 +36,7 @@ from views import chart
 from views import coaching as coaching_views
 from views import habit_digest as habit_digest_views
 from views import leaderboard_modes as board_views
+from views import nudge_preview as preview_views
 from views import nudges as nudge_views
 
 
@@ -72,6 +74,7 @@ def plan_commitment_prompts(*, ctx: AppContext, client: Any, workspace: Workspac
 
 
 def plan_reminders(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:
+    notes = reminder_notes(engine=ctx.engine, workspace=workspace, now=now)  # managers' lines, from the preview
     for plan in rep_plans(load_teams(engine=ctx.engine, workspace=workspace)).values():
         rep = _person(ctx, client, workspace, plan.user_id, now)
         due = due_now(plan.reminder, now=now, tz=rep.timezone)
@@ -85,7 +88,8 @@ def plan_reminders(*, ctx: AppContext, client: Any, workspace: Workspace, now: d
         today = local_today(now, rep.timezone)
         yield Outgoing(workspace=workspace, kind=REMINDER, recipient=rep.user_id, channel=rep.user_id,
                        period_key=due.key, expires_at=week_end(due.week, rep.timezone),
-                       render=lambda c=content, t=today: [nudge_views.reminder_message(c, t)])
+                       render=lambda c=content, t=today, n=notes.get((rep.user_id, due.week.start)): [
+                           preview_views.with_manager_note(nudge_views.reminder_message(c, t), n)])
 
 
 def plan_digests(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:

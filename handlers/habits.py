@@ -9,18 +9,29 @@ from __future__ import annotations
 from typing import Any
 
 from domain.funnel import Workspace
-from domain.habit_commands import AddClient, HabitVerb, SetHabitSetting, ShowConnectors, ShowModeLeaderboard
+from domain.habit_commands import (
+    AddClient,
+    AddNudgeNote,
+    HabitVerb,
+    SetHabitSetting,
+    ShowConnectors,
+    ShowModeLeaderboard,
+    ShowPreview,
+    SkipNudge,
+)
 from domain.periods import local_today
 from domain.records import AskRecord
 from services import client_followups as followup_service
 from services import connectors as connector_service
 from services import habit_settings as habit_settings_service
 from services import leaderboard_modes as board_service
+from services import nudge_preview as preview_service
 from services.context import AppContext
 from services.people import Person
 from views import client_followups as followup_views
 from views import connectors as connector_views
 from views import leaderboard_modes as board_views
+from views import nudge_preview as preview_views
 from views import teams as team_views
 
 Message = dict[str, Any]
@@ -38,6 +49,13 @@ def answer(ctx: AppContext, client: Any, *, workspace: Workspace, rep: Person, c
         case ShowConnectors():
             return connector_views.connector_report(connector_service.connector_report(
                 engine=ctx.engine, workspace=workspace, manager=rep, now=now), local_today(now, rep.timezone))
+        case ShowPreview():
+            return preview_views.preview_message(preview_service.nudge_preview(
+                engine=ctx.engine, workspace=workspace, manager=rep, command=command, people=ctx.people, now=now),
+                local_today(now, rep.timezone))
+        case AddNudgeNote() | SkipNudge():
+            return preview_views.change_message(preview_service.change_nudge(
+                engine=ctx.engine, workspace=workspace, manager=rep, command=command, people=ctx.people, now=now))
         case SetHabitSetting():
             what = habit_settings_service.set_habit(engine=ctx.engine, workspace=workspace, actor=rep,
                                                     command=command, now=now)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from domain.client_followups import NEW_CLIENT_WINDOW, is_new_client_ask
 from domain.funnel import Workspace
 from domain.periods import Period, local_today, period_containing, previous_period
+from services.nudge_preview import ManagerTouch, last_week_touches
 from services.people import Person
 from storage.engine import session_scope
 from storage.habit_queries import list_client_wins_of
@@ -23,6 +24,7 @@ from storage.queries import list_asks_between
 class DigestHabits:
     asks_of_new_clients: int  # asks in each rep's last week of a client they won in the last 180 days
     new_clients: int  # clients won in each rep's last week
+    touches: tuple[ManagerTouch, ...] = ()  # managers' notes on, and skips of, the reps' nudges that week
 
 
 def _last_weeks(reps: Mapping[str, Person], now: datetime) -> dict[str, Period]:
@@ -32,7 +34,7 @@ def _last_weeks(reps: Mapping[str, Person], now: datetime) -> dict[str, Period]:
 def digest_habits(*, engine: sa.Engine, workspace: Workspace, reps: Mapping[str, Person], now: datetime) -> DigestHabits:
     weeks = _last_weeks(reps, now)
     if not weeks:
-        return DigestHabits(0, 0)
+        return DigestHabits(0, 0, ())
     start, end = min(w.start for w in weeks.values()), max(w.end for w in weeks.values())
     with session_scope(engine) as session:
         wins = list_client_wins_of(session=session, workspace=workspace, rep_user_ids=list(reps),
@@ -45,4 +47,4 @@ def digest_habits(*, engine: sa.Engine, workspace: Workspace, reps: Mapping[str,
             is_new_client_ask(asked_name=ask.asked_name, asked_on=ask.asked_on, client_name=name, won_on=won_on)
             for name, won_on in wins_of.get(ask.rep_user_id, ())))
         won = sum(1 for win in wins if weeks[win.rep_user_id].contains(win.won_on))
-    return DigestHabits(asked, won)
+    return DigestHabits(asked, won, last_week_touches(engine=engine, workspace=workspace, weeks=weeks))

@@ -154,3 +154,10 @@ def list_teammates(*, session: Session, workspace: Workspace, user_id: str) -> t
     rows = session.exec(select(TeamMember.sales_team_id, TeamMember.user_id).where(
         col(TeamMember.sales_team_id).in_(mine), TeamMember.role == "rep")).all()
     return sorted({team_id for team_id, _ in rows}), {uid for _, uid in rows}
+
+
+def last_ask_dates(*, session: Session, workspace: Workspace, rep_user_ids: Iterable[str]) -> dict[str, date]:
+    """Each rep's latest ask date, in one grouped query."""
+    rows = session.exec(select(Ask.rep_user_id, sa.func.max(Ask.asked_on)).where(
+        scoped(Ask, workspace), col(Ask.rep_user_id).in_(list(rep_user_ids))).group_by(Ask.rep_user_id)).all()
+    return {rep: day for rep, day in rows}
