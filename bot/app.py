@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.config import Settings
-from handlers import actions, commands, events, habit_actions, view_submissions
+from handlers import actions, commands, events, habit_actions, shortcuts, view_submissions
 from services.context import AppContext
 from services.people import PeopleDirectory
 from storage.engine import create_db_engine
@@ -73,6 +73,7 @@ def create_app(
     view_submissions.register(app, ctx)
     events.register(app, ctx)
     habit_actions.register(app, ctx)
+    shortcuts.register(app, ctx)
     app.error(_reply_on_error)
     return app, ctx
 

@@ -90,9 +90,10 @@ def referral_record(referral: Referral) -> ReferralRecord:
 
 def log_referral(
     *, engine: sa.Engine, workspace: Workspace, rep: Person, command: GotReferral, now: datetime,
-    ask_id: int | None = None,
+    ask_id: int | None = None, link_open_ask: bool = True,
 ) -> ReferralLogged:
-    """An introduction received. It closes the given ask, or else the referrer's latest open ask."""
+    """An introduction received. It closes the given ask, or else (unless told not to) the referrer's
+    latest open ask."""
 
     def work(session: Session) -> ReferralLogged:
         track_rep(session=session, workspace=workspace, user_id=rep.user_id, now=now)
@@ -100,7 +101,7 @@ def log_referral(
             if ask_id is not None else find_open_ask_of_referrer(
                 session=session, workspace=workspace, rep_user_id=rep.user_id,
                 referrer_user_id=command.referrer.user_id, referrer_name=command.referrer.name,
-            )
+            ) if link_open_ask else None
         if ask is not None:
             set_ask_outcome(session=session, ask=ask, outcome=AskOutcome.INTRODUCED, outcome_on=command.occurred_on)
         referral = add_referral(
