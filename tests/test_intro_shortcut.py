@@ -126,3 +126,12 @@ def test_reading_people_and_companies_from_text():
     assert [(p.user_id, p.email) for p in draft.people] == [("U0KIM", None), (None, "bob@initech.com")]
     assert draft.referrer is None and draft.prospect.user_id == "U0KIM"
     assert company_from_email("ann@gmail.com") is None and company_from_email("x@acme-corp.co.uk") == "Acme Corp"
+
+
+def test_the_manifest_declares_the_message_shortcut():
+    from pathlib import Path
+
+    manifest = json.loads((Path(__file__).parents[1] / "manifest.json").read_text())
+    [shortcut] = manifest["features"]["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"], shortcut["name"]) == (
+        "message", ids.LOG_INTRO_SHORTCUT, "Log as referral received")
