@@ -1,4 +1,5 @@
-"""Buttons of the referral-habit messages: ask the new client, or snooze the follow-up two weeks."""
+"""Buttons of the referral-habit messages (ask the new client, snooze the follow-up two weeks), and the
+connector heads-up shown in the ask form as soon as someone is picked."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,8 +10,10 @@ from slack_sdk import WebClient
 from domain.periods import local_today
 from handlers.payloads import acting
 from services import client_followups as followup_service
+from services import connectors as connector_service
 from services.context import AppContext
 from views import client_followups as followup_views
+from views import connectors as connector_views
 from views import ids
 
 
@@ -44,3 +47,18 @@ def register(app: App, ctx: AppContext) -> None:
                                                now=now) if win_id is not None else None
         reply = followup_views.snoozed(win, local_today(now, rep.timezone)) if win else followup_views.gone()
         respond(replace_original=win is not None, **reply)
+
+    @app.action(ids.ASK_USER_ACTION)
+    def person_picked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        """Someone picked in the ask form: say now if the team keeps asking them; nothing is logged yet."""
+        ack()
+        view = body.get("view") if isinstance(body.get("view"), dict) else None
+        if view is None or not view.get("id"):
+            return
+        who, rep, now = acting(ctx, client, body)
+        selected = action.get("selected_user")
+        warnings = connector_service.heads_up_before_asking(
+            engine=ctx.engine, workspace=who.workspace, rep=rep, person_user_id=selected, person_name="",
+            now=now) if isinstance(selected, str) and selected else ()
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=connector_views.ask_form_with_heads_up(
+            view, warnings, me=rep.user_id, today=local_today(now, rep.timezone)))

@@ -39,22 +39,33 @@ def heads_up_for(*, engine: sa.Engine, workspace: Workspace, rep: Person, logged
                  now: datetime) -> tuple[HeadsUp, ...]:
     """For each person just asked: who on the rep's teams asked them in the last 90 days, when that
     reaches the team's threshold. The asks just logged are not counted as earlier ones."""
-    if not logged:
+    people = {person_key(a.asked_user_id, a.asked_name): (a.asked_user_id, a.asked_name) for a in logged}
+    return _heads_ups(engine=engine, workspace=workspace, rep=rep, people=list(people.values()),
+                      skip_ask_ids={ask.id for ask in logged}, now=now)
+
+
+def heads_up_before_asking(*, engine: sa.Engine, workspace: Workspace, rep: Person, person_user_id: str | None,
+                           person_name: str, now: datetime) -> tuple[HeadsUp, ...]:
+    """While the rep fills in the ask form: the same heads-up, before anything is logged."""
+    return _heads_ups(engine=engine, workspace=workspace, rep=rep, people=[(person_user_id, person_name)],
+                      skip_ask_ids=set(), now=now)
+
+
+def _heads_ups(*, engine: sa.Engine, workspace: Workspace, rep: Person, people: list[tuple[str | None, str]],
+               skip_ask_ids: set[int], now: datetime) -> tuple[HeadsUp, ...]:
+    if not people:
         return ()
     since = local_today(now, rep.timezone) - LOOKBACK
-    just_logged = {ask.id for ask in logged}
     found = []
     with session_scope(engine) as session:
         team_ids, teammates = list_teammates(session=session, workspace=workspace, user_id=rep.user_id)
         threshold = strictest(habits_of_teams(session=session, workspace=workspace, team_ids=team_ids).values()
                               ).connector_threshold
-        people = {person_key(a.asked_user_id, a.asked_name): a for a in logged}
-        for ask in people.values():
+        for user_id, name in people:
             earlier = [EarlierAsk(row.rep_user_id, row.asked_on) for row in list_asks_of_person(
                 session=session, workspace=workspace, rep_user_ids=teammates | {rep.user_id},
-                person_user_id=ask.asked_user_id, person_name=ask.asked_name, since=since) if row.id not in just_logged]
-            warning = heads_up(person_user_id=ask.asked_user_id, person_name=ask.asked_name, earlier=earlier,
-                               threshold=threshold)
+                person_user_id=user_id, person_name=name, since=since) if row.id not in skip_ask_ids]
+            warning = heads_up(person_user_id=user_id, person_name=name, earlier=earlier, threshold=threshold)
             if warning is not None:
                 found.append(warning)
     return tuple(found)

@@ -143,3 +143,33 @@ def test_a_reps_home_tab_shows_their_top_connectors(team, slack):
     home = _text(slack.open_home(user=NY))
     assert "Your top connectors:* *Maria Lopez* (2 intro(s), 0 win(s)), <@U0SAM> (1 intro(s)" in home
     assert "Someone Else" not in home
+
+
+def test_picking_someone_in_the_ask_form_shows_the_heads_up_before_logging(team, slack, fake_slack, engine):
+    import json as _json
+    from urllib.parse import urlencode
+
+    for day in (12, 19, 26):
+        slack.asked(f"<@U0CONN|connie> on 2026-10-{day}", user=BERLIN)
+    slack.asked("", user=NY)
+    view = fake_slack.calls_to("views.open")[-1].params["view"]
+
+    def pick(user_id: str, shown: dict) -> dict:
+        payload = {"type": "block_actions", "team": {"id": TEAM_ID, "domain": "acme"}, "user": {"id": NY},
+                   "api_app_id": "A0001", "token": "legacy", "trigger_id": "1.2.3",
+                   "container": {"type": "view", "view_id": "V0ASK"},
+                   "view": {**shown, "id": "V0ASK", "hash": "h1", "state": {"values": {}}},
+                   "actions": [{"type": "users_select", "action_id": ids.ASK_USER_ACTION, "block_id": ids.ASK_USER_BLOCK,
+                                "selected_user": user_id, "action_ts": "1.3"}]}
+        assert slack.dispatch(urlencode({"payload": _json.dumps(payload)})).status == 200
+        update = fake_slack.calls_to("views.update")[-1].params
+        assert update["view_id"] == "V0ASK" and update["hash"] == "h1"
+        return update["view"]
+
+    warned = pick("U0CONN", view)
+    assert "Heads-up" in _text(warned) and f"<@{BERLIN}>" in _text(warned)
+    assert warned["callback_id"] == view["callback_id"] and "id" not in warned and "state" not in warned
+    calm = pick("U0NEW", warned)  # someone else: the earlier heads-up goes
+    assert "Heads-up" not in _text(calm) and len(calm["blocks"]) == len(view["blocks"])
+    with session_scope(engine) as session:
+        assert session.exec(sa.text("select count(*) from ask")).one()[0] == 3  # nothing logged by picking

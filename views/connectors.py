@@ -69,3 +69,17 @@ def with_home_connectors(view: dict[str, Any], sources: Sequence[Source]) -> dic
     first_divider = next((i for i, b in enumerate(blocks) if b.get("type") == "divider"), len(blocks))
     blocks.insert(first_divider, section(f":handshake: *Your top connectors:* {lines}"))
     return {**view, "blocks": blocks}
+
+
+HEADS_UP_BLOCK = "connector_heads_up"
+_VIEW_FIELDS = ("type", "callback_id", "private_metadata", "title", "submit", "close", "blocks")
+
+
+def ask_form_with_heads_up(view: dict[str, Any], warnings: Sequence[HeadsUp], *, me: str, today: date) -> dict[str, Any]:
+    """The open ask form, with the heads-up about the person just picked (or without an earlier one)."""
+    kept = {key: view[key] for key in _VIEW_FIELDS if key in view}
+    blocks = [b for b in view.get("blocks", []) if b.get("block_id") != HEADS_UP_BLOCK]
+    if warnings:
+        note = {**context(heads_up_blocks(warnings, me=me, today=today)[0]["text"]["text"]), "block_id": HEADS_UP_BLOCK}
+        blocks.insert(1, note)
+    return {**kept, "blocks": blocks}
