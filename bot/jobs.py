@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.habit_jobs import plan_client_followups
+from bot.habit_jobs import plan_client_followups, with_habits
 from domain.client_followups import CLIENT_FOLLOWUP
 from domain.funnel import Workspace
 from domain.nudges import COMMITMENT_PROMPT, COMMITMENT_PROMPT_SLOT, DIGEST, KINDS, LEADERBOARD, REMINDER
@@ -23,10 +23,7 @@ from services.charts import upload_chart, weekly_trend
 from services.commitments import commitments_of
 from services.context import AppContext
 from services.delivery import Outgoing, Pace, TickReport, deliver
-from services.habit_digest import digest_habits
-from services.leaderboard_modes import board_for_team
-from services.nudge_preview import reminder_notes
-from services.nudges import digest_content, is_paused, load_teams, reminder_content, rep_plans
+from services.nudges import digest_content, is_paused, leaderboard_content, load_teams, reminder_content, rep_plans
 from services.people import Person
 from services.prep import due_checklists, prep_outgoing
 from services.teams import TeamInfo
@@ -34,9 +31,6 @@ from storage.engine import session_scope
 from storage.team_queries import list_workspaces
 from views import chart
 from views import coaching as coaching_views
-from views import habit_digest as habit_digest_views
-from views import leaderboard_modes as board_views
-from views import nudge_preview as preview_views
 from views import nudges as nudge_views
 
 
@@ -48,8 +42,9 @@ def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: 
                LEADERBOARD: plan_leaderboards, PREP: plan_prep_checklists, CLIENT_FOLLOWUP: plan_client_followups}[kind]
     with session_scope(ctx.engine) as session:
         workspaces = list_workspaces(session=session)
-    outgoing = [item for workspace in workspaces for item in planner(ctx=ctx, client=client, workspace=workspace,
-                                                                     now=now)]
+    # with_habits: the referral-habit additions (a manager's note, the digest's habit lines, the team's board mode).
+    outgoing = [item for workspace in workspaces for item in with_habits(
+        planner(ctx=ctx, client=client, workspace=workspace, now=now), ctx=ctx, workspace=workspace, now=now)]
     return deliver(outgoing, engine=ctx.engine, client=client, now=now, dry_run=dry_run, pace=pace)
 
 
@@ -74,7 +69,6 @@ def plan_commitment_prompts(*, ctx: AppContext, client: Any, workspace: Workspac
 
 
 def plan_reminders(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:
-    notes = reminder_notes(engine=ctx.engine, workspace=workspace, now=now)  # managers' lines, from the preview
     for plan in rep_plans(load_teams(engine=ctx.engine, workspace=workspace)).values():
         rep = _person(ctx, client, workspace, plan.user_id, now)
         due = due_now(plan.reminder, now=now, tz=rep.timezone)
@@ -88,8 +82,7 @@ def plan_reminders(*, ctx: AppContext, client: Any, workspace: Workspace, now: d
         today = local_today(now, rep.timezone)
         yield Outgoing(workspace=workspace, kind=REMINDER, recipient=rep.user_id, channel=rep.user_id,
                        period_key=due.key, expires_at=week_end(due.week, rep.timezone),
-                       render=lambda c=content, t=today, n=notes.get((rep.user_id, due.week.start)): [
-                           preview_views.with_manager_note(nudge_views.reminder_message(c, t), n)])
+                       render=lambda c=content, t=today: [nudge_views.reminder_message(c, t)])
 
 
 def plan_digests(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime) -> Iterator[Outgoing]:
@@ -104,10 +97,8 @@ def plan_digests(*, ctx: AppContext, client: Any, workspace: Workspace, now: dat
             reps = {uid: _person(ctx, client, workspace, uid, now) for uid in team.reps}
 
             def render(team: TeamInfo = team, manager: Person = manager, reps: dict = reps) -> list[dict]:
-                messages = nudge_views.digest_messages(digest_content(engine=ctx.engine, workspace=workspace, team=team,
-                                                                      manager=manager, reps=reps, now=now))
-                return habit_digest_views.with_habit_lines(messages, digest_habits(
-                    engine=ctx.engine, workspace=workspace, reps=reps, now=now))
+                return nudge_views.digest_messages(digest_content(engine=ctx.engine, workspace=workspace, team=team,
+                                                                  manager=manager, reps=reps, now=now))
 
             def send_chart(team: TeamInfo = team, manager: Person = manager, last_week=previous_period(due.week)) -> None:  # noqa: ANN001
                 points = weekly_trend(engine=ctx.engine, workspace=workspace, rep_user_ids=team.reps,
@@ -138,9 +129,8 @@ def plan_leaderboards(*, ctx: AppContext, client: Any, workspace: Workspace, now
         period = previous_period(due.week)
 
         def render(team: TeamInfo = team, reps: dict = reps, period=period) -> list[dict]:  # noqa: ANN001
-            # In the team's chosen mode (services.leaderboard_modes); "ranking" is the board above.
-            return [board_views.board_message(board_for_team(
-                engine=ctx.engine, workspace=workspace, team=team, reps=reps, period=period, mode=None, now=now))]
+            return [nudge_views.leaderboard_message(leaderboard_content(
+                engine=ctx.engine, workspace=workspace, team=team, reps=reps, period=period, now=now))]
 
         yield Outgoing(workspace=workspace, kind=LEADERBOARD, recipient=f"{team.channel_id}:{team.id}",
                        channel=team.channel_id, period_key=due.key, expires_at=week_end(due.week, zone),
