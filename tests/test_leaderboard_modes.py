@@ -1,11 +1,16 @@
 """Leaderboards that lift everyone: each team's mode, on demand and in the weekly post, never naming anyone at zero."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from datetime import UTC, datetime
 
-from tests.support.teams import ADMIN, BERLIN, NY, SYDNEY, tick
+from domain.funnel import Workspace
+from services.spreadsheets import export_for
+from tests.driver import TEAM_ID
+from tests.support.teams import ADMIN, BERLIN, MANAGER, NY, SYDNEY, tick
 
 
 def _text(reply) -> str:  # noqa: ANN001
@@ -72,6 +77,12 @@ def test_the_weekly_post_follows_the_mode_and_agrees_with_stats(team, slack, fak
     stats = [int(re.search(r": (\d+) asks", slack.referral("stats week", user=rep)["text"]).group(1))
              for rep in (NY, BERLIN, SYDNEY)]
     assert stats == [3, 1, 0] and team_total == sum(stats)
+    # And with the export the manager would get (/referral export): the team's asks dated that week.
+    _app, ctx = app_and_ctx
+    manager = ctx.people.cached_person(workspace=Workspace(TEAM_ID), user_id=MANAGER)
+    export = export_for(engine=ctx.engine, workspace=Workspace(TEAM_ID), requester=manager)
+    rows = list(csv.DictReader(io.StringIO(export.asks_csv)))
+    assert sum("2026-11-02" <= row["date"] <= "2026-11-08" for row in rows) == team_total
 
 
 def test_nobody_at_zero_is_named_in_any_naming_mode(team, slack):
