@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from domain.funnel import Workspace
 from services.connectors import heads_up_for
 from storage.engine import session_scope
+from storage.models import Ask
 from storage.queries import add_ask
 from storage.team_queries import add_member, add_team
 from tests.driver import TEAM_ID
@@ -99,15 +100,16 @@ def test_the_heads_up_costs_the_same_statements_as_the_workspace_grows(team, sla
         return len(statements), result
 
     small, before = measured()
-    # The workspace grows: another team of 200 reps, each asking the same person and others, many times.
+    # The workspace grows: 20 more teams of 10 reps, each rep asking the same person and others, many times.
     with session_scope(engine) as session:
-        west = add_team(session=session, workspace=workspace, name="west", now=now)
-        for n in range(200):
-            add_member(session=session, team=west, user_id=f"U0W{n:03d}", role="rep")
-            for day in (5, 12, 19, 26):
-                for name in ("Maria Lopez", f"Person {n}"):
-                    add_ask(session=session, workspace=workspace, rep_user_id=f"U0W{n:03d}", asked_user_id=None,
-                            asked_name=name, for_whom=None, asked_on=date(2026, 10, day), now=now)
+        for t in range(20):
+            other = add_team(session=session, workspace=workspace, name=f"west{t}", now=now)
+            for n in range(t * 10, t * 10 + 10):
+                add_member(session=session, team=other, user_id=f"U0W{n:03d}", role="rep")
+        # Straight rows (setup only): the same columns add_ask writes, without its duplicate check per row.
+        session.add_all([Ask(team_id=TEAM_ID, rep_user_id=f"U0W{n:03d}", asked_name=name, asked_on=date(2026, 10, day),
+                             dedupe_key=f"bulk-{n}-{day}-{name}", created_at=now)
+                         for n in range(200) for day in (5, 12, 19, 26) for name in ("Maria Lopez", f"Person {n}")])
     large, after = measured()
     assert before and after == before  # the other team's asks aren't the team's
     assert small == large
