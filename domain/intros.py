@@ -21,7 +21,7 @@ _NAME_BEFORE_EMAIL = re.compile(_NAME + r"\s*(?:&lt;|<|\()\s*(?:<mailto:)?([^|<>
 _INTRO_CUE = re.compile(r"(?:\bmeet|\bintroduce you to|\bintroducing|\bthis is|\bconnect you with|\bsay hello to"
                         r"|\bcc'?ing|\bcc:?|\bcopying)\s+" + _NAME)
 _FROM_LINE = re.compile(r"(?im)^\s*(?:\*?from\*?:)\s*" + _NAME)
-_COMPANY = re.compile(r"\b(?:at|from|of|with)\s+([A-Z][\w&.-]*(?:\s+(?:[A-Z][\w&.-]*|&amp;|&))*)")
+_COMPANY = re.compile(r"\b(?:at|from|of)\s+([A-Z][\w&.-]*(?:\s+(?:[A-Z][\w&.-]*|&amp;|&))*)")
 _FREE_MAIL = frozenset({"gmail", "googlemail", "yahoo", "hotmail", "outlook", "live", "icloud", "me", "aol", "proton",
                         "protonmail", "gmx", "mail", "yandex", "zoho", "fastmail", "hey", "msn", "web", "qq"})
 _NOT_COMPANY = frozenset({"I", "The", "A", "An", "Our", "My", "Your", "We", "This", "That", "Monday", "Tuesday",
@@ -78,13 +78,18 @@ def _emails(text: str) -> list[str]:
     return list(dict.fromkeys(e for e in valid if e))
 
 
-def _company_in_text(text: str) -> str | None:
+def _company_in_text(text: str, people: set[str]) -> str | None:
+    """"CFO at Acme Corp", "Jane from Initech": the first such name that isn't one of the people."""
     for match in _COMPANY.finditer(_LINK.sub(" ", _USER.sub(" ", text))):
         words = match.group(1).replace("&amp;", "&").split()
+        ends = next((i for i, word in enumerate(words) if word[-1] in ".,;:" and not re.fullmatch(r"(?:[A-Z]\.)+", word)),
+                    None)
+        words = words[: ends + 1] if ends is not None else words  # a sentence's end ends the name too
         while words and words[-1] in ("&",):
             words.pop()
-        if words and words[0] not in _NOT_COMPANY:
-            return " ".join(words).rstrip(".,;:")
+        company = " ".join(words).rstrip(".,;:")
+        if words and words[0] not in _NOT_COMPANY and not any(company.startswith(name) for name in people):
+            return company
     return None
 
 
@@ -134,7 +139,8 @@ def read_intro(text: str, *, author_user_id: str | None, rep_user_id: str) -> In
         referrer = next((p for p in people if p.name == from_line.group(1)), MentionedPerson(None, from_line.group(1)))
     prospect = next((p for p in people if p != referrer and not (referrer and p.user_id and
                                                                   p.user_id == referrer.user_id)), None)
-    company = _company_in_text(text)
+    names = {p.name for p in people if p.name} | ({referrer.name} if referrer and referrer.name else set())
+    company = _company_in_text(text, names)
     if company is None and prospect is not None and prospect.email:
         company = company_from_email(prospect.email)
     return IntroDraft(prospect, referrer, company, tuple(people))

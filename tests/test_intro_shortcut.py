@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -135,3 +136,13 @@ def test_the_manifest_declares_the_message_shortcut():
     [shortcut] = manifest["features"]["shortcuts"]
     assert (shortcut["type"], shortcut["callback_id"], shortcut["name"]) == (
         "message", ids.LOG_INTRO_SHORTCUT, "Log as referral received")
+
+
+@pytest.mark.parametrize(("text", "company"), [
+    ("let me connect you with Jane Doe from Initech. Best, an intro from Maria Lopez", "Initech"),
+    ("meet Jane Doe at J.P. Morgan Chase, she runs treasury", "J.P. Morgan Chase"),
+    ("meet Jane Doe, CFO of Acme &amp; Sons; she knows", "Acme & Sons"),
+    ("I'd like to introduce you to Tom Baker. He's great", None),
+])
+def test_the_company_is_read_from_the_text(text, company):
+    assert read_intro(text, author_user_id="U0M", rep_user_id="U0R").company == company
