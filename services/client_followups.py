@@ -17,6 +17,7 @@ from sqlmodel import Session
 from domain.client_followups import CLIENT_FOLLOWUP, SNOOZE, STAYS_DUE, follow_up_date, follow_up_due, period_key
 from domain.funnel import Workspace
 from domain.habit_commands import AddClient
+from domain.habit_records import ClientWinRecord
 from domain.periods import local_today
 from domain.schedule import local_instant
 from services.delivery import Outgoing
@@ -25,16 +26,6 @@ from services.people import Person
 from storage.engine import run_in_transaction, session_scope
 from storage.habit_queries import add_client_win, get_client_win, list_client_wins_due, list_teammates
 from storage.models import ClientWin
-
-
-@dataclass(frozen=True)
-class ClientWinRecord:
-    id: int
-    rep_user_id: str
-    client_name: str
-    won_on: date
-    follow_up_on: date
-    from_referral: bool
 
 
 def win_record(row: ClientWin) -> ClientWinRecord:

@@ -7,7 +7,6 @@ very person asked, through the (workspace, rep, date) index: its cost does not g
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -25,6 +24,7 @@ from domain.connectors import (
 )
 from domain.funnel import ReferralStatus, Workspace
 from domain.habit_commands import CONNECTORS_USAGE
+from domain.habit_records import ConnectorReport
 from domain.parsing import CommandError
 from domain.periods import local_today
 from domain.records import AskRecord
@@ -69,13 +69,6 @@ def _heads_ups(*, engine: sa.Engine, workspace: Workspace, rep: Person, people: 
             if warning is not None:
                 found.append(warning)
     return tuple(found)
-
-
-@dataclass(frozen=True)
-class ConnectorReport:
-    team_names: tuple[str, ...]
-    sources: tuple[Source, ...]
-    threshold: int
 
 
 def connector_report(*, engine: sa.Engine, workspace: Workspace, manager: Person, now: datetime) -> ConnectorReport:

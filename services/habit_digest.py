@@ -5,26 +5,19 @@ Each rep's figures cover the rep's own last week, like the rest of the digest.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from domain.client_followups import NEW_CLIENT_WINDOW, is_new_client_ask
 from domain.funnel import Workspace
+from domain.habit_records import DigestHabits
 from domain.periods import Period, local_today, period_containing, previous_period
-from services.nudge_preview import ManagerTouch, last_week_touches
+from services.nudge_preview import last_week_touches
 from services.people import Person
 from storage.engine import session_scope
 from storage.habit_queries import list_client_wins_of
 from storage.queries import list_asks_between
-
-
-@dataclass(frozen=True)
-class DigestHabits:
-    asks_of_new_clients: int  # asks in each rep's last week of a client they won in the last 180 days
-    new_clients: int  # clients won in each rep's last week
-    touches: tuple[ManagerTouch, ...] = ()  # managers' notes on, and skips of, the reps' nudges that week
 
 
 def _last_weeks(reps: Mapping[str, Person], now: datetime) -> dict[str, Period]:

@@ -4,29 +4,20 @@ The message text is read here and dropped: only what the rep submits in the form
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
 from domain.funnel import AskOutcome, Workspace
-from domain.intros import IntroDraft, read_intro
+from domain.habit_records import IntroForm
+from domain.intros import read_intro
 from domain.parsing import GotReferral, Person
 from domain.periods import local_today
-from domain.records import AskRecord
 from services.asks import ask_record
 from services.people import Person as Rep
 from services.referrals import ReferralLogged, log_referral
 from storage.engine import session_scope
 from storage.queries import find_open_ask_of_referrer, get_ask
-
-
-@dataclass(frozen=True)
-class IntroForm:
-    draft: IntroDraft
-    occurred_on: date  # the message's date in the rep's zone
-    today: date
-    open_ask: AskRecord | None  # the rep's open ask of the referrer, offered as the link
 
 
 def message_date(ts: str | None, rep: Rep, now: datetime) -> date:

@@ -6,13 +6,23 @@ The skip claims the reminder's own ledger row (status "skipped"), so no tick, in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from domain.funnel import Workspace
 from domain.habit_commands import PREVIEW_USAGE, AddNudgeNote, ShowPreview, SkipNudge
+from domain.habit_records import (
+    AT_MINIMUM,
+    PAUSED,
+    SENT,
+    SKIP,
+    WILL_NUDGE,
+    ManagerTouch,
+    NudgePreview,
+    PreviewChange,
+    RepPreview,
+)
 from domain.nudges import REMINDER
 from domain.parsing import CommandError
 from domain.periods import Period, local_today, period_containing
@@ -31,27 +41,6 @@ from storage.habit_queries import (
 )
 from storage.queries import count_asks_by_day
 from storage.team_queries import list_pauses
-
-WILL_NUDGE, AT_MINIMUM, PAUSED, SENT, SKIP = "will_nudge", "at_minimum", "paused", "sent", "skipped"
-
-
-@dataclass(frozen=True)
-class RepPreview:
-    user_id: str
-    asks: int  # this week so far, in the rep's own week
-    minimum: int
-    paused: bool
-    last_ask: date | None
-    reminder_at: datetime  # this week's reminder, in the rep's zone
-    status: str
-    note: str | None
-    skip_reason: str | None
-
-
-@dataclass(frozen=True)
-class NudgePreview:
-    team_names: tuple[str, ...]
-    reps: tuple[RepPreview, ...]  # who will be nudged first
 
 
 def _managed(teams: list[TeamInfo], manager: Person, team_name: str | None) -> list[TeamInfo]:
@@ -104,13 +93,6 @@ def nudge_preview(*, engine: sa.Engine, workspace: Workspace, manager: Person, c
     return NudgePreview(tuple(t.name for t in teams), tuple(sorted(rows, key=lambda r: (order[r.status], r.user_id))))
 
 
-@dataclass(frozen=True)
-class PreviewChange:
-    rep_user_id: str
-    week: Period
-    what: str  # "note" or "skip"
-
-
 def change_nudge(*, engine: sa.Engine, workspace: Workspace, manager: Person, command: AddNudgeNote | SkipNudge,
                  people: PeopleDirectory, now: datetime) -> PreviewChange:
     """A manager's note on, or skip of, one of their reps' reminder this week (the rep's own week)."""
@@ -140,14 +122,6 @@ def reminder_notes(*, engine: sa.Engine, workspace: Workspace, now: datetime) ->
         notes = list_nudge_notes(session=session, workspace=workspace,
                                  week_starts=[monday - timedelta(weeks=1), monday, monday + timedelta(weeks=1)])
         return {(n.rep_user_id, n.week_start): n.note for n in notes}
-
-
-@dataclass(frozen=True)
-class ManagerTouch:
-    rep_user_id: str
-    manager_user_id: str
-    what: str  # "note" or "skip"
-    text: str
 
 
 def last_week_touches(*, engine: sa.Engine, workspace: Workspace, weeks: Mapping[str, Period]) -> tuple[ManagerTouch, ...]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from domain.habit_records import ClientWinRecord
 from views import ids, modals
 from views.text import button, context, day, escape, message, section
 
 Message = dict[str, Any]
 
 
-def followup_message(win: Any) -> Message:
+def followup_message(win: ClientWinRecord) -> Message:
     name = escape(win.client_name)
     text = f"{name} has been a client for a month. Who do they know?" if (win.follow_up_on - win.won_on).days in \
         range(28, 32) else f"{name} has been a client since {day(win.won_on)}. Who do they know?"
@@ -30,12 +31,12 @@ def prefilled_ask_modal(*, today: date, person_name: str) -> dict[str, Any]:
     return view
 
 
-def snoozed(win: Any, today: date) -> Message:
+def snoozed(win: ClientWinRecord, today: date) -> Message:
     text = f"Snoozed: I'll ask you about {escape(win.client_name)} again on {day(win.follow_up_on, today)}."
     return message(text, [section(f":zzz: {text}")])
 
 
-def client_added(win: Any, today: date) -> Message:
+def client_added(win: ClientWinRecord, today: date) -> Message:
     text = (f"{escape(win.client_name)} is a client since {day(win.won_on, today)}. "
             f"On {day(win.follow_up_on, today)} I'll ask you who they know.")
     return message(text, [section(f":white_check_mark: {text}"),

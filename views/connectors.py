@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from domain.connectors import HeadsUp, Source
+from domain.habit_records import ConnectorReport
 from views.text import context, day, escape, message, packed_sections, person, section
 
 Message = dict[str, Any]
@@ -46,7 +47,7 @@ def _source_line(source: Source, threshold: int, today: date) -> str:
             f"{source.wins} win(s) · asked {source.asked_recently}× in 90 days · {thanked}{updated}{flag}")
 
 
-def connector_report(report: Any, today: date) -> Message:
+def connector_report(report: ConnectorReport, today: date) -> Message:
     teams = ", ".join(escape(name) for name in report.team_names)
     blocks = [section(f":busts_in_silhouette: *Top referral sources*, {teams}")]
     if not report.sources:

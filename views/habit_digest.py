@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.habit_digest import DigestHabits
+from domain.habit_records import DigestHabits
 from views.text import escape, packed_sections
 
 Message = dict[str, Any]

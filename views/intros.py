@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from domain.habit_records import IntroForm
 from domain.intros import MentionedPerson
-from services.intros import IntroForm
 from views import ids
 from views.text import clip, day, escape
 

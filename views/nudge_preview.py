@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.nudge_preview import AT_MINIMUM, PAUSED, SENT, SKIP, WILL_NUDGE, NudgePreview, PreviewChange, RepPreview
+from domain.habit_records import AT_MINIMUM, PAUSED, SENT, SKIP, WILL_NUDGE, NudgePreview, PreviewChange, RepPreview
 from views.text import context, day, escape, message, packed_sections, section
 
 Message = dict[str, Any]
