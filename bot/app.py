@@ -20,7 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot import metrics
 from bot.config import Settings
-from handlers import actions, commands, events, forget, installs, view_submissions
+from handlers import actions, commands, events, forget, habit_actions, installs, shortcuts, view_submissions
 from services.context import AppContext
 from services.people import PeopleDirectory
 from storage.engine import create_db_engine
@@ -89,6 +89,8 @@ def create_app(
     events.register(app, ctx)
     forget.register(app, ctx)
     installs.register(app, ctx, store=oauth.installation_store if oauth is not None else None)
+    habit_actions.register(app, ctx)
+    shortcuts.register(app, ctx)
     app.error(_reply_on_error)
     return app, ctx
 

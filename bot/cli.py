@@ -183,7 +183,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 JOB_KINDS = {"commitments": "commitment", "reminders": "reminder", "digests": "digest", "leaderboards": "leaderboard",
-             "prep": "prep"}
+             "prep": "prep", "client-followups": "client_followup"}
 
 
 def _aware_datetime(text: str) -> datetime:

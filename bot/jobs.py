@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from bot.habit_jobs import plan_client_followups, with_habits
 from bot.oauth import WorkspaceClients
+from domain.client_followups import CLIENT_FOLLOWUP
 from domain.funnel import Workspace
 from domain.nudges import COMMITMENT_PROMPT, DIGEST, KINDS, LEADERBOARD, REMINDER
 from domain.prep import PREP
@@ -40,7 +42,7 @@ def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: 
     if kind not in KINDS:
         raise ValueError(f"unknown job {kind!r}; expected one of {', '.join(KINDS)}")
     planner = {COMMITMENT_PROMPT: plan_commitment_prompts, REMINDER: plan_reminders, DIGEST: plan_digests,
-               LEADERBOARD: plan_leaderboards, PREP: plan_prep_checklists}[kind]
+               LEADERBOARD: plan_leaderboards, PREP: plan_prep_checklists, CLIENT_FOLLOWUP: plan_client_followups}[kind]
     with session_scope(ctx.engine) as session:
         workspaces = list_workspaces(session=session)
     if isinstance(client, WorkspaceClients):
@@ -52,7 +54,9 @@ def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: 
     def outgoing() -> Iterator[Outgoing]:
         for workspace in workspaces:
             ensure_profiles(engine=ctx.engine, client=client, workspace=workspace, now=now)
-            yield from planner(ctx=ctx, client=client, workspace=workspace, now=now, page=page)
+            # with_habits: the referral-habit additions (a manager's note, the digest's habit lines, the board mode).
+            yield from with_habits(planner(ctx=ctx, client=client, workspace=workspace, now=now, page=page), ctx=ctx,
+                                   workspace=workspace, now=now)
 
     # Streaming: the delivery engine pulls pages from these generators as it sends.
     return deliver(outgoing(), engine=ctx.engine, client=client, now=now, dry_run=dry_run, pace=pace)
@@ -72,8 +76,9 @@ def _run_per_workspace(planner: Any, *, ctx: AppContext, clients: WorkspaceClien
         if client is None:  # never installed, uninstalled or revoked: nothing goes there
             continue
         ensure_profiles(engine=ctx.engine, client=client, workspace=workspace, now=now)
-        report = deliver(planner(ctx=ctx, client=client, workspace=workspace, now=now, page=page), engine=ctx.engine,
-                         client=client, now=now, dry_run=dry_run, pace=pace)
+        planned = with_habits(planner(ctx=ctx, client=client, workspace=workspace, now=now, page=page), ctx=ctx,
+                              workspace=workspace, now=now)
+        report = deliver(planned, engine=ctx.engine, client=client, now=now, dry_run=dry_run, pace=pace)
         total.due, total.sent, total.skipped = total.due + report.due, total.sent + report.sent, total.skipped + report.skipped
         total.failed += report.failed
         total.planned.extend(report.planned)

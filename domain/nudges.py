@@ -11,13 +11,14 @@ from datetime import time
 from decimal import Decimal
 
 from domain.cadence import WeekResult
+from domain.client_followups import CLIENT_FOLLOWUP
 from domain.kpis import KpiCounts
 from domain.periods import Period
 from domain.prep import PREP
 from domain.schedule import WeeklySlot
 
 REMINDER, DIGEST, LEADERBOARD, COMMITMENT_PROMPT = "reminder", "digest", "leaderboard", "commitment"
-KINDS = (COMMITMENT_PROMPT, REMINDER, DIGEST, LEADERBOARD, PREP)
+KINDS = (COMMITMENT_PROMPT, REMINDER, DIGEST, LEADERBOARD, PREP, CLIENT_FOLLOWUP)
 # "Who will you ask this week?" goes out at the start of each rep's week, in their own zone.
 COMMITMENT_PROMPT_SLOT = WeeklySlot(0, time(9, 0))
 

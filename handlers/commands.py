@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from domain.grammar.forget import ForgetPerson
 from domain.grammar.funnel import encode_close_won
+from domain.habit_commands import HABIT_VERBS_HELP, HabitVerb, parse_habit_command
 from domain.parsing import (
     ASKED_HELP,
     REFERRAL_VERBS_HELP,
@@ -45,7 +46,7 @@ from domain.parsing import (
 )
 from domain.periods import local_today
 from domain.team_commands import PauseNudges, ResumeNudges, ShowLeaderboard
-from handlers import follow_ups
+from handlers import follow_ups, habits
 from handlers.payloads import acting
 from services import asks as ask_service
 from services import commitments as commitment_service
@@ -96,8 +97,9 @@ def register(app: App, ctx: AppContext) -> None:
             case LogAsks(entries=entries):
                 result = ask_service.log_asks(engine=ctx.engine, workspace=who.workspace, rep=rep, entries=entries,
                                               now=now)
-                respond(response_type="ephemeral", **replies.asks_logged(
-                    logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today))
+                respond(response_type="ephemeral", **habits.with_connector_heads_up(ctx, replies.asks_logged(
+                    logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today),
+                    workspace=who.workspace, rep=rep, logged=result.logged, now=now))
         if isinstance(command, LogAsks | UndoLastAsk):
             follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
@@ -110,10 +112,14 @@ def register(app: App, ctx: AppContext) -> None:
         follow_up, command = None, None
         try:
             conventions = convention_service.workspace_conventions(engine=ctx.engine, workspace=who.workspace)
-            command = parse_referral(body.get("text") or "", today=today, conventions=conventions)
+            command = parse_habit_command(body.get("text") or "", today=today) or \
+                parse_referral(body.get("text") or "", today=today, conventions=conventions)
             match command:
+                case HabitVerb():
+                    reply = habits.answer(ctx, client, workspace=who.workspace, rep=rep, command=command, now=now)
                 case ReferralHelp():
-                    reply = replies.usage_message("Logging the rest of the funnel", REFERRAL_VERBS_HELP)
+                    reply = replies.usage_message("Logging the rest of the funnel",
+                                                  [*REFERRAL_VERBS_HELP, *HABIT_VERBS_HELP])
                 case GotReferral():
                     logged = referral_service.log_referral(**services, command=command, now=now)
                     reply = replies.referral_logged(referral=logged.referral, linked_ask=logged.linked_ask,

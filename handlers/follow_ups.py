@@ -16,6 +16,7 @@ from domain.funnel import Workspace
 from domain.periods import local_today, period_containing, previous_period
 from domain.records import ReferralRecord
 from services import charts as chart_service
+from services import connectors as connector_service
 from services import home as home_service
 from services import prep as prep_service
 from services.context import AppContext
@@ -24,6 +25,7 @@ from services.people import Person
 from services.referrals import ReferralUpdated
 from services.spreadsheets import Export
 from views import chart, coaching, home, spreadsheets
+from views import connectors as connector_views
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +84,9 @@ def refresh_home(ctx: AppContext, client: Any, *, workspace: Workspace, user: Pe
     chart_id = chart_service.upload_chart(client=client, engine=ctx.engine, workspace=workspace, owner=user.user_id,
                                           points=points, draw=draw, now=now, title=title)
     try:
-        client.views_publish(user_id=user.user_id,
-                             view=home.home_view(replace(content, chart_file_id=chart_id), today))
+        connectors = connector_service.top_connectors_of(engine=ctx.engine, workspace=workspace, rep=user, now=now)
+        client.views_publish(user_id=user.user_id, view=connector_views.with_home_connectors(
+            home.home_view(replace(content, chart_file_id=chart_id), today), connectors))
     except SlackApiError as error:
         if chart_id is None or error.response.get("error") != "invalid_blocks":
             log.warning("couldn't publish the Home tab: %s", error.response.get("error"))

@@ -27,7 +27,7 @@ from domain.parsing import CommandError, CommitToAsk, GotReferral, RefQuery, Sch
 from domain.parsing import Person as NamedPerson
 from domain.periods import local_today
 from domain.prep import PREP_QUESTIONS
-from handlers import follow_ups
+from handlers import follow_ups, habits
 from handlers.payloads import acting, metadata, requester
 from services import asks as ask_service
 from services import commitments as commitment_service
@@ -93,8 +93,9 @@ def register(app: App, ctx: AppContext) -> None:
         ack()
         result = ask_service.log_asks(engine=ctx.engine, workspace=who.workspace, rep=rep, entries=(entry,), now=now)
         _tell(client, channel_id=valid_channel_id(metadata(view).get("channel_id")), user_id=who.user_id,
-              reply=replies.asks_logged(
-            logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today))
+              reply=habits.with_connector_heads_up(ctx, replies.asks_logged(
+                  logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today),
+                  workspace=who.workspace, rep=rep, logged=result.logged, now=now))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.ASK_OUTCOME_MODAL)

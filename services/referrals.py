@@ -28,6 +28,7 @@ from domain.periods import local_today, named_period, previous_period
 from domain.prep import PREP_QUESTIONS, decode_answers, encode_answers
 from domain.records import AskRecord, ReferralRecord, StatsReport, money_totals
 from services.asks import ask_record
+from services.client_followups import start_client_clock
 from services.people import PeopleDirectory, Person
 from services.teams import fiscal_year_start, managed_reps, track_rep
 from storage.convention_queries import sum_won_by_currency
@@ -91,9 +92,10 @@ def referral_record(referral: Referral) -> ReferralRecord:
 
 def log_referral(
     *, engine: sa.Engine, workspace: Workspace, rep: Person, command: GotReferral, now: datetime,
-    ask_id: int | None = None,
+    ask_id: int | None = None, link_open_ask: bool = True,
 ) -> ReferralLogged:
-    """An introduction received. It closes the given ask, or else the referrer's latest open ask."""
+    """An introduction received. It closes the given ask, or else (unless told not to) the referrer's
+    latest open ask."""
 
     def work(session: Session) -> ReferralLogged:
         track_rep(session=session, workspace=workspace, user_id=rep.user_id, now=now)
@@ -101,7 +103,7 @@ def log_referral(
             if ask_id is not None else find_open_ask_of_referrer(
                 session=session, workspace=workspace, rep_user_id=rep.user_id,
                 referrer_user_id=command.referrer.user_id, referrer_name=command.referrer.name,
-            )
+            ) if link_open_ask else None
         if ask is not None:
             set_ask_outcome(session=session, ask=ask, outcome=AskOutcome.INTRODUCED, outcome_on=command.occurred_on)
         referral = add_referral(
@@ -189,7 +191,12 @@ def _apply(referral: Referral, command: object, *, today: date, session: Session
         case CloseWon(amount=amount, currency=currency, occurred_on=closed_on):
             referral.status, referral.amount, referral.currency = ReferralStatus.WON, amount, currency
             referral.closed_on = not_before_introduction(closed_on or today, "the close")
-            return done("won")
+            updated = done("won")
+            # Every win becomes the next ask: "who do they know?" once they have been a client a while.
+            start_client_clock(session=session, workspace=Workspace(referral.team_id, referral.enterprise_id),
+                               rep_user_id=referral.rep_user_id, client_name=referral.prospect_name,
+                               referral_id=referral.id, won_on=referral.closed_on, now=now)
+            return updated
         case CloseLost(reason=reason, occurred_on=closed_on):
             referral.status, referral.close_reason = ReferralStatus.LOST, reason
             referral.closed_on = not_before_introduction(closed_on or today, "the close")

@@ -224,6 +224,8 @@ class Delivery(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Parts of a multi-part message already in Slack; a retry or a takeover resumes after them.
     parts_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Why a manager skipped this nudge (status "skipped"), kept with the row it replaces.
+    note: str | None = Field(default=None, max_length=300)
 
 
 class Commitment(SQLModel, table=True):
@@ -266,6 +268,31 @@ class AuditEntry(SQLModel, table=True):
 
     __tablename__ = "audit_entry"
     __table_args__ = (sa.Index("ix_audit_entry_team", "team_id", "created_at"),)
+class TeamHabitSetting(SQLModel, table=True):
+    """A team's say in the referral-habit features; a team without a row uses the defaults."""
+
+    __tablename__ = "team_habit_setting"
+    __table_args__ = (sa.UniqueConstraint("sales_team_id", name="uq_team_habit_setting"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sales_team_id: int = Field(sa_column=sa.Column(sa.ForeignKey("sales_team.id", ondelete="CASCADE"),
+                                                   nullable=False))
+    team_id: str = Field(max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    leaderboard_mode: str = Field(default="ranking", max_length=16)
+    connector_threshold: int = 3  # asks of one person by the team in 90 days before a heads-up
+    client_followup_days: int = 30  # days from a win to "who do they know?"
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ClientWin(SQLModel, table=True):
+    """A new client (a won referral, or one added with /referral client) and when to ask them for introductions."""
+
+    __tablename__ = "client_win"
+    __table_args__ = (
+        sa.Index("ix_client_win_due", "team_id", "follow_up_on"),
+        sa.Index("ix_client_win_rep", "team_id", "rep_user_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
@@ -288,3 +315,26 @@ class Heartbeat(SQLModel, table=True):
 
 # The OAuth tables are declared beside the models so that migrations and the schema test see them.
 import storage.installations  # noqa: E402,F401
+    rep_user_id: str = Field(max_length=32)
+    client_name: str = Field(max_length=200)
+    referral_id: int | None = Field(default=None, sa_column=sa.Column(
+        sa.ForeignKey("referral.id", ondelete="SET NULL"), unique=True))
+    won_on: date
+    follow_up_on: date  # the rep's local date the "who do they know?" DM falls due; a snooze moves it
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class NudgeNote(SQLModel, table=True):
+    """A manager's one-line note added to a rep's reminder for one of the rep's weeks."""
+
+    __tablename__ = "nudge_note"
+    __table_args__ = (sa.UniqueConstraint("team_id", "rep_user_id", "week_start", name="uq_nudge_note"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    rep_user_id: str = Field(max_length=32)
+    week_start: date
+    manager_user_id: str = Field(max_length=32)
+    note: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -44,3 +44,15 @@ CHOOSE_AMOUNT = "referral_choose_amount"
 # /referral forget: the admin confirms (or cancels) before anything is deleted.
 FORGET_CONFIRM = "person_forget_confirm"
 FORGET_CANCEL = "person_forget_cancel"
+# Referral habits: the client follow-up's buttons, and the manager's preview.
+OPEN_CLIENT_ASK = "client_followup_open_ask"
+SNOOZE_CLIENT_FOLLOWUP = "client_followup_snooze"
+# "Log as referral received", the message shortcut, and its form.
+LOG_INTRO_SHORTCUT = "log_referral_received"
+INTRO_MODAL = "intro_modal"
+INTRO_PROSPECT_BLOCK, INTRO_PROSPECT_ACTION = "intro_prospect", "intro_prospect_input"
+INTRO_COMPANY_BLOCK, INTRO_COMPANY_ACTION = "intro_company", "intro_company_input"
+INTRO_REFERRER_USER_BLOCK, INTRO_REFERRER_USER_ACTION = "intro_referrer_user", "intro_referrer_user_select"
+INTRO_REFERRER_NAME_BLOCK, INTRO_REFERRER_NAME_ACTION = "intro_referrer_name", "intro_referrer_name_input"
+INTRO_DATE_BLOCK, INTRO_DATE_ACTION = "intro_date", "intro_date_picker"
+INTRO_LINK_BLOCK, INTRO_LINK_ACTION = "intro_link", "intro_link_choice"

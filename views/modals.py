@@ -18,7 +18,8 @@ def ask_modal(*, today: date, private_metadata: str = "") -> dict[str, Any]:
         "submit": {"type": "plain_text", "text": "Log it"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            {"type": "input", "block_id": ids.ASK_USER_BLOCK, "optional": True,
+            # dispatch_action: picking someone shows the connector heads-up before the ask is logged.
+            {"type": "input", "block_id": ids.ASK_USER_BLOCK, "optional": True, "dispatch_action": True,
              "label": {"type": "plain_text", "text": "Who did you ask? (someone in Slack)"},
              "element": {"type": "users_select", "action_id": ids.ASK_USER_ACTION}},
             {"type": "input", "block_id": ids.ASK_NAME_BLOCK, "optional": True,
