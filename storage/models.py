@@ -220,12 +220,12 @@ class Delivery(SQLModel, table=True):
     claimed_at: datetime = Field(sa_type=UTCDateTime)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Why a manager skipped this nudge (status "skipped"), kept with the row it replaces.
+    note: str | None = Field(default=None, max_length=300)
     # A claim holds until lease_until; a process that died leaves it to be taken over after that.
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Parts of a multi-part message already in Slack; a retry or a takeover resumes after them.
     parts_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    # Why a manager skipped this nudge (status "skipped"), kept with the row it replaces.
-    note: str | None = Field(default=None, max_length=300)
 
 
 class Commitment(SQLModel, table=True):
@@ -268,6 +268,26 @@ class AuditEntry(SQLModel, table=True):
 
     __tablename__ = "audit_entry"
     __table_args__ = (sa.Index("ix_audit_entry_team", "team_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    action: str = Field(max_length=32)
+    actor_user_id: str = Field(max_length=32)
+    subject: str = Field(max_length=64)
+    detail: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Heartbeat(SQLModel, table=True):
+    """One row per probe name, rewritten by /healthz and ``doctor`` to prove the database takes a write."""
+
+    __tablename__ = "heartbeat"
+
+    id: int | None = Field(default=None, primary_key=True)
+    beat_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class TeamHabitSetting(SQLModel, table=True):
     """A team's say in the referral-habit features; a team without a row uses the defaults."""
 
@@ -297,24 +317,6 @@ class ClientWin(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
     enterprise_id: str | None = Field(default=None, max_length=32)
-    action: str = Field(max_length=32)
-    actor_user_id: str = Field(max_length=32)
-    subject: str = Field(max_length=64)
-    detail: str = Field(default="", max_length=500)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-
-
-class Heartbeat(SQLModel, table=True):
-    """One row per probe name, rewritten by /healthz and ``doctor`` to prove the database takes a write."""
-
-    __tablename__ = "heartbeat"
-
-    id: int | None = Field(default=None, primary_key=True)
-    beat_at: datetime = Field(sa_type=UTCDateTime)
-
-
-# The OAuth tables are declared beside the models so that migrations and the schema test see them.
-import storage.installations  # noqa: E402,F401
     rep_user_id: str = Field(max_length=32)
     client_name: str = Field(max_length=200)
     referral_id: int | None = Field(default=None, sa_column=sa.Column(
@@ -338,3 +340,7 @@ class NudgeNote(SQLModel, table=True):
     manager_user_id: str = Field(max_length=32)
     note: str = Field(max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# The OAuth tables are declared beside the models so that migrations and the schema test see them.
+import storage.installations  # noqa: E402,F401
