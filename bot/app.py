@@ -1,12 +1,17 @@
 """The app factory: builds the Bolt app and everything its listeners need.
 
 Nothing happens at import time; ``create_app`` is called by the CLI and by tests.
+
+How a request is answered: the app runs with ``process_before_response=True``, so each
+listener runs on the request thread, does its database work and answers in the ack
+(handlers/). Every Slack call goes to the outbox (bot/outbox.py), drained on shutdown.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.config import Settings
+from bot.outbox import Outbox
 from handlers import actions, commands, events, view_submissions
 from services.context import AppContext
 from services.people import PeopleDirectory
@@ -50,20 +56,28 @@ def create_app(
     *,
     engine: sa.Engine | None = None,
     clock: Callable[[], datetime] = system_clock,
-    process_before_response: bool = False,
+    outbox: Outbox | None = None,
+    process_before_response: bool = True,
 ) -> tuple[App, AppContext]:
+    """The app and its context; ``ctx.outbox`` runs the Slack calls (``ctx.outbox.shutdown`` on exit)."""
     engine = engine or create_db_engine(settings.database_url)
+    client = create_web_client(settings)
     ctx = AppContext(
         engine=engine,
         people=PeopleDirectory(engine=engine, default_timezone=settings.default_timezone,
                                admin_user_ids=settings.admin_user_ids),
         clock=clock,
+        outbox=outbox or Outbox(),
+        client=client,
     )
     app = App(
-        client=create_web_client(settings),
+        client=client,
         signing_secret=settings.slack_signing_secret or "",
         # In Socket Mode Slack authenticates the socket; no signature to check.
         request_verification_enabled=bool(settings.slack_signing_secret),
+        # The listener runs on the request thread and its answer goes back in the ack (see handlers/);
+        # nothing a listener does waits for Slack, which the outbox calls after. (With False, Bolt
+        # runs the listener on its pool and still waits for ``ack`` to answer: the same replies.)
         process_before_response=process_before_response,
         # auth.test runs lazily on the first request rather than inside the factory.
         token_verification_enabled=False,
@@ -72,15 +86,24 @@ def create_app(
     actions.register(app, ctx)
     view_submissions.register(app, ctx)
     events.register(app, ctx)
-    app.error(_reply_on_error)
+    @app.error
+    def _on_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:
+        _reply_on_error(ctx.outbox, error, body, respond, logger)
+
     return app, ctx
 
 
-def _reply_on_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:
-    """Any unexpected failure: log it (secrets are masked by the log filter) and tell the user plainly."""
+def _reply_on_error(outbox: Outbox, error: Exception, body: dict[str, Any], respond: Any,
+                    logger: logging.Logger) -> None:
+    """Any unexpected failure: log it (secrets are masked by the log filter) and tell the user plainly,
+    through the outbox (the response_url is a Slack call, never made on the request path)."""
     logger.exception("listener failed: %s", type(error).__name__)
     if respond is not None and isinstance(body, dict) and body.get("response_url"):
-        try:
-            respond(response_type="ephemeral", replace_original=False, **replies.internal_error())
-        except Exception:  # noqa: BLE001 - the user can't be told; the log line above already says why
-            logger.warning("could not tell the user about the failure")
+        outbox.submit(partial(_tell_failure, respond, logger))
+
+
+def _tell_failure(respond: Any, logger: logging.Logger) -> None:
+    try:
+        respond(response_type="ephemeral", replace_original=False, **replies.internal_error())
+    except Exception:  # noqa: BLE001 - the user can't be told; the log line above already says why
+        logger.warning("could not tell the user about the failure")

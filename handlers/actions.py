@@ -1,4 +1,9 @@
-"""Buttons on our messages: Undo, and "Log what happened" for an ask."""
+"""Buttons on our messages: Undo, and "Log what happened" for an ask.
+
+The ack path: each listener acks at once, does its database work on the request
+thread, and hands every Slack call (the response_url reply, forms, the Home
+refresh) to the outbox through handlers/follow_ups.py.
+"""
 from __future__ import annotations
 
 import json
@@ -35,14 +40,19 @@ def register(app: App, ctx: AppContext) -> None:
     @app.action(ids.UNDO_ASK)
     def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        who, rep, now = acting(ctx, client, body)
-        results = [ask_service.remove_ask(engine=ctx.engine, workspace=who.workspace, rep=rep, now=now, ask_id=ask_id)
-                   for ask_id in _ask_ids(action.get("value", ""))]
+
+        def work(session: Any) -> tuple[Any, ...]:
+            who, rep, now = acting(ctx, client, body, session=session)
+            results = [ask_service.remove_ask(session=session, workspace=who.workspace, rep=rep, now=now,
+                                              ask_id=ask_id) for ask_id in _ask_ids(action.get("value", ""))]
+            progress = results[-1].progress if results else ask_service.week_progress(
+                session=session, workspace=who.workspace, rep=rep, now=now)
+            return who, rep, now, results, progress
+
+        who, rep, now, results, progress = ctx.writing(work)
         removed = [r.removed for r in results if r.removed]
         reasons = [r.reason for r in results if r.reason]
-        progress = results[-1].progress if results else ask_service.week_progress(
-            engine=ctx.engine, workspace=who.workspace, rep=rep, now=now)
-        respond(replace_original=True, response_type="ephemeral", **replies.ask_removed(
+        follow_ups.respond_later(ctx, respond, replace_original=True, response_type="ephemeral", **replies.ask_removed(
             removed=removed, reason="; ".join(reasons) or None, progress=progress,
             today=local_today(now, rep.timezone)))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
@@ -52,7 +62,7 @@ def register(app: App, ctx: AppContext) -> None:
         """"Log an ask" on a reminder: the same form as a bare /asked; the confirmation comes as a DM."""
         ack()
         who, rep, now = acting(ctx, client, body)
-        client.views_open(trigger_id=body["trigger_id"], view=modals.ask_modal(
+        follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"), view=modals.ask_modal(
             today=local_today(now, rep.timezone), private_metadata=json.dumps({"channel_id": None})))
 
     @app.action(ids.MARK_THANKED)
@@ -71,7 +81,7 @@ def register(app: App, ctx: AppContext) -> None:
                                              today=local_today(now, rep.timezone))
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
-        respond(replace_original=False, response_type="ephemeral", **reply)
+        follow_ups.respond_later(ctx, respond, replace_original=False, response_type="ephemeral", **reply)
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.action(ids.ADD_CLOSE_REASON)
@@ -96,10 +106,11 @@ def register(app: App, ctx: AppContext) -> None:
         who, rep, now = acting(ctx, client, body)
         referral = _find_referral(who.workspace, rep, action.get("value", ""))
         if referral is None:
-            respond(response_type="ephemeral", replace_original=False, **replies.command_error(
-                problem="That button no longer points at one of your referrals.", usage=LIST_USAGE))
+            follow_ups.respond_later(ctx, respond, response_type="ephemeral", replace_original=False,
+                                     **replies.command_error(problem="That button no longer points at one of your "
+                                                                     "referrals.", usage=LIST_USAGE))
             return
-        client.views_open(trigger_id=body["trigger_id"], view=build(referral))
+        follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"), view=build(referral))
 
     @app.action(ids.REFERRAL_MENU)
     def referral_menu(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -118,7 +129,7 @@ def register(app: App, ctx: AppContext) -> None:
                 if referral is None:
                     raise CommandError("That referral is gone.", usage=LIST_USAGE)
                 form = coaching.prep_modal(referral) if step == "prep" else coaching.meeting_modal(referral, today)
-                client.views_open(trigger_id=body["trigger_id"], view=form)
+                follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"), view=form)
                 return
             command = {"thanked": Thanked(ref), "met": MeetingHeld(ref, today), "won": CloseWon(ref, None),
                        "lost": CloseLost(ref, None), "no_decision": CloseNoDecision(ref, None)}[step]
@@ -127,14 +138,14 @@ def register(app: App, ctx: AppContext) -> None:
             follow_ups.coach_after_step(ctx, client, workspace=who.workspace, rep=rep, updated=updated,
                                         trigger_id=body.get("trigger_id"), now=now)
         except CommandError as error:
-            client.chat_postMessage(channel=who.user_id, **replies.command_error(problem=error.message,
-                                                                                 usage=error.usage))
+            follow_ups.tell(ctx, client, channel_id=None, user_id=who.user_id,
+                            reply=replies.command_error(problem=error.message, usage=error.usage))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.action(ids.OPEN_COMMIT_MODAL)
     def open_commit_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=modals.commit_modal())
+        follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"), view=modals.commit_modal())
 
     @app.action(ids.SNOOZE_WEEK)
     def snooze_week(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -144,21 +155,23 @@ def register(app: App, ctx: AppContext) -> None:
         week = period_containing("week", local_today(now, rep.timezone))
         until = team_service.pause_nudges(engine=ctx.engine, workspace=who.workspace, rep=rep,
                                           command=PauseNudges(until=week.end), now=now)
-        respond(replace_original=True, **team_views.paused(until))
+        follow_ups.respond_later(ctx, respond, replace_original=True, **team_views.paused(until))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.action(ids.LOG_ASK_OUTCOME)
     def log_outcome(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                     respond: Respond) -> None:
         ack()
-        who, rep, now = acting(ctx, client, body)
         ask_ids = _ask_ids(action.get("value", ""))
-        ask = ask_service.get_ask_record(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                         ask_id=ask_ids[0]) if ask_ids else None
+        with ctx.reading() as session:
+            who, rep, now = acting(ctx, client, body, session=session)
+            ask = ask_service.get_ask_record(session=session, workspace=who.workspace, rep=rep,
+                                             ask_id=ask_ids[0]) if ask_ids else None
         if ask is None:
-            respond(response_type="ephemeral", replace_original=False,
-                    **replies.command_error(problem="That ask was removed.", usage="/asked <name>"))
+            follow_ups.respond_later(ctx, respond, response_type="ephemeral", replace_original=False,
+                                     **replies.command_error(problem="That ask was removed.", usage="/asked <name>"))
             return
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
         meta = json.dumps({"ask_id": ask.id, "channel_id": channel})
-        client.views_open(trigger_id=body["trigger_id"], view=modals.ask_outcome_modal(ask=ask, private_metadata=meta))
+        follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"),
+                             view=modals.ask_outcome_modal(ask=ask, private_metadata=meta))

@@ -35,7 +35,7 @@ from domain.team_commands import (
     TeamCommand,
 )
 from services.people import Person
-from storage.engine import run_in_transaction, session_scope
+from storage.engine import read_scope, run_in_transaction
 from storage.models import SalesTeam
 from storage.setting_queries import get_fiscal_year_start, set_fiscal_year_start
 from storage.team_queries import (
@@ -46,6 +46,7 @@ from storage.team_queries import (
     ensure_default_team,
     get_team,
     list_members,
+    list_memberships_of_teams_with,
     list_teams,
     remove_member,
     teams_of,
@@ -89,9 +90,20 @@ class TeamChanged:
     what: str  # a short sentence saying what changed
 
 
+def teams_with(*, session: Session, workspace: Workspace, user_id: str) -> list[TeamInfo]:
+    """The teams this person belongs to, as a rep or a manager, with all their members; no other team."""
+    teams: dict[int, SalesTeam] = {}
+    members: dict[int, dict[str, list[str]]] = {}
+    for team, member in list_memberships_of_teams_with(session=session, workspace=workspace, user_id=user_id):
+        teams[team.id or 0] = team
+        members.setdefault(team.id or 0, {REP: [], MANAGER: []})[member.role].append(member.user_id)
+    return [team_info(team, reps=members[team_id][REP], managers=members[team_id][MANAGER])
+            for team_id, team in teams.items()]
+
+
 def fiscal_year_start(*, engine: sa.Engine, workspace: Workspace) -> int:
     """The month the workspace's fiscal year starts in; 1 (January) means calendar quarters."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return get_fiscal_year_start(session=session, workspace=workspace)
 
 
@@ -208,6 +220,6 @@ def resume_nudges(*, engine: sa.Engine, workspace: Workspace, rep: Person, now: 
 
 def managed_reps(*, engine: sa.Engine, workspace: Workspace, manager_user_id: str) -> set[str]:
     """Every rep on the teams this person manages."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         teams = teams_of(session=session, workspace=workspace, user_id=manager_user_id, role=MANAGER)
         return {rep for team in teams for rep in list_members(session=session, team=team, role=REP)}

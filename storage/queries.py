@@ -32,6 +32,11 @@ def get_profile(*, session: Session, workspace: Workspace, user_id: str) -> User
     return session.exec(select(UserProfile).where(scoped(UserProfile, workspace), UserProfile.user_id == user_id)).first()
 
 
+def list_profiles(*, session: Session, workspace: Workspace, user_ids: Iterable[str]) -> Sequence[UserProfile]:
+    return session.exec(select(UserProfile).where(scoped(UserProfile, workspace),
+                                                  col(UserProfile.user_id).in_(list(user_ids)))).all()
+
+
 def save_profile(
     *, session: Session, workspace: Workspace, user_id: str, timezone: str | None, is_admin: bool,
     real_name: str | None, fetched_at: datetime,
@@ -86,6 +91,19 @@ def add_ask(
     session.add(ask)
     session.flush()
     return ask, True
+
+
+def find_earlier_ask_that_day(
+    *, session: Session, workspace: Workspace, rep_user_id: str, asked_user_id: str | None, asked_name: str,
+    asked_on: date, before_id: int,
+) -> Ask | None:
+    """The rep's earlier ask of the same person on the same day, if any (ix_ask_rep_date serves it)."""
+    same_person = (Ask.asked_user_id == asked_user_id) if asked_user_id else \
+        sa.and_(col(Ask.asked_user_id).is_(None), sa.func.lower(Ask.asked_name) == asked_name.lower())
+    return session.exec(
+        select(Ask).where(scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, Ask.asked_on == asked_on,
+                          same_person, col(Ask.id) < before_id).order_by(col(Ask.id)).limit(1)
+    ).first()
 
 
 def get_ask(*, session: Session, workspace: Workspace, rep_user_id: str, ask_id: int) -> Ask | None:

@@ -111,3 +111,17 @@ def list_memberships(*, session: Session, workspace: Workspace) -> Sequence[tupl
         select(SalesTeam, TeamMember).join(TeamMember, col(TeamMember.sales_team_id) == SalesTeam.id)
         .where(scoped(SalesTeam, workspace)).order_by(col(SalesTeam.id), col(TeamMember.user_id))
     ).all()
+
+
+def list_memberships_of_teams_with(
+    *, session: Session, workspace: Workspace, user_id: str,
+) -> Sequence[tuple[SalesTeam, TeamMember]]:
+    """Every (team, member) pair of the teams this person belongs to (as a rep or a manager), and no
+    other team: what one person's Home tab needs, whatever the workspace's size (ix_team_member_user)."""
+    mine = select(TeamMember.sales_team_id).where(TeamMember.team_id == workspace.team_id,
+                                                  TeamMember.user_id == user_id)
+    return session.exec(
+        select(SalesTeam, TeamMember).join(TeamMember, col(TeamMember.sales_team_id) == SalesTeam.id)
+        .where(scoped(SalesTeam, workspace), col(SalesTeam.id).in_(mine))
+        .order_by(col(SalesTeam.id), col(TeamMember.user_id))
+    ).all()
