@@ -75,8 +75,9 @@ def register(app: App, ctx: AppContext) -> None:
         try:
             if not value.isdigit():
                 raise CommandError("That button no longer points at a referral.", usage=usage_for(Thanked))
-            updated = referral_service.advance_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                                        command=Thanked(RefQuery(int(value), None)), now=now)
+            updated = ctx.writing(lambda session: referral_service.advance_referral(
+                session=session, workspace=who.workspace, rep=rep, command=Thanked(RefQuery(int(value), None)),
+                now=now))
             reply = replies.referral_updated(referral=updated.referral, change=updated.change, already=updated.already,
                                              today=local_today(now, rep.timezone))
         except CommandError as error:
@@ -98,8 +99,10 @@ def register(app: App, ctx: AppContext) -> None:
 
     def _find_referral(workspace: Workspace, rep: Person, number: str) -> ReferralRecord | None:
         """A referral number from one of our buttons or menus; a forged or stale one finds nothing."""
-        return referral_service.get_referral(engine=ctx.engine, workspace=workspace, rep=rep,
-                                             number=int(number)) if number.isdigit() else None
+        if not number.isdigit():
+            return None
+        with ctx.reading() as session:
+            return referral_service.get_referral(session=session, workspace=workspace, rep=rep, number=int(number))
 
     def _open_referral_form(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
                             build: Callable[[ReferralRecord], dict[str, Any]]) -> None:
@@ -133,8 +136,8 @@ def register(app: App, ctx: AppContext) -> None:
                 return
             command = {"thanked": Thanked(ref), "met": MeetingHeld(ref, today), "won": CloseWon(ref, None),
                        "lost": CloseLost(ref, None), "no_decision": CloseNoDecision(ref, None)}[step]
-            updated = referral_service.advance_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                                        command=command, now=now)
+            updated = ctx.writing(lambda session: referral_service.advance_referral(
+                session=session, workspace=who.workspace, rep=rep, command=command, now=now))
             follow_ups.coach_after_step(ctx, client, workspace=who.workspace, rep=rep, updated=updated,
                                         trigger_id=body.get("trigger_id"), now=now)
         except CommandError as error:

@@ -72,6 +72,9 @@ log = logging.getLogger(__name__)
 
 # /referral commands that store something (when they succeed): a failure after them says it was stored.
 STORES = CHANGES_NUMBERS + (CommitToAsk,)
+# The funnel steps, stored in the listener's own write transaction.
+FUNNEL_STEPS = (GotReferral, NobodyToIntroduce, ScheduleMeeting, MeetingHeld, CloseWon, CloseLost, CloseNoDecision,
+                Thanked)
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -136,10 +139,17 @@ def register(app: App, ctx: AppContext) -> None:
         text = body.get("text") or ""
         command, stored, follow_up = None, False, None
         try:
-            who, rep, now = acting(ctx, client, body)
-            today = local_today(now, rep.timezone)
-            command = parse_referral(text, today=today)
-            reply, follow_up, stored = _referral_reply(client, body, command, who, rep, now, today)
+            # Who is asking, what they typed, and any answer that only reads: one read-only transaction.
+            with ctx.reading() as session:
+                who, rep, now = acting(ctx, client, body, session=session)
+                today = local_today(now, rep.timezone)
+                command = parse_referral(text, today=today)
+                reply = _read_reply(session, command, who, rep, now, today)
+            if reply is None:
+                # A step of the funnel: one short write transaction, then the reply built from what it stored.
+                result = _store(command, who, rep, now) if isinstance(command, FUNNEL_STEPS) else None
+                stored = result is not None
+                reply, follow_up, stored = _referral_reply(client, body, command, who, rep, now, today, result)
         except CommandError as error:
             reply, command = replies.command_error(problem=error.message, usage=error.usage,
                                                    suggestion=error.suggestion), None
@@ -154,32 +164,46 @@ def register(app: App, ctx: AppContext) -> None:
         if isinstance(command, CHANGES_NUMBERS):
             follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
+    def _read_reply(session: Any, command: Any, who: Any, rep: Any, now: Any, today: Any) -> dict[str, Any] | None:
+        """The answer to a command that only reads, from the caller's read-only transaction; None for the rest."""
+        services = dict(session=session, workspace=who.workspace, rep=rep)
+        match command:
+            case ReferralHelp():
+                return replies.usage_message("Logging the rest of the funnel", REFERRAL_VERBS_HELP)
+            case ListReferrals():
+                listed = referral_service.open_referrals(**services, command=command)
+                return replies.referral_list(referrals=listed.referrals, total_open=listed.total_open, today=today)
+            case ShowStats():
+                return replies.stats_report(referral_service.stats(**services, command=command, now=now))
+        return None
+
+    def _store(command: Any, who: Any, rep: Any, now: Any) -> Any:
+        """A funnel step in one write transaction (no Slack call inside: it may be retried)."""
+        services = dict(workspace=who.workspace, rep=rep, command=command, now=now)
+        match command:
+            case GotReferral():
+                return ctx.writing(lambda session: referral_service.log_referral(session=session, **services))
+            case NobodyToIntroduce():
+                return ctx.writing(lambda session: referral_service.log_nobody(session=session, **services))
+        return ctx.writing(lambda session: referral_service.advance_referral(session=session, **services))
+
     def _referral_reply(client: WebClient, body: dict[str, Any], command: Any, who: Any, rep: Any, now: Any,
-                        today: Any) -> tuple[dict[str, Any], Any, bool]:
-        """Run one /referral command; (the reply, what to hand the outbox after the ack, whether it stored)."""
+                        today: Any, stored: Any) -> tuple[dict[str, Any], Any, bool]:
+        """The reply to one /referral command that changes something (``stored``: a funnel step already stored),
+        what to hand the outbox after the ack, and whether something was stored."""
         services = dict(engine=ctx.engine, workspace=who.workspace, rep=rep)
         follow_up = None
         match command:
-            case ReferralHelp():
-                reply = replies.usage_message("Logging the rest of the funnel", REFERRAL_VERBS_HELP)
             case GotReferral():
-                logged = referral_service.log_referral(**services, command=command, now=now)
-                reply = replies.referral_logged(referral=logged.referral, linked_ask=logged.linked_ask, today=today)
+                reply = replies.referral_logged(referral=stored.referral, linked_ask=stored.linked_ask, today=today)
             case NobodyToIntroduce():
-                nobody = referral_service.log_nobody(**services, command=command, now=now)
-                reply = replies.nobody_logged(ask=nobody.ask, referrer_user_id=nobody.referrer_user_id,
-                                              referrer_name=nobody.referrer_name)
+                reply = replies.nobody_logged(ask=stored.ask, referrer_user_id=stored.referrer_user_id,
+                                              referrer_name=stored.referrer_name)
             case ScheduleMeeting() | MeetingHeld() | CloseWon() | CloseLost() | CloseNoDecision() | Thanked():
-                updated = referral_service.advance_referral(**services, command=command, now=now)
-                reply = replies.referral_updated(referral=updated.referral, change=updated.change,
-                                                 already=updated.already, today=today)
+                reply = replies.referral_updated(referral=stored.referral, change=stored.change,
+                                                 already=stored.already, today=today)
                 follow_up = partial(follow_ups.coach_after_step, ctx, client, workspace=who.workspace, rep=rep,
-                                    updated=updated, trigger_id=body.get("trigger_id"), now=now)
-            case ListReferrals():
-                listed = referral_service.open_referrals(**services, command=command)
-                reply = replies.referral_list(referrals=listed.referrals, total_open=listed.total_open, today=today)
-            case ShowStats():
-                reply = replies.stats_report(referral_service.stats(**services, command=command, now=now))
+                                    updated=stored, trigger_id=body.get("trigger_id"), now=now)
             case PauseNudges():
                 reply = team_views.paused(team_service.pause_nudges(**services, command=command, now=now))
             case ResumeNudges():

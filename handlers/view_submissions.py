@@ -113,8 +113,8 @@ def register(app: App, ctx: AppContext) -> None:
         else:
             command = GotReferral(prospect=prospect or "", occurred_on=today,
                                   referrer=NamedPerson(ask.asked_user_id, ask.asked_name))
-            logged = referral_service.log_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                                   command=command, now=now, ask_id=ask.id)
+            logged = ctx.writing(lambda session: referral_service.log_referral(
+                session=session, workspace=who.workspace, rep=rep, command=command, now=now, ask_id=ask.id))
             reply = replies.referral_logged(referral=logged.referral, linked_ask=logged.linked_ask, today=today)
         follow_ups.tell(ctx, client, channel_id=meta.get("channel_id"), user_id=who.user_id, reply=reply)
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
@@ -192,9 +192,9 @@ def register(app: App, ctx: AppContext) -> None:
         updated = None
         try:
             number = _referral_number(view, usage=usage_for(ScheduleMeeting))
-            updated = referral_service.advance_referral(
-                engine=ctx.engine, workspace=who.workspace, rep=rep,
-                command=ScheduleMeeting(RefQuery(number, None), meeting_on), now=now)
+            updated = ctx.writing(lambda session: referral_service.advance_referral(
+                session=session, workspace=who.workspace, rep=rep,
+                command=ScheduleMeeting(RefQuery(number, None), meeting_on), now=now))
             reply = replies.referral_updated(referral=updated.referral, change=updated.change,
                                              already=updated.already, today=local_today(now, rep.timezone))
         except CommandError as error:

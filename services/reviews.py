@@ -13,7 +13,7 @@ from domain.records import ReferralRecord
 from services.people import Person
 from services.referrals import referral_record
 from services.teams import fiscal_year_start, managed_reps
-from storage.engine import session_scope
+from storage.engine import read_scope
 from storage.queries import list_closed_referrals
 from storage.team_queries import list_memberships
 
@@ -39,7 +39,7 @@ def review_outcomes(*, engine: sa.Engine, workspace: Workspace, rep: Person, com
                     now: datetime) -> Review:
     reps = managed_reps(engine=engine, workspace=workspace, manager_user_id=rep.user_id)
     if rep.is_admin:
-        with session_scope(engine) as session:
+        with read_scope(engine) as session:
             reps |= {m.user_id for _, m in list_memberships(session=session, workspace=workspace) if m.role == "rep"}
     if not reps:
         raise CommandError("Reviews are for managers: you manage no team yet.", usage=usage_for(command))
@@ -49,7 +49,7 @@ def review_outcomes(*, engine: sa.Engine, workspace: Workspace, rep: Person, com
                ("This quarter", period_containing("quarter", today, fiscal_start_month=fiscal)),
                ("All time", Period("all", ALL_TIME_START, today))]
     chosen = period_containing(command.period, today, fiscal_start_month=fiscal)
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         breakdown = []
         for label, period in periods:
             rows = list_closed_referrals(session=session, workspace=workspace, rep_user_ids=reps, start=period.start,

@@ -221,5 +221,10 @@ def resume_nudges(*, engine: sa.Engine, workspace: Workspace, rep: Person, now: 
 def managed_reps(*, engine: sa.Engine, workspace: Workspace, manager_user_id: str) -> set[str]:
     """Every rep on the teams this person manages."""
     with read_scope(engine) as session:
-        teams = teams_of(session=session, workspace=workspace, user_id=manager_user_id, role=MANAGER)
-        return {rep for team in teams for rep in list_members(session=session, team=team, role=REP)}
+        return reps_managed_by(session=session, workspace=workspace, manager_user_id=manager_user_id)
+
+
+def reps_managed_by(*, session: Session, workspace: Workspace, manager_user_id: str) -> set[str]:
+    """Every rep on the teams this person manages, in the caller's transaction."""
+    teams = teams_of(session=session, workspace=workspace, user_id=manager_user_id, role=MANAGER)
+    return {rep for team in teams for rep in list_members(session=session, team=team, role=REP)}
