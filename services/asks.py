@@ -21,7 +21,7 @@ from services.teams import track_rep
 from storage.models import Ask
 from storage.queries import (
     add_ask,
-    count_kpis,
+    count_asks,
     count_referrals_of_ask,
     delete_ask,
     find_earlier_ask_that_day,
@@ -57,8 +57,8 @@ def ask_record(ask: Ask) -> AskRecord:
 def week_progress(*, session: Session, workspace: Workspace, rep: Person, now: datetime) -> WeekProgress:
     today = local_today(now, rep.timezone)
     week = period_containing("week", today)
-    asks = count_kpis(session=session, workspace=workspace, rep_user_ids=[rep.user_id],
-                      start=week.start, end=week.end).asks
+    asks = count_asks(session=session, workspace=workspace, rep_user_ids=[rep.user_id], start=week.start,
+                      end=week.end)
     return WeekProgress(asks=asks, minimum=MINIMUM_ASKS_PER_WEEK, days_left=days_left_in_week(today), week=week)
 
 

@@ -224,27 +224,38 @@ def save_referral(*, session: Session, referral: Referral, now: datetime) -> Ref
 def count_kpis(
     *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
 ) -> KpiCounts:
-    """The five indicators for these reps, each event counted by the date it happened (inclusive range)."""
+    """The five indicators for these reps, each event counted by the date it happened (inclusive range).
+
+    Two statements whatever the indicators: one count of asks, one pass over the referrals that
+    counts each step with a conditional sum (the rep's referrals are found by ix_referral_rep_status).
+    """
     reps = list(rep_user_ids)
 
     def between(column) -> sa.ColumnElement[bool]:  # noqa: ANN001
         return sa.and_(column >= start, column <= end)
 
-    def count(model, *conditions) -> int:  # noqa: ANN001
-        return session.exec(
-            select(sa.func.count()).select_from(model)
-            .where(scoped(model, workspace), col(model.rep_user_id).in_(reps), *conditions)
-        ).one()
+    def tally(*conditions) -> sa.ColumnElement[int]:  # noqa: ANN002
+        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*conditions), 1), else_=0)), 0)
 
-    return KpiCounts(
-        asks=count(Ask, between(Ask.asked_on)),
-        referrals=count(Referral, between(Referral.introduced_on)),
-        meetings_scheduled=count(Referral, between(Referral.meeting_scheduled_on)),
-        meetings_held=count(Referral, between(Referral.meeting_held_on)),
-        won=count(Referral, between(Referral.closed_on), Referral.status == ReferralStatus.WON),
-        lost=count(Referral, between(Referral.closed_on), Referral.status == ReferralStatus.LOST),
-        no_decision=count(Referral, between(Referral.closed_on), Referral.status == ReferralStatus.NO_DECISION),
-    )
+    asks = count_asks(session=session, workspace=workspace, rep_user_ids=reps, start=start, end=end)
+    closed = between(Referral.closed_on)
+    row = session.exec(
+        select(tally(between(Referral.introduced_on)), tally(between(Referral.meeting_scheduled_on)),
+               tally(between(Referral.meeting_held_on)), tally(closed, Referral.status == ReferralStatus.WON),
+               tally(closed, Referral.status == ReferralStatus.LOST),
+               tally(closed, Referral.status == ReferralStatus.NO_DECISION))
+        .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(reps))
+    ).one()
+    return KpiCounts(asks, *(int(value) for value in row))
+
+
+def count_asks(*, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date) -> int:
+    """Asks of these reps made between start and end (inclusive): one statement, served by ix_ask_rep_date."""
+    return session.exec(
+        select(sa.func.count()).select_from(Ask)
+        .where(scoped(Ask, workspace), col(Ask.rep_user_id).in_(list(rep_user_ids)), Ask.asked_on >= start,
+               Ask.asked_on <= end)
+    ).one()
 
 
 def list_asks(*, session: Session, workspace: Workspace, rep_user_id: str | None = None) -> Sequence[Ask]:
