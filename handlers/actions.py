@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltRequest, Respond
 from slack_sdk import WebClient
 
 from domain.funnel import Workspace
@@ -20,11 +20,11 @@ from domain.periods import local_today, period_containing
 from domain.records import ReferralRecord
 from domain.team_commands import PauseNudges
 from handlers import follow_ups
-from handlers.payloads import acting
+from handlers.payloads import acting, request_key
 from services import asks as ask_service
 from services import referrals as referral_service
 from services import teams as team_service
-from services.context import AppContext
+from services.context import AppContext, Replayed
 from services.people import Person
 from services.referrals import LIST_USAGE
 from views import coaching, ids, modals, replies
@@ -38,7 +38,8 @@ def _ask_ids(value: str) -> list[int]:
 
 def register(app: App, ctx: AppContext) -> None:
     @app.action(ids.UNDO_ASK)
-    def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+             request: BoltRequest) -> None:
         ack()
 
         def work(session: Any) -> tuple[Any, ...]:
@@ -49,7 +50,10 @@ def register(app: App, ctx: AppContext) -> None:
                 session=session, workspace=who.workspace, rep=rep, now=now)
             return who, rep, now, results, progress
 
-        who, rep, now, results, progress = ctx.writing(work)
+        try:
+            who, rep, now, results, progress = ctx.writing(work, once=request_key(request))
+        except Replayed:
+            return  # the same click again: the first one already answered
         removed = [r.removed for r in results if r.removed]
         reasons = [r.reason for r in results if r.reason]
         follow_ups.respond_later(ctx, respond, replace_original=True, response_type="ephemeral", **replies.ask_removed(

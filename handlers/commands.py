@@ -16,7 +16,7 @@ import logging
 from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
 
 from domain.parsing import (
@@ -48,7 +48,7 @@ from domain.parsing import (
 from domain.periods import local_today
 from domain.team_commands import PauseNudges, ResumeNudges, ShowLeaderboard
 from handlers import follow_ups
-from handlers.payloads import acting
+from handlers.payloads import acting, request_key
 from services import asks as ask_service
 from services import commitments as commitment_service
 from services import leaderboards as board_service
@@ -57,7 +57,7 @@ from services import referrals as referral_service
 from services import reviews as review_service
 from services import spreadsheets as spreadsheet_service
 from services import teams as team_service
-from services.context import AppContext
+from services.context import AppContext, Replayed
 from views import modals, replies
 from views import nudges as nudge_views
 from views import spreadsheets as spreadsheet_views
@@ -79,7 +79,7 @@ FUNNEL_STEPS = (GotReferral, NobodyToIntroduce, ScheduleMeeting, MeetingHeld, Cl
 
 def register(app: App, ctx: AppContext) -> None:
     @app.command("/asked")
-    def asked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def asked(ack: Ack, body: dict[str, Any], client: WebClient, request: BoltRequest) -> None:
         text = body.get("text") or ""
 
         def work(session: Any) -> tuple[Any, ...]:
@@ -101,7 +101,10 @@ def register(app: App, ctx: AppContext) -> None:
             return who, rep, now, today, command, result
 
         try:
-            who, rep, now, today, command, result = ctx.writing(work)
+            who, rep, now, today, command, result = ctx.writing(work, once=request_key(request))
+        except Replayed:
+            ack(response_type="ephemeral", **replies.already_received())
+            return
         except Exception:
             log.exception("/asked failed before anything was stored")
             ack(response_type="ephemeral", **replies.internal_error())
@@ -135,7 +138,7 @@ def register(app: App, ctx: AppContext) -> None:
             follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.command("/referral")
-    def referral(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def referral(ack: Ack, body: dict[str, Any], client: WebClient, request: BoltRequest) -> None:
         text = body.get("text") or ""
         command, stored, follow_up = None, False, None
         try:
@@ -147,12 +150,15 @@ def register(app: App, ctx: AppContext) -> None:
                 reply = _read_reply(session, command, who, rep, now, today)
             if reply is None:
                 # A step of the funnel: one short write transaction, then the reply built from what it stored.
-                result = _store(command, who, rep, now) if isinstance(command, FUNNEL_STEPS) else None
+                result = _store(command, who, rep, now, request_key(request)) \
+                    if isinstance(command, FUNNEL_STEPS) else None
                 stored = result is not None
                 reply, follow_up, stored = _referral_reply(client, body, command, who, rep, now, today, result)
         except CommandError as error:
             reply, command = replies.command_error(problem=error.message, usage=error.usage,
                                                    suggestion=error.suggestion), None
+        except Replayed:
+            reply, command = replies.already_received(), None
         except Exception:
             log.exception("/referral failed")
             ack(response_type="ephemeral", **(replies.stored_but_unanswered(f"/referral {text}") if stored
@@ -177,15 +183,17 @@ def register(app: App, ctx: AppContext) -> None:
                 return replies.stats_report(referral_service.stats(**services, command=command, now=now))
         return None
 
-    def _store(command: Any, who: Any, rep: Any, now: Any) -> Any:
-        """A funnel step in one write transaction (no Slack call inside: it may be retried)."""
+    def _store(command: Any, who: Any, rep: Any, now: Any, once: str | None) -> Any:
+        """A funnel step in one write transaction (no Slack call inside: it may be retried), taken once."""
         services = dict(workspace=who.workspace, rep=rep, command=command, now=now)
         match command:
             case GotReferral():
-                return ctx.writing(lambda session: referral_service.log_referral(session=session, **services))
+                step = referral_service.log_referral
             case NobodyToIntroduce():
-                return ctx.writing(lambda session: referral_service.log_nobody(session=session, **services))
-        return ctx.writing(lambda session: referral_service.advance_referral(session=session, **services))
+                step = referral_service.log_nobody
+            case _:
+                step = referral_service.advance_referral
+        return ctx.writing(lambda session: step(session=session, **services), once=once)
 
     def _referral_reply(client: WebClient, body: dict[str, Any], command: Any, who: Any, rep: Any, now: Any,
                         today: Any, stored: Any) -> tuple[dict[str, Any], Any, bool]:

@@ -60,3 +60,16 @@ def acting(ctx: AppContext, client: Any, body: dict[str, Any], *,
         ctx.outbox.submit(partial(ctx.people.refresh, client=client, workspace=who.workspace, user_id=who.user_id,
                                   now=now), key=("profile", who.workspace, who.user_id))
     return who, person, now
+
+
+def request_key(request: Any) -> str | None:
+    """What makes a signed request unique (its timestamp and signature), for taking it once; None in
+    Socket Mode, where nothing is signed (Slack authenticates the socket)."""
+    headers = getattr(request, "headers", None) or {}
+
+    def header(name: str) -> str:
+        values = headers.get(name) or []
+        return (values[0] if isinstance(values, list | tuple) and values else str(values or ""))[:80]
+
+    signature, timestamp = header("x-slack-signature"), header("x-slack-request-timestamp")
+    return f"{timestamp}:{signature}" if signature else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
 
 from domain.forms import (
@@ -25,11 +25,11 @@ from domain.parsing import Person as NamedPerson
 from domain.periods import local_today
 from domain.prep import PREP_QUESTIONS
 from handlers import follow_ups
-from handlers.payloads import acting, metadata, requester
+from handlers.payloads import acting, metadata, request_key, requester
 from services import asks as ask_service
 from services import commitments as commitment_service
 from services import referrals as referral_service
-from services.context import AppContext
+from services.context import AppContext, Replayed
 from views import coaching, ids, replies
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,8 @@ def _value(values: dict[str, Any], block: str, action: str, key: str) -> Any:
 
 def register(app: App, ctx: AppContext) -> None:
     @app.view(ids.ASK_MODAL)
-    def submit_ask(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def submit_ask(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                   request: BoltRequest) -> None:
         who, rep, now = acting(ctx, client, body)
         today = local_today(now, rep.timezone)
         values = view.get("state", {}).get("values", {})
@@ -77,8 +78,12 @@ def register(app: App, ctx: AppContext) -> None:
             _reject(ack, invalid, ASK_FIELD_BLOCKS)
             return
         ack()
-        result = ctx.writing(lambda session: ask_service.log_asks(session=session, workspace=who.workspace, rep=rep,
-                                                                  entries=(entry,), now=now))
+        try:
+            result = ctx.writing(lambda session: ask_service.log_asks(session=session, workspace=who.workspace,
+                                                                      rep=rep, entries=(entry,), now=now),
+                                 once=request_key(request))
+        except Replayed:
+            return  # the same submission again: stored once, confirmed once
         follow_ups.tell(ctx, client, channel_id=metadata(view).get("channel_id"), user_id=who.user_id,
                         reply=replies.asks_logged(logged=result.logged, duplicates=result.duplicates,
                                                   progress=result.progress, today=today,

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.funnel import CLOSED_STATUSES, AskOutcome, ReferralStatus, Workspace
 from domain.kpis import KpiCounts
-from storage.models import Ask, Referral, UserProfile
+from storage.models import Ask, Referral, SeenRequest, UserProfile
 
 # Two identical asks logged within this window are one ask fired twice.
 DUPLICATE_WINDOW_SECONDS = 10
@@ -52,6 +52,18 @@ def save_profile(
     session.add(profile)
     session.flush()
     return profile
+
+
+def remember_request(*, session: Session, key: str, now: datetime, keep_for: timedelta) -> bool:
+    """True the first time this signed request is seen; False for a replay. Inserted in the action's own
+    transaction, so the request and what it stores commit together; a replica racing on the same key
+    loses on the unique constraint and, retried, finds the row. Rows past ``keep_for`` are pruned here."""
+    session.exec(sa.delete(SeenRequest).where(col(SeenRequest.received_at) < now - keep_for))  # type: ignore[call-overload]
+    if session.exec(select(SeenRequest.id).where(SeenRequest.signature == key)).first() is not None:
+        return False
+    session.add(SeenRequest(signature=key, received_at=now))
+    session.flush()
+    return True
 
 
 # --- asks -----------------------------------------------------------------------------------------

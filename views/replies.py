@@ -55,6 +55,8 @@ def asks_logged(*, logged: Sequence[AskRecord], duplicates: Sequence[AskRecord],
             button("Undo", ids.UNDO_ASK, ",".join(str(a.id) for a in logged)),
         ]})
     text = f"Logged {len(logged)} ask(s). {progress.asks} this week." if logged else "Already logged."
+    if again_today:
+        text += " Some were already logged today; each counts, and Undo is one click."
     return message(text, blocks)
 
 
@@ -83,6 +85,12 @@ def internal_error() -> Message:
     text = (":warning: Something went wrong on our side and your last command was not saved. "
             "Please try again in a minute.")
     return message("Something went wrong; please try again.", [section(text)])
+
+
+def already_received() -> Message:
+    """The same signed request again (a retry or a replay): it was taken once, and only once."""
+    text = ":information_source: Already received: that exact request was taken once and isn't stored again."
+    return message("Already received; not stored twice.", [section(text)])
 
 
 def stored_but_unanswered(command_text: str) -> Message:
