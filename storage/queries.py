@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from domain.funnel import CLOSED_STATUSES, AskOutcome, ReferralStatus, Workspace
@@ -57,12 +59,25 @@ def save_profile(
 def remember_request(*, session: Session, key: str, now: datetime, keep_for: timedelta) -> bool:
     """True the first time this signed request is seen; False for a replay. Inserted in the action's own
     transaction, so the request and what it stores commit together; a replica racing on the same key
-    loses on the unique constraint and, retried, finds the row. Rows past ``keep_for`` are pruned here."""
-    session.exec(sa.delete(SeenRequest).where(col(SeenRequest.received_at) < now - keep_for))  # type: ignore[call-overload]
-    if session.exec(select(SeenRequest.id).where(SeenRequest.signature == key)).first() is not None:
+    waits on the unique index and then finds the row (ON CONFLICT DO NOTHING inserts nothing).
+    Rows past ``keep_for`` are pruned at most once a minute per process."""
+    dialect = session.get_bind().dialect.name
+    insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(SeenRequest)
+    inserted = session.exec(  # type: ignore[call-overload]
+        insert.values(signature=key, received_at=now).on_conflict_do_nothing(index_elements=["signature"])
+        .returning(SeenRequest.id)).first()
+    if _prune_due(now):
+        session.exec(sa.delete(SeenRequest).where(col(SeenRequest.received_at) < now - keep_for))  # type: ignore[call-overload]
+    return inserted is not None
+
+
+_last_prune: list[datetime] = []
+
+
+def _prune_due(now: datetime) -> bool:
+    if _last_prune and timedelta(0) <= now - _last_prune[0] < timedelta(minutes=1):
         return False
-    session.add(SeenRequest(signature=key, received_at=now))
-    session.flush()
+    _last_prune[:] = [now]
     return True
 
 

@@ -162,3 +162,14 @@ def test_shutdown_finishes_queued_work_then_refuses_more():
     assert outbox.shutdown(timeout=10)
     assert done == [0, 1, 2]
     assert outbox.submit(lambda: done.append(9)) is False
+
+
+def test_a_burst_from_one_person_waits_its_collapse_window_and_runs_once():
+    outbox = Outbox(workers=2, collapse_window=30)
+    ran: list[int] = []
+    for n in range(5):
+        outbox.submit(lambda n=n: ran.append(n), key=("home", "U1"))
+    assert ran == [] and outbox.pending == 1  # waiting out its window, not queued
+    assert outbox.drain(timeout=10)  # a drain (tests, SIGTERM) does not wait the window out
+    assert ran == [4]
+    outbox.shutdown(timeout=10)
