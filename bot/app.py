@@ -8,6 +8,7 @@ listener runs on the request thread, does its database work and answers in the a
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -86,19 +87,27 @@ def create_app(
     actions.register(app, ctx)
     view_submissions.register(app, ctx)
     events.register(app, ctx)
+
     @app.error
-    def _on_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:
-        _reply_on_error(ctx.outbox, error, body, respond, logger)
+    def _on_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger,
+                  response: BoltResponse | None = None) -> None:
+        _reply_on_error(ctx.outbox, error, body, respond, logger, response)
 
     return app, ctx
 
 
 def _reply_on_error(outbox: Outbox, error: Exception, body: dict[str, Any], respond: Any,
-                    logger: logging.Logger) -> None:
-    """Any unexpected failure: log it (secrets are masked by the log filter) and tell the user plainly,
-    through the outbox (the response_url is a Slack call, never made on the request path)."""
+                    logger: logging.Logger, response: BoltResponse | None) -> None:
+    """Any unexpected failure: log it (secrets are masked by the log filter) and tell the user plainly.
+    A command is told in its ack (a 200, not Slack's "failed with the error"); anything else through
+    its response_url, on the outbox (never a Slack call on the request path)."""
     logger.exception("listener failed: %s", type(error).__name__)
-    if respond is not None and isinstance(body, dict) and body.get("response_url"):
+    is_command = isinstance(body, dict) and bool(body.get("command"))
+    if response is not None:
+        response.status = 200
+        response.body = json.dumps({"response_type": "ephemeral", **replies.internal_error()}) if is_command else ""
+        response.headers["content-type"] = ["application/json;charset=utf-8" if is_command else "text/plain"]
+    if not is_command and respond is not None and isinstance(body, dict) and body.get("response_url"):
         outbox.submit(partial(_tell_failure, respond, logger))
 
 

@@ -110,3 +110,18 @@ def test_replays_are_remembered_for_five_minutes_only(slack, engine, clock):
     slack.asked("Raj")
     with Session(engine) as session:
         assert len(session.exec(select(SeenRequest)).all()) == 1  # the first one's row was pruned
+
+
+def test_a_button_that_fails_is_acked_and_the_rep_told_nothing_was_saved(slack, engine, monkeypatch, fake_slack):
+    from services import asks
+
+    reply = slack.asked("Jane")
+    undo = next(e for block in reply["blocks"] if block.get("type") == "actions" for e in block["elements"])
+
+    def broken(**_kwargs):  # noqa: ANN003, ANN202
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(asks, "remove_ask", broken)
+    told = slack.click(ids.UNDO_ASK, undo["value"])  # the driver asserts the ack was a 200
+    assert "was not saved" in text_of(told)
+    assert [a.asked_name for a in all_asks(engine)] == ["Jane"]
