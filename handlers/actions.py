@@ -155,13 +155,21 @@ def register(app: App, ctx: AppContext) -> None:
         follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"), view=modals.commit_modal())
 
     @app.action(ids.SNOOZE_WEEK)
-    def snooze_week(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def snooze_week(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond,
+                    request: BoltRequest) -> None:
         """Time off for the rest of this week: no more nudges, and the week shows as paused."""
         ack()
-        who, rep, now = acting(ctx, client, body)
-        week = period_containing("week", local_today(now, rep.timezone))
-        until = team_service.pause_nudges(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                          command=PauseNudges(until=week.end), now=now)
+
+        def work(session: Any) -> tuple[Any, ...]:
+            who, rep, now = acting(ctx, client, body, session=session)
+            week = period_containing("week", local_today(now, rep.timezone))
+            return who, rep, now, team_service.pause_nudges(session=session, workspace=who.workspace, rep=rep,
+                                                            command=PauseNudges(until=week.end), now=now)
+
+        try:
+            who, rep, now, until = ctx.writing(work, once=request_key(request))
+        except Replayed:
+            return
         follow_ups.respond_later(ctx, respond, replace_original=True, **team_views.paused(until))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 

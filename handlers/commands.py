@@ -72,9 +72,9 @@ log = logging.getLogger(__name__)
 
 # /referral commands that store something (when they succeed): a failure after them says it was stored.
 STORES = CHANGES_NUMBERS + (CommitToAsk,)
-# The funnel steps, stored in the listener's own write transaction.
-FUNNEL_STEPS = (GotReferral, NobodyToIntroduce, ScheduleMeeting, MeetingHeld, CloseWon, CloseLost, CloseNoDecision,
-                Thanked)
+# Changes to the rep's own records, stored in the listener's own write transaction and taken once.
+OWN_STEPS = (GotReferral, NobodyToIntroduce, ScheduleMeeting, MeetingHeld, CloseWon, CloseLost, CloseNoDecision,
+             Thanked, PauseNudges, ResumeNudges, CommitToAsk)
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -151,7 +151,7 @@ def register(app: App, ctx: AppContext) -> None:
             if reply is None:
                 # A step of the funnel: one short write transaction, then the reply built from what it stored.
                 result = _store(command, who, rep, now, request_key(request)) \
-                    if isinstance(command, FUNNEL_STEPS) else None
+                    if isinstance(command, OWN_STEPS) else None
                 stored = result is not None
                 reply, follow_up, stored = _referral_reply(client, body, command, who, rep, now, today, result)
         except CommandError as error:
@@ -184,13 +184,20 @@ def register(app: App, ctx: AppContext) -> None:
         return None
 
     def _store(command: Any, who: Any, rep: Any, now: Any, once: str | None) -> Any:
-        """A funnel step in one write transaction (no Slack call inside: it may be retried), taken once."""
+        """A change to the rep's own records in one write transaction (no Slack call inside: it may be
+        retried), taken once however often the request arrives."""
         services = dict(workspace=who.workspace, rep=rep, command=command, now=now)
         match command:
             case GotReferral():
                 step = referral_service.log_referral
             case NobodyToIntroduce():
                 step = referral_service.log_nobody
+            case PauseNudges():
+                step = team_service.pause_nudges
+            case ResumeNudges():
+                step, services = team_service.resume_nudges, dict(workspace=who.workspace, rep=rep, now=now)
+            case CommitToAsk():
+                step = commitment_service.commit_to_ask
             case _:
                 step = referral_service.advance_referral
         return ctx.writing(lambda session: step(session=session, **services), once=once)
@@ -213,12 +220,11 @@ def register(app: App, ctx: AppContext) -> None:
                 follow_up = partial(follow_ups.coach_after_step, ctx, client, workspace=who.workspace, rep=rep,
                                     updated=stored, trigger_id=body.get("trigger_id"), now=now)
             case PauseNudges():
-                reply = team_views.paused(team_service.pause_nudges(**services, command=command, now=now))
+                reply = team_views.paused(stored)
             case ResumeNudges():
-                reply = team_views.resumed(team_service.resume_nudges(**services, now=now))
+                reply = team_views.resumed(stored)
             case CommitToAsk():
-                week = commitment_service.commit_to_ask(**services, command=command, now=now)
-                reply = replies.commitments_reply(open_people=week.open, kept=week.kept)
+                reply = replies.commitments_reply(open_people=stored.open, kept=stored.kept)
             case ShowReview():
                 reply = replies.review_reply(review_service.review_outcomes(**services, command=command, now=now))
             case PlanClients():

@@ -125,7 +125,8 @@ def register(app: App, ctx: AppContext) -> None:
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.COMMIT_MODAL)
-    def submit_commitments(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def submit_commitments(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                           request: BoltRequest) -> None:
         values = view.get("state", {}).get("values", {})
         try:
             people = commitments_from_form(
@@ -137,10 +138,14 @@ def register(app: App, ctx: AppContext) -> None:
             return
         ack()
         who, rep, now = acting(ctx, client, body)
-        week = commitment_service.commit_to_ask(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                                command=CommitToAsk(people), now=now)
+        try:
+            week = ctx.writing(lambda session: commitment_service.commit_to_ask(
+                session=session, workspace=who.workspace, rep=rep, command=CommitToAsk(people), now=now),
+                once=request_key(request))
+        except Replayed:
+            return
         follow_ups.tell(ctx, client, channel_id=None, user_id=who.user_id,
-              reply=replies.commitments_reply(open_people=week.open, kept=week.kept))
+                        reply=replies.commitments_reply(open_people=week.open, kept=week.kept))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.CLOSE_REASON_MODAL)

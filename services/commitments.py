@@ -12,7 +12,7 @@ from domain.parsing import CommitToAsk
 from domain.periods import local_today, period_containing
 from services.people import Person
 from storage.commitment_queries import add_commitment, keep_commitment, list_commitments
-from storage.engine import read_scope, run_in_transaction
+from storage.engine import read_scope
 from storage.models import Ask
 
 
@@ -23,17 +23,14 @@ class WeekCommitments:
     kept: tuple[tuple[str | None, str], ...]
 
 
-def commit_to_ask(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: CommitToAsk,
+def commit_to_ask(*, session: Session, workspace: Workspace, rep: Person, command: CommitToAsk,
                   now: datetime) -> WeekCommitments:
+    """Name the people the rep will ask this week, in the caller's write transaction."""
     week = period_containing("week", local_today(now, rep.timezone))
-
-    def work(session: Session) -> None:
-        for person in command.people:
-            add_commitment(session=session, workspace=workspace, rep_user_id=rep.user_id, week_start=week.start,
-                           person_user_id=person.user_id, person_name=person.name or person.user_id or "", now=now)
-
-    run_in_transaction(engine, work)
-    return commitments_of(engine=engine, workspace=workspace, rep_user_id=rep.user_id, week_start=week.start)
+    for person in command.people:
+        add_commitment(session=session, workspace=workspace, rep_user_id=rep.user_id, week_start=week.start,
+                       person_user_id=person.user_id, person_name=person.name or person.user_id or "", now=now)
+    return week_commitments(session=session, workspace=workspace, rep_user_id=rep.user_id, week_start=week.start)
 
 
 def commitments_of(*, engine: sa.Engine, workspace: Workspace, rep_user_id: str, week_start: date) -> WeekCommitments:

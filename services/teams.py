@@ -203,19 +203,18 @@ def track_rep(*, session: Session, workspace: Workspace, user_id: str, now: date
                    user_id=user_id, role=REP)
 
 
-def pause_nudges(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: PauseNudges, now: datetime) -> date:
+def pause_nudges(*, session: Session, workspace: Workspace, rep: Person, command: PauseNudges, now: datetime) -> date:
+    """Time off through ``command.until``, in the caller's write transaction."""
     today = local_today(now, rep.timezone)
     if command.until < today:
         raise CommandError("That date has passed; give a date from today on.", usage="/referral pause until <date>")
-    run_in_transaction(engine, lambda session: add_pause(session=session, workspace=workspace, user_id=rep.user_id,
-                                                         starts_on=today, until_on=command.until, now=now))
+    add_pause(session=session, workspace=workspace, user_id=rep.user_id, starts_on=today, until_on=command.until,
+              now=now)
     return command.until
 
 
-def resume_nudges(*, engine: sa.Engine, workspace: Workspace, rep: Person, now: datetime) -> int:
-    today = local_today(now, rep.timezone)
-    return run_in_transaction(engine, lambda session: end_pauses(session=session, workspace=workspace,
-                                                                 user_id=rep.user_id, today=today))
+def resume_nudges(*, session: Session, workspace: Workspace, rep: Person, now: datetime) -> int:
+    return end_pauses(session=session, workspace=workspace, user_id=rep.user_id, today=local_today(now, rep.timezone))
 
 
 def managed_reps(*, engine: sa.Engine, workspace: Workspace, manager_user_id: str) -> set[str]:

@@ -125,3 +125,15 @@ def test_a_button_that_fails_is_acked_and_the_rep_told_nothing_was_saved(slack, 
     told = slack.click(ids.UNDO_ASK, undo["value"])  # the driver asserts the ack was a 200
     assert "was not saved" in text_of(told)
     assert [a.asked_name for a in all_asks(engine)] == ["Jane"]
+
+
+def test_a_replayed_pause_is_stored_once(slack, engine, fake_slack, clock):
+    from sqlmodel import Session, select
+
+    from storage.models import Pause
+    body = command_body("/referral", "pause until 2026-12-05", user_id="U0REP1", response_url=fake_slack.response_url())
+    headers = signed_headers(SIGNING_SECRET, body)
+    replies = [slack.ack_reply(slack.app.dispatch(BoltRequest(body=body, headers=headers))) for _ in range(2)]
+    assert "Already received" not in text_of(replies[0]) and "Already received" in text_of(replies[1])
+    with Session(engine) as session:
+        assert len(session.exec(select(Pause)).all()) == 1
