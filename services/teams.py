@@ -45,6 +45,7 @@ from storage.team_queries import (
     end_pauses,
     ensure_default_team,
     get_team,
+    has_role,
     list_members,
     list_memberships_of_teams_with,
     list_teams,
@@ -198,7 +199,7 @@ def _show(session: Session, workspace: Workspace, actor: Person, command: ShowTe
 
 def track_rep(*, session: Session, workspace: Workspace, user_id: str, now: datetime) -> None:
     """Anyone who logs activity is tracked: in their teams, or else in the default team."""
-    if not teams_of(session=session, workspace=workspace, user_id=user_id, role=REP):
+    if not has_role(session=session, workspace=workspace, user_id=user_id, role=REP):
         add_member(session=session, team=ensure_default_team(session=session, workspace=workspace, now=now),
                    user_id=user_id, role=REP)
 

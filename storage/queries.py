@@ -6,8 +6,9 @@ services) decide where transactions begin and end.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -28,10 +29,39 @@ def scoped(model, workspace: Workspace):  # noqa: ANN001, ANN202
         else sa.and_(model.team_id == workspace.team_id, col(model.enterprise_id).is_(None))
 
 
+class Prebuilt:
+    """A statement built once per shape and then run with bind parameters.
+
+    On the request path, building a SQLAlchemy statement (and its cache key) costs several times more
+    than running it on SQLite; the hot queries of /asked are built once, lazily, in two shapes: with an
+    Enterprise Grid id and without one. ``build`` gets ``in_workspace(model)``, the bound form of
+    ``scoped``.
+    """
+
+    def __init__(self, build: Callable[[Callable[..., sa.ColumnElement[bool]]], Any]) -> None:
+        self._build = build
+        self._shapes: dict[bool, Any] = {}
+
+    def run(self, session: Session, workspace: Workspace, **params: Any) -> Any:
+        grid = workspace.enterprise_id is not None
+        statement = self._shapes.get(grid)
+        if statement is None:
+            statement = self._shapes[grid] = self._build(
+                lambda model: sa.and_(model.team_id == sa.bindparam("team_id"),
+                                      model.enterprise_id == sa.bindparam("enterprise_id")) if grid
+                else sa.and_(model.team_id == sa.bindparam("team_id"), col(model.enterprise_id).is_(None)))
+        bound = {"team_id": workspace.team_id, **({"enterprise_id": workspace.enterprise_id} if grid else {}), **params}
+        return session.exec(statement, params=bound)  # type: ignore[call-overload]
+
+
 # --- profiles -------------------------------------------------------------------------------------
 
+_PROFILE = Prebuilt(lambda in_workspace: select(UserProfile).where(
+    in_workspace(UserProfile), UserProfile.user_id == sa.bindparam("user_id")))
+
+
 def get_profile(*, session: Session, workspace: Workspace, user_id: str) -> UserProfile | None:
-    return session.exec(select(UserProfile).where(scoped(UserProfile, workspace), UserProfile.user_id == user_id)).first()
+    return _PROFILE.run(session, workspace, user_id=user_id).first()
 
 
 def list_profiles(*, session: Session, workspace: Workspace, user_ids: Iterable[str]) -> Sequence[UserProfile]:
@@ -62,15 +92,20 @@ def remember_request(*, session: Session, key: str, now: datetime, keep_for: tim
     waits on the unique index and then finds the row (ON CONFLICT DO NOTHING inserts nothing).
     Rows past ``keep_for`` are pruned at most once a minute per process."""
     dialect = session.get_bind().dialect.name
-    insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(SeenRequest)
-    inserted = session.exec(  # type: ignore[call-overload]
-        insert.values(signature=key, received_at=now).on_conflict_do_nothing(index_elements=["signature"])
-        .returning(SeenRequest.id)).first()
+    statement = _REMEMBER.get(dialect)
+    if statement is None:
+        insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(SeenRequest)
+        received_at = sa.bindparam("received_at", type_=SeenRequest.__table__.c.received_at.type)
+        statement = _REMEMBER[dialect] = insert.values(
+            signature=sa.bindparam("signature"), received_at=received_at,
+        ).on_conflict_do_nothing(index_elements=["signature"]).returning(SeenRequest.id)
+    inserted = session.exec(statement, params={"signature": key, "received_at": now}).first()  # type: ignore[call-overload]
     if _prune_due(now):
         session.exec(sa.delete(SeenRequest).where(col(SeenRequest.received_at) < now - keep_for))  # type: ignore[call-overload]
     return inserted is not None
 
 
+_REMEMBER: dict[str, Any] = {}  # the insert, built once per dialect
 _last_prune: list[datetime] = []
 
 
@@ -90,6 +125,11 @@ def _ask_dedupe_key(*, asked_user_id: str | None, asked_name: str, for_whom: str
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
+_SAME_ASK_JUST_NOW = Prebuilt(lambda in_workspace: select(Ask).where(
+    in_workspace(Ask), Ask.rep_user_id == sa.bindparam("rep_user_id"),
+    sa.or_(Ask.dedupe_key == sa.bindparam("key"), Ask.dedupe_key == sa.bindparam("previous"))))
+
+
 def add_ask(
     *, session: Session, workspace: Workspace, rep_user_id: str, asked_user_id: str | None, asked_name: str,
     for_whom: str | None, asked_on: date, now: datetime,
@@ -105,9 +145,7 @@ def add_ask(
                         bucket=b)
         for b in (bucket, bucket - 1)
     ]
-    existing = session.exec(
-        select(Ask).where(scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, col(Ask.dedupe_key).in_(keys))
-    ).first()
+    existing = _SAME_ASK_JUST_NOW.run(session, workspace, rep_user_id=rep_user_id, key=keys[0], previous=keys[1]).first()
     if existing is not None:
         return existing, False
     ask = Ask(
@@ -120,17 +158,27 @@ def add_ask(
     return ask, True
 
 
+def _earlier_ask(same_person: sa.ColumnElement[bool]) -> Prebuilt:
+    return Prebuilt(lambda in_workspace: select(Ask).where(
+        in_workspace(Ask), Ask.rep_user_id == sa.bindparam("rep_user_id"), Ask.asked_on == sa.bindparam("asked_on"),
+        col(Ask.id) < sa.bindparam("before_id"), same_person).order_by(col(Ask.id)).limit(1))
+
+
+_EARLIER_ASK_OF_USER = _earlier_ask(Ask.asked_user_id == sa.bindparam("asked_user_id"))
+_EARLIER_ASK_OF_NAME = _earlier_ask(sa.and_(col(Ask.asked_user_id).is_(None),
+                                            sa.func.lower(Ask.asked_name) == sa.bindparam("asked_name")))
+
+
 def find_earlier_ask_that_day(
     *, session: Session, workspace: Workspace, rep_user_id: str, asked_user_id: str | None, asked_name: str,
     asked_on: date, before_id: int,
 ) -> Ask | None:
     """The rep's earlier ask of the same person on the same day, if any (ix_ask_rep_date serves it)."""
-    same_person = (Ask.asked_user_id == asked_user_id) if asked_user_id else \
-        sa.and_(col(Ask.asked_user_id).is_(None), sa.func.lower(Ask.asked_name) == asked_name.lower())
-    return session.exec(
-        select(Ask).where(scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, Ask.asked_on == asked_on,
-                          same_person, col(Ask.id) < before_id).order_by(col(Ask.id)).limit(1)
-    ).first()
+    if asked_user_id:
+        return _EARLIER_ASK_OF_USER.run(session, workspace, rep_user_id=rep_user_id, asked_on=asked_on,
+                                        before_id=before_id, asked_user_id=asked_user_id).first()
+    return _EARLIER_ASK_OF_NAME.run(session, workspace, rep_user_id=rep_user_id, asked_on=asked_on,
+                                    before_id=before_id, asked_name=asked_name.lower()).first()
 
 
 def get_ask(*, session: Session, workspace: Workspace, rep_user_id: str, ask_id: int) -> Ask | None:
@@ -276,11 +324,19 @@ def count_kpis(
     return KpiCounts(asks, *(int(value) for value in row))
 
 
+_ASKS_OF_REP_BETWEEN = Prebuilt(lambda in_workspace: select(sa.func.count()).select_from(Ask).where(
+    in_workspace(Ask), Ask.rep_user_id == sa.bindparam("rep_user_id"), Ask.asked_on >= sa.bindparam("start"),
+    Ask.asked_on <= sa.bindparam("end")))
+
+
 def count_asks(*, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date) -> int:
     """Asks of these reps made between start and end (inclusive): one statement, served by ix_ask_rep_date."""
+    reps = list(rep_user_ids)
+    if len(reps) == 1:  # a rep's own week: every /asked
+        return _ASKS_OF_REP_BETWEEN.run(session, workspace, rep_user_id=reps[0], start=start, end=end).one()
     return session.exec(
         select(sa.func.count()).select_from(Ask)
-        .where(scoped(Ask, workspace), col(Ask.rep_user_id).in_(list(rep_user_ids)), Ask.asked_on >= start,
+        .where(scoped(Ask, workspace), col(Ask.rep_user_id).in_(reps), Ask.asked_on >= start,
                Ask.asked_on <= end)
     ).one()
 

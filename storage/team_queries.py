@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
 from storage.models import Pause, SalesTeam, TeamMember
-from storage.queries import scoped
+from storage.queries import Prebuilt, scoped
 
 DEFAULT_TEAM_NAME = "everyone"
 
@@ -65,6 +65,16 @@ def remove_member(*, session: Session, team: SalesTeam, user_id: str, role: str 
 def list_members(*, session: Session, team: SalesTeam, role: str) -> list[str]:
     return list(session.exec(select(TeamMember.user_id).where(
         TeamMember.sales_team_id == team.id, TeamMember.role == role).order_by(col(TeamMember.user_id))).all())
+
+
+_ROLE_ANYWHERE = Prebuilt(lambda in_workspace: select(TeamMember.id).where(
+    in_workspace(TeamMember), TeamMember.user_id == sa.bindparam("user_id"), TeamMember.role == sa.bindparam("role"),
+).limit(1))
+
+
+def has_role(*, session: Session, workspace: Workspace, user_id: str, role: str) -> bool:
+    """Whether the person has this role on any team of the workspace (ix_team_member_user)."""
+    return _ROLE_ANYWHERE.run(session, workspace, user_id=user_id, role=role).first() is not None
 
 
 def teams_of(*, session: Session, workspace: Workspace, user_id: str, role: str) -> Sequence[SalesTeam]:
