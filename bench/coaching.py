@@ -22,7 +22,7 @@ from pathlib import Path
 from bot.app import create_app
 from bot.config import Settings
 from domain.funnel import Workspace
-from handlers.follow_ups import refresh_home
+from handlers.follow_ups import publish_home
 from services.spreadsheets import import_asks
 from storage.engine import create_db_engine, run_in_transaction, session_scope
 from storage.migrate import upgrade_schema
@@ -58,7 +58,7 @@ def time_home(ctx, client, user: str, repeats: int) -> float:  # noqa: ANN001
     samples = []
     for _ in range(repeats):
         started = time.perf_counter()
-        refresh_home(ctx, client, workspace=WORKSPACE, user=person, now=NOW)
+        publish_home(ctx, client, workspace=WORKSPACE, user=person, now=NOW)
         samples.append(time.perf_counter() - started)
     return statistics.median(samples)
 

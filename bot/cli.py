@@ -178,6 +178,7 @@ def _serve(args: argparse.Namespace) -> int:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         server.close()
+        ctx.outbox.shutdown(timeout=10)  # the Home refreshes and DMs already promised
         engine.dispose()
     return 0
 

@@ -38,7 +38,7 @@ from services.charts import weekly_trend
 from services.nudges import digest_content, leaderboard_content, load_teams, reminder_content
 from services.people import Person
 from services.teams import manage_team
-from storage.engine import create_db_engine
+from storage.engine import create_db_engine, session_scope
 from storage.migrate import upgrade_schema
 from views import chart, replies
 from views import nudges as nudge_views
@@ -122,7 +122,13 @@ def _at(person: Person, day: date) -> datetime:
 def _one_ask(engine, person: Person, day: date, today: date, rng: random.Random) -> None:  # noqa: ANN001
     contact = rng.choice(CONTACTS)
     prospect = rng.choice(PROSPECTS)
-    services = dict(engine=engine, workspace=WORKSPACE, rep=person)
+    with session_scope(engine) as session:  # one story, one transaction
+        _one_story(session, person, contact, prospect, day, today, rng)
+
+
+def _one_story(session, person: Person, contact: str, prospect: str, day: date, today: date,  # noqa: ANN001
+               rng: random.Random) -> None:
+    services = dict(session=session, workspace=WORKSPACE, rep=person)
     ask_service.log_asks(**services, entries=(AskEntry(Named(None, contact), prospect, day),), now=_at(person, day))
     introduced = day + timedelta(days=rng.randrange(1, 5))
     if rng.random() > 0.5 or introduced > today:

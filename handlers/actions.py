@@ -1,11 +1,16 @@
-"""Buttons on our messages: Undo, and "Log what happened" for an ask."""
+"""Buttons on our messages: Undo, and "Log what happened" for an ask.
+
+The ack path: each listener acks at once, does its database work on the request
+thread, and hands every Slack call (the response_url reply, forms, the Home
+refresh) to the outbox through handlers/follow_ups.py.
+"""
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltRequest, Respond
 from slack_sdk import WebClient
 
 from domain.forms import channel_id as valid_channel_id
@@ -18,11 +23,11 @@ from domain.periods import local_today, period_containing
 from domain.records import ReferralRecord
 from domain.team_commands import PauseNudges
 from handlers import follow_ups
-from handlers.payloads import acting
+from handlers.payloads import acting, request_key
 from services import asks as ask_service
 from services import referrals as referral_service
 from services import teams as team_service
-from services.context import AppContext
+from services.context import AppContext, Replayed
 from services.people import Person
 from services.referrals import LIST_USAGE
 from views import coaching, ids, modals, replies
@@ -36,16 +41,25 @@ def _ask_ids(value: str) -> list[int]:
 
 def register(app: App, ctx: AppContext) -> None:
     @app.action(ids.UNDO_ASK)
-    def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+             request: BoltRequest) -> None:
         ack()
-        who, rep, now = acting(ctx, client, body)
-        results = [ask_service.remove_ask(engine=ctx.engine, workspace=who.workspace, rep=rep, now=now, ask_id=ask_id)
-                   for ask_id in _ask_ids(action.get("value", ""))]
+
+        def work(session: Any) -> tuple[Any, ...]:
+            who, rep, now = acting(ctx, client, body, session=session)
+            results = [ask_service.remove_ask(session=session, workspace=who.workspace, rep=rep, now=now,
+                                              ask_id=ask_id) for ask_id in _ask_ids(action.get("value", ""))]
+            progress = results[-1].progress if results else ask_service.week_progress(
+                session=session, workspace=who.workspace, rep=rep, now=now)
+            return who, rep, now, results, progress
+
+        try:
+            who, rep, now, results, progress = ctx.writing(work, once=request_key(request))
+        except Replayed:
+            return  # the same click again: the first one already answered
         removed = [r.removed for r in results if r.removed]
         reasons = [r.reason for r in results if r.reason]
-        progress = results[-1].progress if results else ask_service.week_progress(
-            engine=ctx.engine, workspace=who.workspace, rep=rep, now=now)
-        respond(replace_original=True, response_type="ephemeral", **replies.ask_removed(
+        follow_ups.respond_later(ctx, respond, replace_original=True, response_type="ephemeral", **replies.ask_removed(
             removed=removed, reason="; ".join(reasons) or None, progress=progress,
             today=local_today(now, rep.timezone)))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
@@ -55,7 +69,7 @@ def register(app: App, ctx: AppContext) -> None:
         """"Log an ask" on a reminder: the same form as a bare /asked; the confirmation comes as a DM."""
         ack()
         who, rep, now = acting(ctx, client, body)
-        client.views_open(trigger_id=body["trigger_id"], view=modals.ask_modal(
+        follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"), view=modals.ask_modal(
             today=local_today(now, rep.timezone), private_metadata=json.dumps({"channel_id": None})))
 
     @app.action(ids.MARK_THANKED)
@@ -68,13 +82,14 @@ def register(app: App, ctx: AppContext) -> None:
         try:
             if number is None:
                 raise CommandError("That button no longer points at a referral.", usage=usage_for(Thanked))
-            updated = referral_service.advance_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                                        command=Thanked(RefQuery(number, None)), now=now)
+            updated = ctx.writing(lambda session: referral_service.advance_referral(
+                session=session, workspace=who.workspace, rep=rep, command=Thanked(RefQuery(number, None)),
+                now=now))
             reply = replies.referral_updated(referral=updated.referral, change=updated.change, already=updated.already,
                                              today=local_today(now, rep.timezone))
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
-        respond(replace_original=False, response_type="ephemeral", **reply)
+        follow_ups.respond_later(ctx, respond, replace_original=False, response_type="ephemeral", **reply)
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.action(ids.CHOOSE_AMOUNT)
@@ -88,13 +103,13 @@ def register(app: App, ctx: AppContext) -> None:
             if command is None:
                 raise CommandError("That button no longer holds an amount; type the won command again.",
                                    usage=usage_for(CloseWon))
-            updated = referral_service.advance_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                                        command=command, now=now)
+            updated = ctx.writing(lambda session: referral_service.advance_referral(
+                session=session, workspace=who.workspace, rep=rep, command=command, now=now))
             reply = replies.referral_updated(referral=updated.referral, change=updated.change, already=updated.already,
                                              today=local_today(now, rep.timezone))
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
-        respond(replace_original=True, response_type="ephemeral", **reply)
+        follow_ups.respond_later(ctx, respond, replace_original=True, response_type="ephemeral", **reply)
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.action(ids.ADD_CLOSE_REASON)
@@ -111,18 +126,22 @@ def register(app: App, ctx: AppContext) -> None:
 
     def _find_referral(workspace: Workspace, rep: Person, number: str) -> ReferralRecord | None:
         """A referral number from one of our buttons or menus; a forged or stale one finds nothing."""
-        return referral_service.get_referral(engine=ctx.engine, workspace=workspace, rep=rep,
-                                             number=record_id(number)) if record_id(number) else None
+        valid = record_id(number)
+        if valid is None:
+            return None
+        with ctx.reading() as session:
+            return referral_service.get_referral(session=session, workspace=workspace, rep=rep, number=valid)
 
     def _open_referral_form(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
                             build: Callable[[ReferralRecord], dict[str, Any]]) -> None:
         who, rep, now = acting(ctx, client, body)
         referral = _find_referral(who.workspace, rep, action.get("value", ""))
         if referral is None:
-            respond(response_type="ephemeral", replace_original=False, **replies.command_error(
-                problem="That button no longer points at one of your referrals.", usage=LIST_USAGE))
+            follow_ups.respond_later(ctx, respond, response_type="ephemeral", replace_original=False,
+                                     **replies.command_error(problem="That button no longer points at one of your "
+                                                                     "referrals.", usage=LIST_USAGE))
             return
-        client.views_open(trigger_id=body["trigger_id"], view=build(referral))
+        follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"), view=build(referral))
 
     @app.action(ids.REFERRAL_MENU)
     def referral_menu(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -141,47 +160,57 @@ def register(app: App, ctx: AppContext) -> None:
                 if referral is None:
                     raise CommandError("That referral is gone.", usage=LIST_USAGE)
                 form = coaching.prep_modal(referral) if step == "prep" else coaching.meeting_modal(referral, today)
-                client.views_open(trigger_id=body["trigger_id"], view=form)
+                follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"), view=form)
                 return
             command = {"thanked": Thanked(ref), "met": MeetingHeld(ref, today), "won": CloseWon(ref, None),
                        "lost": CloseLost(ref, None), "no_decision": CloseNoDecision(ref, None)}[step]
-            updated = referral_service.advance_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                                        command=command, now=now)
+            updated = ctx.writing(lambda session: referral_service.advance_referral(
+                session=session, workspace=who.workspace, rep=rep, command=command, now=now))
             follow_ups.coach_after_step(ctx, client, workspace=who.workspace, rep=rep, updated=updated,
                                         trigger_id=body.get("trigger_id"), now=now)
         except CommandError as error:
-            client.chat_postMessage(channel=who.user_id, **replies.command_error(problem=error.message,
-                                                                                 usage=error.usage))
+            follow_ups.tell(ctx, client, channel_id=None, user_id=who.user_id,
+                            reply=replies.command_error(problem=error.message, usage=error.usage))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.action(ids.OPEN_COMMIT_MODAL)
     def open_commit_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=modals.commit_modal())
+        follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"), view=modals.commit_modal())
 
     @app.action(ids.SNOOZE_WEEK)
-    def snooze_week(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def snooze_week(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond,
+                    request: BoltRequest) -> None:
         """Time off for the rest of this week: no more nudges, and the week shows as paused."""
         ack()
-        who, rep, now = acting(ctx, client, body)
-        week = period_containing("week", local_today(now, rep.timezone))
-        until = team_service.pause_nudges(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                          command=PauseNudges(until=week.end), now=now)
-        respond(replace_original=True, **team_views.paused(until))
+
+        def work(session: Any) -> tuple[Any, ...]:
+            who, rep, now = acting(ctx, client, body, session=session)
+            week = period_containing("week", local_today(now, rep.timezone))
+            return who, rep, now, team_service.pause_nudges(session=session, workspace=who.workspace, rep=rep,
+                                                            command=PauseNudges(until=week.end), now=now)
+
+        try:
+            who, rep, now, until = ctx.writing(work, once=request_key(request))
+        except Replayed:
+            return
+        follow_ups.respond_later(ctx, respond, replace_original=True, **team_views.paused(until))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.action(ids.LOG_ASK_OUTCOME)
     def log_outcome(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                     respond: Respond) -> None:
         ack()
-        who, rep, now = acting(ctx, client, body)
         ask_ids = _ask_ids(action.get("value", ""))
-        ask = ask_service.get_ask_record(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                         ask_id=ask_ids[0]) if ask_ids else None
+        with ctx.reading() as session:
+            who, rep, now = acting(ctx, client, body, session=session)
+            ask = ask_service.get_ask_record(session=session, workspace=who.workspace, rep=rep,
+                                             ask_id=ask_ids[0]) if ask_ids else None
         if ask is None:
-            respond(response_type="ephemeral", replace_original=False,
-                    **replies.command_error(problem="That ask was removed.", usage="/asked <name>"))
+            follow_ups.respond_later(ctx, respond, response_type="ephemeral", replace_original=False,
+                                     **replies.command_error(problem="That ask was removed.", usage="/asked <name>"))
             return
         channel = valid_channel_id((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id"))
         meta = json.dumps({"ask_id": ask.id, "channel_id": channel})
-        client.views_open(trigger_id=body["trigger_id"], view=modals.ask_outcome_modal(ask=ask, private_metadata=meta))
+        follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"),
+                             view=modals.ask_outcome_modal(ask=ask, private_metadata=meta))

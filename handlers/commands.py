@@ -1,15 +1,22 @@
-"""Slash commands: /asked and /referral.
+"""Slash commands: /asked and /referral. The ack path.
 
-Each listener acks at once (Slack's 3-second deadline), parses, makes one
-service call and replies ephemerally through the command's response_url.
+Each listener runs on the request thread (the app is built with
+``process_before_response=True``): it parses, does its database work in one
+transaction, and puts the rep's answer in the acknowledgement itself, so the rep
+sees it at once whatever Slack's Web API is doing. It never calls Slack: the Home
+refresh, DMs, forms and uploads go to the outbox (handlers/follow_ups.py).
+
+A failure is told plainly in the ack: before anything was stored, that nothing
+was stored; after, what was stored (so nobody types it again).
 """
 from __future__ import annotations
 
 import json
+import logging
 from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
 
 from domain.grammar.forget import ForgetPerson
@@ -47,7 +54,7 @@ from domain.parsing import (
 from domain.periods import local_today
 from domain.team_commands import PauseNudges, ResumeNudges, ShowLeaderboard
 from handlers import follow_ups, habits
-from handlers.payloads import acting
+from handlers.payloads import acting, request_key
 from services import asks as ask_service
 from services import commitments as commitment_service
 from services import conventions as convention_service
@@ -58,7 +65,7 @@ from services import referrals as referral_service
 from services import reviews as review_service
 from services import spreadsheets as spreadsheet_service
 from services import teams as team_service
-from services.context import AppContext
+from services.context import AppContext, Replayed
 from views import forget as forget_views
 from views import modals, replies
 from views import nudges as nudge_views
@@ -70,120 +77,199 @@ CHANGES_NUMBERS = (GotReferral, NobodyToIntroduce, ScheduleMeeting, MeetingHeld,
                    Thanked, CommitToAsk, PauseNudges, ResumeNudges)
 
 
+log = logging.getLogger(__name__)
+
+# /referral commands that store something (when they succeed): a failure after them says it was stored.
+STORES = CHANGES_NUMBERS + (CommitToAsk,)
+# Changes to the rep's own records, stored in the listener's own write transaction and taken once.
+OWN_STEPS = (GotReferral, NobodyToIntroduce, ScheduleMeeting, MeetingHeld, CloseWon, CloseLost, CloseNoDecision,
+             Thanked, PauseNudges, ResumeNudges, CommitToAsk)
+
+
 def register(app: App, ctx: AppContext) -> None:
     @app.command("/asked")
-    def asked(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        who, rep, now = acting(ctx, client, body)
-        today = local_today(now, rep.timezone)
+    def asked(ack: Ack, body: dict[str, Any], client: WebClient, request: BoltRequest) -> None:
+        text = body.get("text") or ""
+
+        def work(session: Any) -> tuple[Any, ...]:
+            """One write transaction: who is asking, what they typed, and the asks stored."""
+            who, rep, now = acting(ctx, client, body, session=session)
+            today = local_today(now, rep.timezone)
+            try:
+                conventions = convention_service.conventions_of(session=session, workspace=who.workspace)
+                command = parse_asked(text, today=today, conventions=conventions)
+            except CommandError as error:
+                return who, rep, now, today, error, None
+            match command:
+                case UndoLastAsk():
+                    result = ask_service.remove_ask(session=session, workspace=who.workspace, rep=rep, now=now)
+                case LogAsks(entries=entries):
+                    result = ask_service.log_asks(session=session, workspace=who.workspace, rep=rep, entries=entries,
+                                                  now=now)
+                case _:
+                    result = None
+            return who, rep, now, today, command, result
+
         try:
-            conventions = convention_service.workspace_conventions(engine=ctx.engine, workspace=who.workspace)
-            command = parse_asked(body.get("text") or "", today=today, conventions=conventions)
-        except CommandError as error:
-            respond(response_type="ephemeral", **replies.command_error(problem=error.message, usage=error.usage))
+            who, rep, now, today, command, result = ctx.writing(work, once=request_key(request))
+        except Replayed:
+            ack(response_type="ephemeral", **replies.already_received())
             return
-        match command:
-            case OpenAskModal():
-                meta = json.dumps({"channel_id": body.get("channel_id")})
-                client.views_open(trigger_id=body["trigger_id"], view=modals.ask_modal(today=today,
-                                                                                      private_metadata=meta))
-            case AskedHelp():
-                respond(response_type="ephemeral", **replies.usage_message("Logging asks", ASKED_HELP))
-            case UndoLastAsk():
-                result = ask_service.remove_ask(engine=ctx.engine, workspace=who.workspace, rep=rep, now=now)
-                respond(response_type="ephemeral", **replies.ask_removed(
-                    removed=[result.removed] if result.removed else [], reason=result.reason,
-                    progress=result.progress, today=today))
-            case LogAsks(entries=entries):
-                result = ask_service.log_asks(engine=ctx.engine, workspace=who.workspace, rep=rep, entries=entries,
-                                              now=now)
-                respond(response_type="ephemeral", **habits.with_connector_heads_up(ctx, replies.asks_logged(
-                    logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today),
-                    workspace=who.workspace, rep=rep, logged=result.logged, now=now))
+        except Exception:
+            log.exception("/asked failed before anything was stored")
+            ack(response_type="ephemeral", **replies.internal_error())
+            return
+        try:
+            match command:
+                case CommandError() as error:
+                    reply = replies.command_error(problem=error.message, usage=error.usage)
+                case OpenAskModal():
+                    meta = json.dumps({"channel_id": body.get("channel_id")})
+                    follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"),
+                                         view=modals.ask_modal(today=today, private_metadata=meta))
+                    reply = None
+                case AskedHelp():
+                    reply = replies.usage_message("Logging asks", ASKED_HELP)
+                case UndoLastAsk():
+                    reply = replies.ask_removed(removed=[result.removed] if result.removed else [],
+                                                reason=result.reason, progress=result.progress, today=today)
+                case LogAsks():
+                    reply = habits.with_connector_heads_up(ctx, replies.asks_logged(
+                        logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today,
+                        again_today=result.again_today), workspace=who.workspace, rep=rep, logged=result.logged,
+                        now=now)
+        except Exception:
+            log.exception("/asked stored its change but could not build the reply")
+            reply = replies.stored_but_unanswered(f"/asked {text}") if isinstance(command, LogAsks | UndoLastAsk) \
+                else replies.internal_error()
+        if reply is None:
+            ack()
+        else:
+            ack(response_type="ephemeral", **reply)
         if isinstance(command, LogAsks | UndoLastAsk):
             follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.command("/referral")
-    def referral(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        who, rep, now = acting(ctx, client, body)
-        today = local_today(now, rep.timezone)
-        services = dict(engine=ctx.engine, workspace=who.workspace, rep=rep)
-        follow_up, command = None, None
+    def referral(ack: Ack, body: dict[str, Any], client: WebClient, request: BoltRequest) -> None:
+        text = body.get("text") or ""
+        command, stored, follow_up = None, False, None
         try:
-            conventions = convention_service.workspace_conventions(engine=ctx.engine, workspace=who.workspace)
-            command = parse_habit_command(body.get("text") or "", today=today) or \
-                parse_referral(body.get("text") or "", today=today, conventions=conventions)
-            match command:
-                case HabitVerb():
-                    reply = habits.answer(ctx, client, workspace=who.workspace, rep=rep, command=command, now=now)
-                case ReferralHelp():
-                    reply = replies.usage_message("Logging the rest of the funnel",
-                                                  [*REFERRAL_VERBS_HELP, *HABIT_VERBS_HELP])
-                case GotReferral():
-                    logged = referral_service.log_referral(**services, command=command, now=now)
-                    reply = replies.referral_logged(referral=logged.referral, linked_ask=logged.linked_ask,
-                                                    today=today)
-                case NobodyToIntroduce():
-                    nobody = referral_service.log_nobody(**services, command=command, now=now)
-                    reply = replies.nobody_logged(ask=nobody.ask, referrer_user_id=nobody.referrer_user_id,
-                                                  referrer_name=nobody.referrer_name, on=nobody.occurred_on,
-                                                  today=today)
-                case ScheduleMeeting() | MeetingHeld() | CloseWon() | CloseLost() | CloseNoDecision() | Thanked():
-                    updated = referral_service.advance_referral(**services, command=command, now=now)
-                    reply = replies.referral_updated(referral=updated.referral, change=updated.change,
-                                                     already=updated.already, today=today)
-                    follow_up = partial(follow_ups.coach_after_step, ctx, client, workspace=who.workspace, rep=rep,
-                                        updated=updated, trigger_id=body.get("trigger_id"), now=now)
-                case ListReferrals():
-                    listed = referral_service.open_referrals(**services, command=command)
-                    reply = replies.referral_list(referrals=listed.referrals, total_open=listed.total_open,
-                                                  today=today)
-                case ShowStats():
-                    reply = replies.stats_report(referral_service.stats(**services, command=command, now=now,
-                                                                        people=ctx.people))
-                case ShowSettings():
-                    reply = replies.settings_reply(conventions, changed=False)
-                case ChangeConvention():
-                    reply = replies.settings_reply(convention_service.change_convention(
-                        engine=ctx.engine, workspace=who.workspace, actor=rep, command=command, now=now), changed=True)
-                case PauseNudges():
-                    reply = team_views.paused(team_service.pause_nudges(**services, command=command, now=now))
-                case ResumeNudges():
-                    reply = team_views.resumed(team_service.resume_nudges(**services, now=now))
-                case CommitToAsk():
-                    week = commitment_service.commit_to_ask(**services, command=command, now=now)
-                    reply = replies.commitments_reply(open_people=week.open, kept=week.kept)
-                case ShowReview():
-                    reply = replies.review_reply(review_service.review_outcomes(**services, command=command, now=now))
-                case PlanClients():
-                    reply = replies.plan_reply(*plan_service.plan_clients(**services, command=command, now=now))
-                case ExportData():
-                    export = spreadsheet_service.export_for(engine=ctx.engine, workspace=who.workspace, requester=rep)
-                    reply = spreadsheet_views.export_on_its_way(export.scope, asks=export.asks, referrals=export.referrals)
-                    follow_up = partial(follow_ups.send_export, client, user_id=rep.user_id, export=export)
-                case ForgetPerson(user_id=user_id):
-                    preview = forget_service.preview_forget(engine=ctx.engine, workspace=who.workspace, actor=rep,
-                                                            user_id=user_id)
-                    reply = forget_views.confirm_forget(user_id=preview.user_id, asks=preview.asks,
-                                                        referrals=preview.referrals)
-                case ShowLeaderboard():
-                    reply = nudge_views.leaderboard_message(
-                        board_service.leaderboard_for(**services, command=command, now=now, people=ctx.people))
-                case _:  # the team commands
-                    changed = team_service.manage_team(engine=ctx.engine, workspace=who.workspace, actor=rep,
-                                                       command=command, now=now, client=client)
-                    reply = team_views.team_list(changed) if isinstance(changed, tuple) else \
-                        team_views.team_changed(summary=changed.summary, what=changed.what)
+            # Who is asking, what they typed, and any answer that only reads: one read-only transaction.
+            with ctx.reading() as session:
+                who, rep, now = acting(ctx, client, body, session=session)
+                today = local_today(now, rep.timezone)
+                conventions = convention_service.conventions_of(session=session, workspace=who.workspace)
+                command = parse_habit_command(text, today=today) or \
+                    parse_referral(text, today=today, conventions=conventions)
+                reply = _read_reply(session, command, who, rep, now, today, conventions)
+            if reply is None:
+                # A step of the funnel: one short write transaction, then the reply built from what it stored.
+                result = _store(command, who, rep, now, request_key(request)) \
+                    if isinstance(command, OWN_STEPS) else None
+                stored = result is not None
+                reply, follow_up, stored = _referral_reply(client, body, command, who, rep, now, today, result)
         except ChooseAmount as choice:  # nothing is stored until the rep picks a reading
             reply, command = replies.choose_amount(problem=choice.message, choices=[
                 (replies.money(c.amount, c.currency), encode_close_won(c)) for c in choice.choices if c.amount]), None
         except CommandError as error:
             reply, command = replies.command_error(problem=error.message, usage=error.usage,
                                                    suggestion=error.suggestion), None
-        respond(response_type="ephemeral", **reply)
+        except Replayed:
+            reply, command = replies.already_received(), None
+        except Exception:
+            log.exception("/referral failed")
+            ack(response_type="ephemeral", **(replies.stored_but_unanswered(f"/referral {text}") if stored
+                                               else replies.internal_error()))
+            return
+        ack(response_type="ephemeral", **reply)
         if follow_up is not None:
             follow_up()
         if isinstance(command, CHANGES_NUMBERS):
             follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
+    def _read_reply(session: Any, command: Any, who: Any, rep: Any, now: Any, today: Any,
+                    conventions: Any) -> dict[str, Any] | None:
+        """The answer to a command that only reads, from the caller's read-only transaction; None for the rest."""
+        services = dict(session=session, workspace=who.workspace, rep=rep)
+        match command:
+            case ReferralHelp():
+                return replies.usage_message("Logging the rest of the funnel", [*REFERRAL_VERBS_HELP, *HABIT_VERBS_HELP])
+            case ListReferrals():
+                listed = referral_service.open_referrals(**services, command=command)
+                return replies.referral_list(referrals=listed.referrals, total_open=listed.total_open, today=today)
+            case ShowStats():
+                return replies.stats_report(referral_service.stats(**services, command=command, now=now,
+                                                                   people=ctx.people))
+            case ShowSettings():
+                return replies.settings_reply(conventions, changed=False)
+        return None
+
+    def _store(command: Any, who: Any, rep: Any, now: Any, once: str | None) -> Any:
+        """A change to the rep's own records in one write transaction (no Slack call inside: it may be
+        retried), taken once however often the request arrives."""
+        services = dict(workspace=who.workspace, rep=rep, command=command, now=now)
+        match command:
+            case GotReferral():
+                step = referral_service.log_referral
+            case NobodyToIntroduce():
+                step = referral_service.log_nobody
+            case PauseNudges():
+                step = team_service.pause_nudges
+            case ResumeNudges():
+                step, services = team_service.resume_nudges, dict(workspace=who.workspace, rep=rep, now=now)
+            case CommitToAsk():
+                step = commitment_service.commit_to_ask
+            case _:
+                step = referral_service.advance_referral
+        return ctx.writing(lambda session: step(session=session, **services), once=once)
+
+    def _referral_reply(client: WebClient, body: dict[str, Any], command: Any, who: Any, rep: Any, now: Any,
+                        today: Any, stored: Any) -> tuple[dict[str, Any], Any, bool]:
+        """The reply to one /referral command that changes something (``stored``: a funnel step already stored),
+        what to hand the outbox after the ack, and whether something was stored."""
+        services = dict(engine=ctx.engine, workspace=who.workspace, rep=rep)
+        follow_up = None
+        match command:
+            case GotReferral():
+                reply = replies.referral_logged(referral=stored.referral, linked_ask=stored.linked_ask, today=today)
+            case NobodyToIntroduce():
+                reply = replies.nobody_logged(ask=stored.ask, referrer_user_id=stored.referrer_user_id,
+                                              referrer_name=stored.referrer_name, on=stored.occurred_on, today=today)
+            case ScheduleMeeting() | MeetingHeld() | CloseWon() | CloseLost() | CloseNoDecision() | Thanked():
+                reply = replies.referral_updated(referral=stored.referral, change=stored.change,
+                                                 already=stored.already, today=today)
+                follow_up = partial(follow_ups.coach_after_step, ctx, client, workspace=who.workspace, rep=rep,
+                                    updated=stored, trigger_id=body.get("trigger_id"), now=now)
+            case PauseNudges():
+                reply = team_views.paused(stored)
+            case ResumeNudges():
+                reply = team_views.resumed(stored)
+            case CommitToAsk():
+                reply = replies.commitments_reply(open_people=stored.open, kept=stored.kept)
+            case ShowReview():
+                reply = replies.review_reply(review_service.review_outcomes(**services, command=command, now=now))
+            case PlanClients():
+                reply = replies.plan_reply(*plan_service.plan_clients(**services, command=command, now=now))
+            case ExportData():
+                export = spreadsheet_service.export_for(engine=ctx.engine, workspace=who.workspace, requester=rep)
+                reply = spreadsheet_views.export_on_its_way(export.scope, asks=export.asks, referrals=export.referrals)
+                follow_up = partial(follow_ups.send_export, ctx, client, user_id=rep.user_id, export=export)
+            case HabitVerb():
+                reply = habits.answer(ctx, client, workspace=who.workspace, rep=rep, command=command, now=now)
+            case ChangeConvention():
+                reply = replies.settings_reply(convention_service.change_convention(
+                    engine=ctx.engine, workspace=who.workspace, actor=rep, command=command, now=now), changed=True)
+            case ForgetPerson(user_id=user_id):
+                preview = forget_service.preview_forget(engine=ctx.engine, workspace=who.workspace, actor=rep,
+                                                        user_id=user_id)
+                reply = forget_views.confirm_forget(user_id=preview.user_id, asks=preview.asks,
+                                                    referrals=preview.referrals)
+            case ShowLeaderboard():
+                reply = nudge_views.leaderboard_message(
+                    board_service.leaderboard_for(**services, command=command, now=now, people=ctx.people))
+            case _:  # the team commands
+                changed = team_service.manage_team(engine=ctx.engine, workspace=who.workspace, actor=rep,
+                                                   command=command, now=now, client=client)
+                reply = team_views.team_list(changed) if isinstance(changed, tuple) else \
+                    team_views.team_changed(summary=changed.summary, what=changed.what)
+        return reply, follow_up, isinstance(command, STORES)

@@ -1,13 +1,17 @@
-"""What a listener does after it has replied: the coaching that follows a logged step.
+"""What a listener does after it has acknowledged: every Slack call, run on the outbox.
 
-These run after the reply so the rep sees the confirmation first; each is best
-effort, because the logged step is already saved and must not look failed.
+Listeners (the ack path) never call Slack themselves; they hand these jobs to
+``ctx.outbox`` (bot/outbox.py, the worker path), which runs them after the ack is
+on its way. Each is best effort, because what was logged is already saved and
+must not look failed. Opening a form goes on the outbox's urgent lane: its
+trigger_id expires 3 seconds after the click.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -30,6 +34,39 @@ from views import connectors as connector_views
 log = logging.getLogger(__name__)
 
 
+def open_view(ctx: AppContext, client: Any, *, trigger_id: str | None, view: dict[str, Any]) -> None:
+    """Open a modal right after the ack, ahead of the queue (the trigger_id is good for 3 seconds)."""
+    if trigger_id:
+        ctx.outbox.submit(partial(_open_view, client, trigger_id, view), urgent=True)
+
+
+def _open_view(client: Any, trigger_id: str, view: dict[str, Any]) -> None:
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        log.info("couldn't open a form (%s)", error.response.get("error"))
+
+
+def respond_later(ctx: AppContext, respond: Any, **reply: Any) -> None:
+    """A reply through a button's response_url, off the request path (a response_url may hang)."""
+    ctx.outbox.submit(partial(respond, **reply))
+
+
+def tell(ctx: AppContext, client: Any, *, channel_id: str | None, user_id: str, reply: dict[str, Any]) -> None:
+    """Confirm privately where the user was; a DM when we can't post there (e.g. the bot isn't in the channel)."""
+    ctx.outbox.submit(partial(_tell, client, channel_id=channel_id, user_id=user_id, reply=reply))
+
+
+def _tell(client: Any, *, channel_id: str | None, user_id: str, reply: dict[str, Any]) -> None:
+    if channel_id:
+        try:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, **reply)
+            return
+        except SlackApiError as error:
+            log.info("ephemeral confirmation failed (%s); sending a DM", error.response.get("error"))
+    client.chat_postMessage(channel=user_id, **reply)
+
+
 def coach_after_step(ctx: AppContext, client: Any, *, workspace: Workspace, rep: Person, updated: ReferralUpdated,
                      trigger_id: str | None, now: datetime) -> None:
     """What follows a funnel step, wherever it was taken (command, Home menu, form): a scheduled meeting
@@ -37,9 +74,11 @@ def coach_after_step(ctx: AppContext, client: Any, *, workspace: Workspace, rep:
     if updated.already:
         return
     if updated.change == "meeting":
-        send_prep_if_due(ctx, client, workspace=workspace, rep=rep, referral=updated.referral, now=now)
+        ctx.outbox.submit(partial(send_prep_if_due, ctx, client, workspace=workspace, rep=rep,
+                                  referral=updated.referral, now=now))
     elif updated.change in ("lost", "no_decision") and not updated.referral.close_reason:
-        ask_close_reason(client, trigger_id=trigger_id, referral=updated.referral)
+        ctx.outbox.submit(partial(ask_close_reason, client, trigger_id=trigger_id, referral=updated.referral),
+                          urgent=True)
 
 
 def send_prep_if_due(ctx: AppContext, client: Any, *, workspace: Workspace, rep: Person, referral: ReferralRecord,
@@ -65,9 +104,17 @@ def ask_close_reason(client: Any, *, trigger_id: str | None, referral: ReferralR
 
 
 def refresh_home(ctx: AppContext, client: Any, *, workspace: Workspace, user: Person, now: datetime) -> None:
-    """Publish the person's Home tab: on app_home_opened, and after each thing they log, so it is never stale."""
-    content = home_service.home_content(engine=ctx.engine, workspace=workspace, person=user, people=ctx.people,
-                                        now=now)
+    """Publish the person's Home tab: on app_home_opened, and after each thing they log, so it is never stale.
+    On the outbox; refreshes for one person that pile up while one waits run once."""
+    ctx.outbox.submit(partial(publish_home, ctx, client, workspace=workspace, user=user, now=now),
+                      key=("home", workspace, user.user_id))
+
+
+def publish_home(ctx: AppContext, client: Any, *, workspace: Workspace, user: Person, now: datetime) -> None:
+    """Read the tab in one read-only transaction, then (no transaction open) upload its chart and publish it."""
+    with ctx.reading() as session:
+        content = home_service.home_content(session=session, workspace=workspace, person=user, people=ctx.people,
+                                            now=now)
     today = local_today(now, user.timezone)
     # A manager's chart is their teams' combined; a rep's is their own.
     chart_reps = sorted({r.user_id for team in content.teams for r in team.reps}) or [user.user_id]
@@ -100,7 +147,11 @@ def refresh_home(ctx: AppContext, client: Any, *, workspace: Workspace, user: Pe
             log.warning("couldn't publish the Home tab: %s", retry_error.response.get("error"))
 
 
-def send_export(client: Any, *, user_id: str, export: Export) -> None:
+def send_export(ctx: AppContext, client: Any, *, user_id: str, export: Export) -> None:
+    ctx.outbox.submit(partial(_send_export, client, user_id=user_id, export=export))
+
+
+def _send_export(client: Any, *, user_id: str, export: Export) -> None:
     """Two CSV files in one upload to the requester's DM with the bot."""
     try:
         channel = client.conversations_open(users=user_id)["channel"]["id"]

@@ -4,7 +4,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
+
+from sqlmodel import Session
 
 from domain.funnel import Workspace
 from services.context import AppContext
@@ -39,8 +42,34 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def acting(ctx: AppContext, client: Any, body: dict[str, Any]) -> tuple[Requester, Person, datetime]:
-    """Who is acting, as we know them (zone, admin flag), and the moment they acted."""
+def acting(ctx: AppContext, client: Any, body: dict[str, Any], *,
+           session: Session | None = None) -> tuple[Requester, Person, datetime]:
+    """Who is acting, as we know them (zone, admin flag), and the moment they acted.
+
+    Read from the profile cache, in the action's own transaction when given one; no Slack call on
+    the request path. A profile never fetched, or a day old, is fetched on the outbox for next time.
+    """
     who = requester(body)
     now = ctx.clock()
-    return who, ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now), now
+    if session is None:
+        with ctx.reading() as own:
+            person, stale = ctx.people.known(session=own, workspace=who.workspace, user_id=who.user_id, now=now)
+    else:
+        person, stale = ctx.people.known(session=session, workspace=who.workspace, user_id=who.user_id, now=now)
+    if stale and who.user_id:
+        ctx.outbox.submit(partial(ctx.people.refresh, client=client, workspace=who.workspace, user_id=who.user_id,
+                                  now=now), key=("profile", who.workspace, who.user_id))
+    return who, person, now
+
+
+def request_key(request: Any) -> str | None:
+    """What makes a signed request unique (its timestamp and signature), for taking it once; None in
+    Socket Mode, where nothing is signed (Slack authenticates the socket)."""
+    headers = getattr(request, "headers", None) or {}
+
+    def header(name: str) -> str:
+        values = headers.get(name) or []
+        return (values[0] if isinstance(values, list | tuple) and values else str(values or ""))[:80]
+
+    signature, timestamp = header("x-slack-signature"), header("x-slack-request-timestamp")
+    return f"{timestamp}:{signature}" if signature else None

@@ -8,9 +8,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from domain.forms import (
     FormErrors,
@@ -28,11 +27,11 @@ from domain.parsing import Person as NamedPerson
 from domain.periods import local_today
 from domain.prep import PREP_QUESTIONS
 from handlers import follow_ups, habits
-from handlers.payloads import acting, metadata, requester
+from handlers.payloads import acting, metadata, request_key, requester
 from services import asks as ask_service
 from services import commitments as commitment_service
 from services import referrals as referral_service
-from services.context import AppContext
+from services.context import AppContext, Replayed
 from views import coaching, ids, replies
 
 log = logging.getLogger(__name__)
@@ -62,20 +61,10 @@ def _value(values: dict[str, Any], block: str, action: str, key: str) -> Any:
     return ((values.get(block) or {}).get(action) or {}).get(key)
 
 
-def _tell(client: WebClient, *, channel_id: str | None, user_id: str, reply: dict[str, Any]) -> None:
-    """Confirm privately where the user was; a DM when we can't post there (e.g. the bot isn't in the channel)."""
-    if channel_id:
-        try:
-            client.chat_postEphemeral(channel=channel_id, user=user_id, **reply)
-            return
-        except SlackApiError as error:
-            log.info("ephemeral confirmation failed (%s); sending a DM", error.response.get("error"))
-    client.chat_postMessage(channel=user_id, **reply)
-
-
 def register(app: App, ctx: AppContext) -> None:
     @app.view(ids.ASK_MODAL)
-    def submit_ask(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def submit_ask(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                   request: BoltRequest) -> None:
         who, rep, now = acting(ctx, client, body)
         today = local_today(now, rep.timezone)
         values = view.get("state", {}).get("values", {})
@@ -91,11 +80,17 @@ def register(app: App, ctx: AppContext) -> None:
             _reject(ack, invalid, ASK_FIELD_BLOCKS)
             return
         ack()
-        result = ask_service.log_asks(engine=ctx.engine, workspace=who.workspace, rep=rep, entries=(entry,), now=now)
-        _tell(client, channel_id=valid_channel_id(metadata(view).get("channel_id")), user_id=who.user_id,
-              reply=habits.with_connector_heads_up(ctx, replies.asks_logged(
-                  logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today),
-                  workspace=who.workspace, rep=rep, logged=result.logged, now=now))
+        try:
+            result = ctx.writing(lambda session: ask_service.log_asks(session=session, workspace=who.workspace,
+                                                                      rep=rep, entries=(entry,), now=now),
+                                 once=request_key(request))
+        except Replayed:
+            return  # the same submission again: stored once, confirmed once
+        follow_ups.tell(ctx, client, channel_id=valid_channel_id(metadata(view).get("channel_id")), user_id=who.user_id,
+                        reply=habits.with_connector_heads_up(ctx, replies.asks_logged(
+                            logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today,
+                            again_today=result.again_today), workspace=who.workspace, rep=rep, logged=result.logged,
+                            now=now))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.ASK_OUTCOME_MODAL)
@@ -111,28 +106,30 @@ def register(app: App, ctx: AppContext) -> None:
             _reject(ack, invalid, OUTCOME_FIELD_BLOCKS)
             return
         ack()
-        now = ctx.clock()
-        rep = ctx.people.person(client=client, workspace=who.workspace, user_id=who.user_id, now=now)
-        today = local_today(now, rep.timezone)
         meta = metadata(view)
         ask_id = record_id(meta.get("ask_id")) or -1
-        ask = ask_service.get_ask_record(engine=ctx.engine, workspace=who.workspace, rep=rep, ask_id=ask_id)
+        with ctx.reading() as session:
+            who, rep, now = acting(ctx, client, body, session=session)
+            ask = ask_service.get_ask_record(session=session, workspace=who.workspace, rep=rep, ask_id=ask_id)
+        today = local_today(now, rep.timezone)
         if ask is None:
             reply = replies.command_error(problem="That ask was removed, so nothing was saved.", usage="/asked <name>")
         elif outcome == "nobody":
-            ask_service.mark_ask_nobody(engine=ctx.engine, workspace=who.workspace, rep=rep, ask_id=ask.id, now=now)
+            ctx.writing(lambda session: ask_service.mark_ask_nobody(session=session, workspace=who.workspace, rep=rep,
+                                                                    ask_id=ask.id, now=now))
             reply = replies.nobody_logged(ask=ask, referrer_user_id=ask.asked_user_id, referrer_name=ask.asked_name)
         else:
             command = GotReferral(prospect=prospect or "", occurred_on=today,
                                   referrer=NamedPerson(ask.asked_user_id, ask.asked_name))
-            logged = referral_service.log_referral(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                                   command=command, now=now, ask_id=ask.id)
+            logged = ctx.writing(lambda session: referral_service.log_referral(
+                session=session, workspace=who.workspace, rep=rep, command=command, now=now, ask_id=ask.id))
             reply = replies.referral_logged(referral=logged.referral, linked_ask=logged.linked_ask, today=today)
-        _tell(client, channel_id=valid_channel_id(meta.get("channel_id")), user_id=who.user_id, reply=reply)
+        follow_ups.tell(ctx, client, channel_id=valid_channel_id(meta.get("channel_id")), user_id=who.user_id, reply=reply)
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.COMMIT_MODAL)
-    def submit_commitments(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def submit_commitments(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                           request: BoltRequest) -> None:
         values = view.get("state", {}).get("values", {})
         try:
             people = commitments_from_form(
@@ -144,10 +141,14 @@ def register(app: App, ctx: AppContext) -> None:
             return
         ack()
         who, rep, now = acting(ctx, client, body)
-        week = commitment_service.commit_to_ask(engine=ctx.engine, workspace=who.workspace, rep=rep,
-                                                command=CommitToAsk(people), now=now)
-        _tell(client, channel_id=None, user_id=who.user_id,
-              reply=replies.commitments_reply(open_people=week.open, kept=week.kept))
+        try:
+            week = ctx.writing(lambda session: commitment_service.commit_to_ask(
+                session=session, workspace=who.workspace, rep=rep, command=CommitToAsk(people), now=now),
+                once=request_key(request))
+        except Replayed:
+            return
+        follow_ups.tell(ctx, client, channel_id=None, user_id=who.user_id,
+                        reply=replies.commitments_reply(open_people=week.open, kept=week.kept))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.CLOSE_REASON_MODAL)
@@ -166,7 +167,7 @@ def register(app: App, ctx: AppContext) -> None:
                 engine=ctx.engine, workspace=who.workspace, rep=rep, number=number, reason=reason, now=now))
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
-        _tell(client, channel_id=None, user_id=who.user_id, reply=reply)
+        follow_ups.tell(ctx, client, channel_id=None, user_id=who.user_id, reply=reply)
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.PREP_MODAL)
@@ -186,7 +187,7 @@ def register(app: App, ctx: AppContext) -> None:
                 engine=ctx.engine, workspace=who.workspace, rep=rep, number=number, answers=answers, now=now))
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
-        _tell(client, channel_id=None, user_id=who.user_id, reply=reply)
+        follow_ups.tell(ctx, client, channel_id=None, user_id=who.user_id, reply=reply)
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.MEETING_MODAL)
@@ -204,14 +205,14 @@ def register(app: App, ctx: AppContext) -> None:
         updated = None
         try:
             number = _referral_number(view, usage=usage_for(ScheduleMeeting))
-            updated = referral_service.advance_referral(
-                engine=ctx.engine, workspace=who.workspace, rep=rep,
-                command=ScheduleMeeting(RefQuery(number, None), meeting_on), now=now)
+            updated = ctx.writing(lambda session: referral_service.advance_referral(
+                session=session, workspace=who.workspace, rep=rep,
+                command=ScheduleMeeting(RefQuery(number, None), meeting_on), now=now))
             reply = replies.referral_updated(referral=updated.referral, change=updated.change,
                                              already=updated.already, today=local_today(now, rep.timezone))
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
-        _tell(client, channel_id=None, user_id=who.user_id, reply=reply)
+        follow_ups.tell(ctx, client, channel_id=None, user_id=who.user_id, reply=reply)
         if updated is not None:
             follow_ups.coach_after_step(ctx, client, workspace=who.workspace, rep=rep, updated=updated,
                                         trigger_id=None, now=now)

@@ -1,10 +1,14 @@
-"""Logging asks: the habit the whole product is about."""
+"""Logging asks: the habit the whole product is about.
+
+Every function runs in the caller's transaction (``session``): a listener reads and
+writes what one action needs in one transaction, and replies in its ack.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
+from sqlmodel import Session
 
 from domain.funnel import AskOutcome, Workspace
 from domain.kpis import MINIMUM_ASKS_PER_WEEK
@@ -14,13 +18,13 @@ from domain.records import AskRecord, WeekProgress
 from services.commitments import keep_commitments_for
 from services.people import Person
 from services.teams import track_rep
-from storage.engine import run_in_transaction, session_scope
 from storage.models import Ask
 from storage.queries import (
     add_ask,
-    count_kpis,
+    count_asks,
     count_referrals_of_ask,
     delete_ask,
+    find_earlier_ask_that_day,
     find_latest_ask,
     get_ask,
     set_ask_outcome,
@@ -33,8 +37,10 @@ UNDO_WINDOW = timedelta(hours=24)
 @dataclass(frozen=True)
 class LoggedAsks:
     logged: tuple[AskRecord, ...]
-    duplicates: tuple[AskRecord, ...]
+    duplicates: tuple[AskRecord, ...]  # the same command again within seconds: stored once
     progress: WeekProgress
+    # Logged now and counted, though the rep had already logged the same person that day.
+    again_today: tuple[AskRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,44 +55,42 @@ def ask_record(ask: Ask) -> AskRecord:
                      for_whom=ask.for_whom, asked_on=ask.asked_on, outcome=ask.outcome)
 
 
-def week_progress(*, engine: sa.Engine, workspace: Workspace, rep: Person, now: datetime) -> WeekProgress:
+def week_progress(*, session: Session, workspace: Workspace, rep: Person, now: datetime) -> WeekProgress:
     today = local_today(now, rep.timezone)
     week = period_containing("week", today)
-    with session_scope(engine) as session:
-        asks = count_kpis(session=session, workspace=workspace, rep_user_ids=[rep.user_id],
-                          start=week.start, end=week.end).asks
-        # The same minimum the reminder holds the rep to: the strictest of their teams'.
-        minimum = max((t.minimum for t in teams_of(session=session, workspace=workspace, user_id=rep.user_id,
-                                                   role="rep")), default=MINIMUM_ASKS_PER_WEEK)
+    asks = count_asks(session=session, workspace=workspace, rep_user_ids=[rep.user_id], start=week.start,
+                      end=week.end)
+    # The same minimum the reminder holds the rep to: the strictest of their teams'.
+    minimum = max((t.minimum for t in teams_of(session=session, workspace=workspace, user_id=rep.user_id,
+                                               role="rep")), default=MINIMUM_ASKS_PER_WEEK)
     return WeekProgress(asks=asks, minimum=minimum, days_left=days_left_in_week(today), week=week)
 
 
 def log_asks(
-    *, engine: sa.Engine, workspace: Workspace, rep: Person, entries: tuple[AskEntry, ...], now: datetime,
+    *, session: Session, workspace: Workspace, rep: Person, entries: tuple[AskEntry, ...], now: datetime,
 ) -> LoggedAsks:
-    """Store every entry in one transaction: all of them or, on error, none."""
-
-    def work(session) -> tuple[list[AskRecord], list[AskRecord]]:  # noqa: ANN001
-        track_rep(session=session, workspace=workspace, user_id=rep.user_id, now=now)
-        logged, duplicates = [], []
-        for entry in entries:
-            ask, created = add_ask(
-                session=session, workspace=workspace, rep_user_id=rep.user_id,
-                asked_user_id=entry.asked.user_id, asked_name=entry.asked.name or entry.asked.user_id or "",
-                for_whom=entry.for_whom, asked_on=entry.occurred_on, now=now,
-            )
-            if created:
-                keep_commitments_for(session=session, workspace=workspace, ask=ask)
-            (logged if created else duplicates).append(ask_record(ask))
-        return logged, duplicates
-
-    logged, duplicates = run_in_transaction(engine, work)
+    """Store every entry in the caller's transaction: all of them or, on error, none."""
+    track_rep(session=session, workspace=workspace, user_id=rep.user_id, now=now)
+    logged, duplicates, again = [], [], []
+    for entry in entries:
+        ask, created = add_ask(
+            session=session, workspace=workspace, rep_user_id=rep.user_id,
+            asked_user_id=entry.asked.user_id, asked_name=entry.asked.name or entry.asked.user_id or "",
+            for_whom=entry.for_whom, asked_on=entry.occurred_on, now=now,
+        )
+        if created:
+            keep_commitments_for(session=session, workspace=workspace, ask=ask)
+            if find_earlier_ask_that_day(session=session, workspace=workspace, rep_user_id=rep.user_id,
+                                         asked_user_id=ask.asked_user_id, asked_name=ask.asked_name,
+                                         asked_on=ask.asked_on, before_id=ask.id or 0):
+                again.append(ask_record(ask))
+        (logged if created else duplicates).append(ask_record(ask))
     return LoggedAsks(tuple(logged), tuple(duplicates),
-                      week_progress(engine=engine, workspace=workspace, rep=rep, now=now))
+                      week_progress(session=session, workspace=workspace, rep=rep, now=now), tuple(again))
 
 
 def remove_ask(
-    *, engine: sa.Engine, workspace: Workspace, rep: Person, now: datetime, ask_id: int | None = None,
+    *, session: Session, workspace: Workspace, rep: Person, now: datetime, ask_id: int | None = None,
 ) -> RemovedAsk:
     """Undo: the given ask, or the rep's latest from the last 24 hours.
 
@@ -94,7 +98,7 @@ def remove_ask(
     orphan the funnel that grew from it.
     """
 
-    def work(session) -> tuple[AskRecord | None, str | None]:  # noqa: ANN001
+    def remove() -> tuple[AskRecord | None, str | None]:
         if ask_id is None:
             ask = find_latest_ask(session=session, workspace=workspace, rep_user_id=rep.user_id,
                                   created_since=now - UNDO_WINDOW)
@@ -110,25 +114,20 @@ def remove_ask(
         delete_ask(session=session, ask=ask)
         return record, None
 
-    removed, reason = run_in_transaction(engine, work)
-    return RemovedAsk(removed, reason, week_progress(engine=engine, workspace=workspace, rep=rep, now=now))
+    removed, reason = remove()
+    return RemovedAsk(removed, reason, week_progress(session=session, workspace=workspace, rep=rep, now=now))
 
 
-def mark_ask_nobody(*, engine: sa.Engine, workspace: Workspace, rep: Person, ask_id: int, now: datetime) -> AskRecord | None:
+def mark_ask_nobody(*, session: Session, workspace: Workspace, rep: Person, ask_id: int,
+                    now: datetime) -> AskRecord | None:
     """"Wanted to help but couldn't think of anyone": the ask still counts; no introduction."""
-
-    def work(session) -> AskRecord | None:  # noqa: ANN001
-        ask = get_ask(session=session, workspace=workspace, rep_user_id=rep.user_id, ask_id=ask_id)
-        if ask is None:
-            return None
-        set_ask_outcome(session=session, ask=ask, outcome=AskOutcome.NOBODY,
-                        outcome_on=local_today(now, rep.timezone))
-        return ask_record(ask)
-
-    return run_in_transaction(engine, work)
+    ask = get_ask(session=session, workspace=workspace, rep_user_id=rep.user_id, ask_id=ask_id)
+    if ask is None:
+        return None
+    set_ask_outcome(session=session, ask=ask, outcome=AskOutcome.NOBODY, outcome_on=local_today(now, rep.timezone))
+    return ask_record(ask)
 
 
-def get_ask_record(*, engine: sa.Engine, workspace: Workspace, rep: Person, ask_id: int) -> AskRecord | None:
-    with session_scope(engine) as session:
-        ask = get_ask(session=session, workspace=workspace, rep_user_id=rep.user_id, ask_id=ask_id)
-        return ask_record(ask) if ask else None
+def get_ask_record(*, session: Session, workspace: Workspace, rep: Person, ask_id: int) -> AskRecord | None:
+    ask = get_ask(session=session, workspace=workspace, rep_user_id=rep.user_id, ask_id=ask_id)
+    return ask_record(ask) if ask else None

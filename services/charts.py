@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackClientError
 from domain.funnel import Workspace
 from domain.trends import TREND_WEEKS, WeekPoint, has_history, weekly_points
 from storage.chart_queries import add_chart_upload, get_chart_upload
-from storage.engine import run_in_transaction, session_scope
+from storage.engine import read_scope, run_in_transaction
 from storage.queries import count_asks_by_day, count_referrals_by_day
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def weekly_trend(*, engine: sa.Engine, workspace: Workspace, rep_user_ids: Itera
     reps = list(rep_user_ids)
     start = last_week_start - timedelta(weeks=TREND_WEEKS - 1)
     end = last_week_start + timedelta(days=6)
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         asks = count_asks_by_day(session=session, workspace=workspace, rep_user_ids=reps, start=start, end=end)
         referrals = count_referrals_by_day(session=session, workspace=workspace, rep_user_ids=reps, start=start,
                                            end=end)
@@ -91,7 +91,7 @@ def upload_chart(
         return None
     key = f"{points[-1].week_start.isoformat()}:{channel or 'home'}"
     if channel is None:
-        with session_scope(engine) as session:
+        with read_scope(engine) as session:
             cached = get_chart_upload(session=session, workspace=workspace, owner=owner, period_key=key)
         if cached:
             return cached

@@ -12,7 +12,7 @@ from domain.parsing import CommitToAsk
 from domain.periods import local_today, period_containing
 from services.people import Person
 from storage.commitment_queries import add_commitment, keep_commitment, list_commitments
-from storage.engine import run_in_transaction, session_scope
+from storage.engine import read_scope
 from storage.models import Ask
 
 
@@ -23,25 +23,27 @@ class WeekCommitments:
     kept: tuple[tuple[str | None, str], ...]
 
 
-def commit_to_ask(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: CommitToAsk,
+def commit_to_ask(*, session: Session, workspace: Workspace, rep: Person, command: CommitToAsk,
                   now: datetime) -> WeekCommitments:
+    """Name the people the rep will ask this week, in the caller's write transaction."""
     week = period_containing("week", local_today(now, rep.timezone))
-
-    def work(session: Session) -> None:
-        for person in command.people:
-            add_commitment(session=session, workspace=workspace, rep_user_id=rep.user_id, week_start=week.start,
-                           person_user_id=person.user_id, person_name=person.name or person.user_id or "", now=now)
-
-    run_in_transaction(engine, work)
-    return commitments_of(engine=engine, workspace=workspace, rep_user_id=rep.user_id, week_start=week.start)
+    for person in command.people:
+        add_commitment(session=session, workspace=workspace, rep_user_id=rep.user_id, week_start=week.start,
+                       person_user_id=person.user_id, person_name=person.name or person.user_id or "", now=now)
+    return week_commitments(session=session, workspace=workspace, rep_user_id=rep.user_id, week_start=week.start)
 
 
 def commitments_of(*, engine: sa.Engine, workspace: Workspace, rep_user_id: str, week_start: date) -> WeekCommitments:
-    with session_scope(engine) as session:
-        rows = list_commitments(session=session, workspace=workspace, rep_user_ids=[rep_user_id],
-                                week_starts=[week_start])
-        open_ = tuple((c.person_user_id, c.person_name) for c in rows if c.kept_ask_id is None)
-        kept = tuple((c.person_user_id, c.person_name) for c in rows if c.kept_ask_id is not None)
+    with read_scope(engine) as session:
+        return week_commitments(session=session, workspace=workspace, rep_user_id=rep_user_id, week_start=week_start)
+
+
+def week_commitments(*, session: Session, workspace: Workspace, rep_user_id: str, week_start: date) -> WeekCommitments:
+    """The people a rep named for this week, open and kept, in the caller's transaction."""
+    rows = list_commitments(session=session, workspace=workspace, rep_user_ids=[rep_user_id],
+                            week_starts=[week_start])
+    open_ = tuple((c.person_user_id, c.person_name) for c in rows if c.kept_ask_id is None)
+    kept = tuple((c.person_user_id, c.person_name) for c in rows if c.kept_ask_id is not None)
     return WeekCommitments(week_start, open_, kept)
 
 

@@ -1,13 +1,45 @@
 """What every listener needs, built once by the app factory and passed to ``register``."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from services.people import PeopleDirectory
+from storage.engine import read_scope, run_in_transaction
+from storage.queries import remember_request
+
+T = TypeVar("T")
+# Slack refuses a signature older than 5 minutes, so a replay can only come within them.
+REPLAY_WINDOW = timedelta(minutes=5)
+
+
+class Replayed(Exception):
+    """The same signed request was already taken: it takes effect once."""
+
+
+class FollowUps(Protocol):
+    """Where listeners hand the work that talks to Slack (bot/outbox.py): it runs after the ack."""
+
+    def submit(self, job: Callable[[], object], *, key: Hashable | None = None, urgent: bool = False) -> bool: ...
+
+    def drain(self, timeout: float = ...) -> bool: ...
+
+
+class RunNow:
+    """Runs each follow-up at once, on the caller's thread: for one-shot CLI jobs that have no outbox."""
+
+    def submit(self, job: Callable[[], object], *, key: Hashable | None = None, urgent: bool = False) -> bool:
+        job()
+        return True
+
+    def drain(self, timeout: float = 0) -> bool:
+        return True
 
 
 @dataclass(frozen=True)
@@ -16,3 +48,31 @@ class AppContext:
     people: PeopleDirectory
     # An aware "now"; tests pin it, production reads the system clock.
     clock: Callable[[], datetime]
+    # The Slack calls a listener causes go here, never on the request thread.
+    outbox: FollowUps = RunNow()
+    # The Web API client the follow-ups use (the app's own).
+    client: Any = None
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """One read-only transaction for an action that only reads (never takes SQLite's write lock)."""
+        with read_scope(self.engine) as session:
+            yield session
+
+    def writing(self, work: Callable[[Session], T], *, once: str | None = None) -> T:
+        """One short write transaction for an action that stores something; retried on a write race,
+        so ``work`` must not call Slack (hand that to the outbox).
+
+        ``once``: the signed request's key (handlers/payloads.py ``request_key``). A replay of it, within
+        Slack's 5-minute window and on any replica sharing the database, raises ``Replayed`` and stores
+        nothing; the first request's row commits with what it stored.
+        """
+        if once is None:
+            return run_in_transaction(self.engine, work)
+
+        def first_time_only(session: Session) -> T:
+            if not remember_request(session=session, key=once, now=self.clock(), keep_for=REPLAY_WINDOW):
+                raise Replayed(once)
+            return work(session)
+
+        return run_in_transaction(self.engine, first_time_only)

@@ -16,7 +16,12 @@ from storage.engine import run_in_transaction, session_scope
 
 def workspace_conventions(*, engine: sa.Engine, workspace: Workspace) -> Conventions:
     with session_scope(engine) as session:
-        return get_conventions(session=session, workspace=workspace)
+        return conventions_of(session=session, workspace=workspace)
+
+
+def conventions_of(*, session: Session, workspace: Workspace) -> Conventions:
+    """In the caller's transaction: a command's parse reads them in the listener's one read."""
+    return get_conventions(session=session, workspace=workspace)
 
 
 def change_convention(*, engine: sa.Engine, workspace: Workspace, actor: Person, command: ChangeConvention,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from domain.funnel import AskOutcome, Workspace
 from domain.habit_records import IntroForm
@@ -16,7 +17,7 @@ from domain.periods import local_today
 from services.asks import ask_record
 from services.people import Person as Rep
 from services.referrals import ReferralLogged, log_referral
-from storage.engine import session_scope
+from storage.engine import run_in_transaction, session_scope
 from storage.queries import find_open_ask_of_referrer, get_ask
 
 
@@ -44,10 +45,13 @@ def intro_form(*, engine: sa.Engine, workspace: Workspace, rep: Rep, text: str, 
 def log_intro(*, engine: sa.Engine, workspace: Workspace, rep: Rep, prospect: str, referrer: Person, occurred_on: date,
               link_ask_id: int | None, now: datetime) -> ReferralLogged:
     """The referral as submitted; linked to the offered ask when the rep kept the box ticked, else to none."""
-    ask_id = None
-    if link_ask_id is not None:
-        with session_scope(engine) as session:
+    def work(session: Session) -> ReferralLogged:
+        ask_id = None
+        if link_ask_id is not None:
             ask = get_ask(session=session, workspace=workspace, rep_user_id=rep.user_id, ask_id=link_ask_id)
             ask_id = ask.id if ask is not None and ask.outcome == AskOutcome.PENDING else None
-    return log_referral(engine=engine, workspace=workspace, rep=rep, now=now, ask_id=ask_id, link_open_ask=False,
-                        command=GotReferral(prospect=prospect, referrer=referrer, occurred_on=occurred_on))
+        return log_referral(session=session, workspace=workspace, rep=rep, now=now, ask_id=ask_id, link_open_ask=False,
+                            command=GotReferral(prospect=prospect, referrer=referrer, occurred_on=occurred_on))
+
+    # One write transaction: the link is checked and the referral stored together.
+    return run_in_transaction(engine, work)

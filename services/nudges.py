@@ -10,6 +10,7 @@ the same code with one team.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -120,8 +121,8 @@ def reminder_content(
 
 
 def rep_weeks(
-    *, engine: sa.Engine, workspace: Workspace, reps: Mapping[str, Person], now: datetime, weeks: int,
-    include_current: bool = False,
+    *, engine: sa.Engine | None = None, workspace: Workspace, reps: Mapping[str, Person], now: datetime, weeks: int,
+    include_current: bool = False, session: Session | None = None,
 ) -> dict[str, list[RepWeek]]:
     """Each rep's last ``weeks`` complete weeks in their own zone, newest first; with ``include_current``
     the newest is the week under way (the Home tab's "this week so far")."""
@@ -131,7 +132,8 @@ def rep_weeks(
         return {}
     earliest = min(w.start for w in lasts.values()) - timedelta(weeks=weeks)
     latest = max(w.end for w in lasts.values())
-    with session_scope(engine) as session:
+    # In the caller's transaction when given one (the Home tab reads everything in one).
+    with nullcontext(session) if session is not None else session_scope(engine) as session:
         daily = count_asks_by_day(session=session, workspace=workspace, rep_user_ids=list(reps), start=earliest,
                                   end=latest)
         pauses = list_pauses(session=session, workspace=workspace, user_ids=list(reps), start=earliest, end=latest)

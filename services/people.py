@@ -4,6 +4,11 @@ A person's week is Monday to Sunday in their own zone, so every "this week"
 needs their zone. Slack is asked at most once a day per person; when Slack
 cannot answer, a stale cached zone is better than none, and ``DEFAULT_TIMEZONE``
 is the last resort. The Slack call happens outside any transaction.
+
+Listeners never ask Slack (the request path answers from the database alone):
+they use ``known``, which reads the cache in the caller's transaction and says
+whether the profile should be refreshed; ``refresh`` then runs on the outbox.
+Someone not yet known gets the workspace's default zone until then.
 """
 from __future__ import annotations
 
@@ -15,10 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
 
 from domain.funnel import Workspace
-from storage.engine import run_in_transaction, session_scope
-from storage.queries import get_profile, save_profile
+from storage.engine import read_scope, run_in_transaction
+from storage.queries import get_profile, list_profiles, save_profile
 
 log = logging.getLogger(__name__)
 PROFILE_TTL = timedelta(hours=24)
@@ -42,7 +48,7 @@ class PeopleDirectory:
         return self._default_zone
 
     def person(self, *, client: Any, workspace: Workspace, user_id: str, now: datetime) -> Person:
-        with session_scope(self._engine) as session:
+        with read_scope(self._engine) as session:
             cached = get_profile(session=session, workspace=workspace, user_id=user_id)
             cached_zone, cached_admin, fetched_at = (
                 (cached.timezone, cached.is_admin, cached.fetched_at) if cached else (None, False, None)
@@ -60,9 +66,34 @@ class PeopleDirectory:
         ))
         return self._person(user_id, zone, is_admin)
 
+    def known(self, *, session: Session, workspace: Workspace, user_id: str, now: datetime) -> tuple[Person, bool]:
+        """The person as cached, read in the caller's transaction, and whether Slack should be asked again
+        (never asked, or asked more than a day ago). No Slack call."""
+        cached = get_profile(session=session, workspace=workspace, user_id=user_id)
+        if cached is None:
+            return self._person(user_id, None, False), True
+        return self._person(user_id, cached.timezone, cached.is_admin), now - cached.fetched_at >= PROFILE_TTL
+
+    def refresh(self, *, client: Any, workspace: Workspace, user_id: str, now: datetime) -> None:
+        """Ask Slack for the person's profile and cache it; off the request path (the outbox runs it)."""
+        fetched = self._fetch(client, user_id)
+        if fetched is None:
+            return
+        zone, is_admin, real_name = fetched
+        run_in_transaction(self._engine, lambda session: save_profile(
+            session=session, workspace=workspace, user_id=user_id, timezone=zone, is_admin=is_admin,
+            real_name=real_name, fetched_at=now,
+        ))
+
+    def cached_people(self, *, session: Session, workspace: Workspace, user_ids: list[str]) -> dict[str, Person]:
+        """Many people as cached, in one query, in the caller's transaction (a manager's teams)."""
+        found = {p.user_id: p for p in list_profiles(session=session, workspace=workspace, user_ids=user_ids)}
+        return {uid: self._person(uid, found[uid].timezone if uid in found else None,
+                                  found[uid].is_admin if uid in found else False) for uid in user_ids}
+
     def cached_person(self, *, workspace: Workspace, user_id: str) -> Person:
         """What we know without asking Slack: for bulk reads such as a leaderboard's streaks."""
-        with session_scope(self._engine) as session:
+        with read_scope(self._engine) as session:
             cached = get_profile(session=session, workspace=workspace, user_id=user_id)
             return self._person(user_id, cached.timezone if cached else None, cached.is_admin if cached else False)
 

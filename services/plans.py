@@ -11,7 +11,7 @@ from domain.periods import local_today, period_containing
 from domain.plan import Plan, calibrate, plan_for
 from services.people import Person
 from services.teams import fiscal_year_start
-from storage.engine import session_scope
+from storage.engine import read_scope
 from storage.queries import count_kpis
 from storage.team_queries import list_members, teams_of
 
@@ -25,7 +25,7 @@ def plan_clients(*, engine: sa.Engine, workspace: Workspace, rep: Person, comman
     by = command.by or period_containing("quarter", today,
                                          fiscal_start_month=fiscal_year_start(engine=engine, workspace=workspace)).end
     weeks = max(1, -(-((by - today).days + 1) // 7))
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         own = count_kpis(session=session, workspace=workspace, rep_user_ids=[rep.user_id], start=ALL_TIME, end=today)
         teams = teams_of(session=session, workspace=workspace, user_id=rep.user_id, role="rep")
         teammates = {m for t in teams for m in list_members(session=session, team=t, role="rep")}

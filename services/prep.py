@@ -19,7 +19,7 @@ from domain.records import ReferralRecord
 from services.delivery import Outgoing
 from services.referrals import referral_record
 from storage.due_queries import list_zones_of
-from storage.engine import session_scope
+from storage.engine import read_scope
 from storage.queries import list_meetings_between
 
 # An undated meeting's checklist stays worth retrying for a week.
@@ -57,7 +57,7 @@ def due_checklists(*, engine: sa.Engine, workspace: Workspace, default_zone: Zon
     """For the tick: meetings whose checklist time has come in the rep's own zone (from the stored profiles)."""
     utc_today = now.astimezone(UTC).date()
     # Every zone's "today" lies within a day of UTC's, and the checklist runs from the day before the meeting.
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         rows = list_meetings_between(session=session, workspace=workspace, start=utc_today - timedelta(days=1),
                                      end=utc_today + timedelta(days=2))
         referrals = [(row.rep_user_id, referral_record(row)) for row in rows]

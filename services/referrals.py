@@ -1,4 +1,7 @@
-"""The rest of the funnel: introductions, meetings, outcomes, thank-yous, stats."""
+"""The rest of the funnel: introductions, meetings, outcomes, thank-yous, stats.
+
+The functions a listener calls run in the caller's transaction (``session``).
+"""
 from __future__ import annotations
 
 import difflib
@@ -30,9 +33,9 @@ from domain.records import AskRecord, ReferralRecord, StatsReport, money_totals
 from services.asks import ask_record
 from services.client_followups import start_client_clock
 from services.people import PeopleDirectory, Person
-from services.teams import fiscal_year_start, managed_reps, track_rep
+from services.teams import reps_managed_by, track_rep
 from storage.convention_queries import sum_won_by_currency
-from storage.engine import run_in_transaction, session_scope
+from storage.engine import run_in_transaction
 from storage.models import Referral
 from storage.queries import (
     add_referral,
@@ -46,6 +49,7 @@ from storage.queries import (
     save_referral,
     set_ask_outcome,
 )
+from storage.setting_queries import get_fiscal_year_start
 
 LIST_USAGE = "/referral list"
 PREP_ORDER = {key: index for index, (key, _) in enumerate(PREP_QUESTIONS)}
@@ -91,62 +95,50 @@ def referral_record(referral: Referral) -> ReferralRecord:
 
 
 def log_referral(
-    *, engine: sa.Engine, workspace: Workspace, rep: Person, command: GotReferral, now: datetime,
+    *, session: Session, workspace: Workspace, rep: Person, command: GotReferral, now: datetime,
     ask_id: int | None = None, link_open_ask: bool = True,
 ) -> ReferralLogged:
     """An introduction received. It closes the given ask, or else (unless told not to) the referrer's
     latest open ask."""
-
-    def work(session: Session) -> ReferralLogged:
-        track_rep(session=session, workspace=workspace, user_id=rep.user_id, now=now)
-        ask = get_ask(session=session, workspace=workspace, rep_user_id=rep.user_id, ask_id=ask_id) \
-            if ask_id is not None else find_open_ask_of_referrer(
-                session=session, workspace=workspace, rep_user_id=rep.user_id,
-                referrer_user_id=command.referrer.user_id, referrer_name=command.referrer.name,
-            ) if link_open_ask else None
-        if ask is not None:
-            set_ask_outcome(session=session, ask=ask, outcome=AskOutcome.INTRODUCED, outcome_on=command.occurred_on)
-        referral = add_referral(
-            session=session, workspace=workspace, rep_user_id=rep.user_id, prospect_name=command.prospect,
-            referrer_user_id=command.referrer.user_id,
-            referrer_name=command.referrer.name or command.referrer.user_id or "",
-            ask_id=ask.id if ask else None, introduced_on=command.occurred_on, now=now,
-        )
-        return ReferralLogged(referral_record(referral), ask_record(ask) if ask else None)
-
-    return run_in_transaction(engine, work)
+    track_rep(session=session, workspace=workspace, user_id=rep.user_id, now=now)
+    ask = get_ask(session=session, workspace=workspace, rep_user_id=rep.user_id, ask_id=ask_id) \
+        if ask_id is not None else find_open_ask_of_referrer(
+            session=session, workspace=workspace, rep_user_id=rep.user_id,
+            referrer_user_id=command.referrer.user_id, referrer_name=command.referrer.name,
+        ) if link_open_ask else None
+    if ask is not None:
+        set_ask_outcome(session=session, ask=ask, outcome=AskOutcome.INTRODUCED, outcome_on=command.occurred_on)
+    referral = add_referral(
+        session=session, workspace=workspace, rep_user_id=rep.user_id, prospect_name=command.prospect,
+        referrer_user_id=command.referrer.user_id,
+        referrer_name=command.referrer.name or command.referrer.user_id or "",
+        ask_id=ask.id if ask else None, introduced_on=command.occurred_on, now=now,
+    )
+    return ReferralLogged(referral_record(referral), ask_record(ask) if ask else None)
 
 
 def log_nobody(
-    *, engine: sa.Engine, workspace: Workspace, rep: Person, command: NobodyToIntroduce, now: datetime,
+    *, session: Session, workspace: Workspace, rep: Person, command: NobodyToIntroduce, now: datetime,
 ) -> NobodyLogged:
     """The person wanted to help but could not think of anyone: the ask still counted."""
-
-    def work(session: Session) -> NobodyLogged:
-        ask = find_open_ask_of_referrer(
-            session=session, workspace=workspace, rep_user_id=rep.user_id,
-            referrer_user_id=command.referrer.user_id, referrer_name=command.referrer.name,
-        )
-        if ask is not None:
-            set_ask_outcome(session=session, ask=ask, outcome=AskOutcome.NOBODY, outcome_on=command.occurred_on)
-        return NobodyLogged(ask_record(ask) if ask else None, command.referrer.name, command.referrer.user_id,
-                            command.occurred_on)
-
-    return run_in_transaction(engine, work)
+    ask = find_open_ask_of_referrer(
+        session=session, workspace=workspace, rep_user_id=rep.user_id,
+        referrer_user_id=command.referrer.user_id, referrer_name=command.referrer.name,
+    )
+    if ask is not None:
+        set_ask_outcome(session=session, ask=ask, outcome=AskOutcome.NOBODY, outcome_on=command.occurred_on)
+    return NobodyLogged(ask_record(ask) if ask else None, command.referrer.name, command.referrer.user_id,
+                        command.occurred_on)
 
 
 def advance_referral(
-    *, engine: sa.Engine, workspace: Workspace, rep: Person,
+    *, session: Session, workspace: Workspace, rep: Person,
     command: ScheduleMeeting | MeetingHeld | CloseWon | CloseLost | CloseNoDecision | Thanked, now: datetime,
 ) -> ReferralUpdated:
     """Move one referral a step along the funnel, refusing steps that make no sense."""
     today = local_today(now, rep.timezone)
-
-    def work(session: Session) -> ReferralUpdated:
-        referral = _resolve(session=session, workspace=workspace, rep=rep, ref=command.ref, usage=usage_for(command))
-        return _apply(referral, command, today=today, session=session, now=now)
-
-    return run_in_transaction(engine, work)
+    referral = _resolve(session=session, workspace=workspace, rep=rep, ref=command.ref, usage=usage_for(command))
+    return _apply(referral, command, today=today, session=session, now=now)
 
 
 def _apply(referral: Referral, command: object, *, today: date, session: Session, now: datetime) -> ReferralUpdated:
@@ -239,14 +231,13 @@ def _resolve(*, session: Session, workspace: Workspace, rep: Person, ref: RefQue
     raise CommandError(f"“{fragment}” matches several referrals: {listed}. Use the number.", usage=usage)
 
 
-def open_referrals(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: ListReferrals) -> OpenReferrals:
-    with session_scope(engine) as session:
-        rows = list_open_referrals(session=session, workspace=workspace, rep_user_id=rep.user_id)
-        total = count_open_referrals(session=session, workspace=workspace, rep_user_id=rep.user_id)
-        return OpenReferrals(tuple(referral_record(r) for r in rows), total)
+def open_referrals(*, session: Session, workspace: Workspace, rep: Person, command: ListReferrals) -> OpenReferrals:
+    rows = list_open_referrals(session=session, workspace=workspace, rep_user_id=rep.user_id)
+    total = count_open_referrals(session=session, workspace=workspace, rep_user_id=rep.user_id)
+    return OpenReferrals(tuple(referral_record(r) for r in rows), total)
 
 
-def stats(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: ShowStats, now: datetime,
+def stats(*, session: Session, workspace: Workspace, rep: Person, command: ShowStats, now: datetime,
           people: PeopleDirectory | None = None) -> StatsReport:
     """A rep's own numbers; a manager may name a rep of one of their teams, an admin anyone.
 
@@ -254,34 +245,32 @@ def stats(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: Show
     rep's Monday-to-Sunday in the rep's own zone, the same week the rep sees.
     """
     subject = command.user_id or rep.user_id
-    if subject != rep.user_id and not rep.is_admin and subject not in managed_reps(
-            engine=engine, workspace=workspace, manager_user_id=rep.user_id):
+    if subject != rep.user_id and not rep.is_admin and subject not in reps_managed_by(
+            session=session, workspace=workspace, manager_user_id=rep.user_id):
         raise CommandError("You can see your own numbers, and managers those of their teams' reps.",
                            usage=usage_for(command))
     zone = rep.timezone if subject == rep.user_id or people is None else \
         people.cached_person(workspace=workspace, user_id=subject).timezone
     try:
         current = named_period(command.period, local_today(now, zone),
-                               fiscal_start_month=fiscal_year_start(engine=engine, workspace=workspace))
+                               fiscal_start_month=get_fiscal_year_start(session=session, workspace=workspace))
     except ValueError as error:
         raise CommandError(str(error), usage=usage_for(command)) from None
     previous = previous_period(current)
-    with session_scope(engine) as session:
-        counts = [
-            count_kpis(session=session, workspace=workspace, rep_user_ids=[subject], start=p.start, end=p.end)
-            for p in (current, previous)
-        ]
-        won = sum_won_by_currency(session=session, workspace=workspace, rep_user_ids=[subject], start=current.start,
-                                  end=current.end)
+    counts = [
+        count_kpis(session=session, workspace=workspace, rep_user_ids=[subject], start=p.start, end=p.end)
+        for p in (current, previous)
+    ]
+    won = sum_won_by_currency(session=session, workspace=workspace, rep_user_ids=[subject], start=current.start,
+                              end=current.end)
     return StatsReport(current, previous, counts[0], counts[1],
                        subject_user_id=subject if subject != rep.user_id else None,
                        won_amounts=money_totals(won))
 
 
-def get_referral(*, engine: sa.Engine, workspace: Workspace, rep: Person, number: int) -> ReferralRecord | None:
-    with session_scope(engine) as session:
-        row = get_referral_by_number(session=session, workspace=workspace, rep_user_id=rep.user_id, number=number)
-        return referral_record(row) if row else None
+def get_referral(*, session: Session, workspace: Workspace, rep: Person, number: int) -> ReferralRecord | None:
+    row = get_referral_by_number(session=session, workspace=workspace, rep_user_id=rep.user_id, number=number)
+    return referral_record(row) if row else None
 
 
 def save_prep(

@@ -15,7 +15,7 @@ from domain.records import ReferralRecord, money_totals
 from services.people import Person
 from services.referrals import referral_record
 from services.teams import fiscal_year_start, managed_reps
-from storage.engine import session_scope
+from storage.engine import read_scope
 from storage.queries import list_closed_referrals
 from storage.team_queries import list_memberships
 
@@ -45,7 +45,7 @@ def review_outcomes(*, engine: sa.Engine, workspace: Workspace, rep: Person, com
                     now: datetime) -> Review:
     reps = managed_reps(engine=engine, workspace=workspace, manager_user_id=rep.user_id)
     if rep.is_admin:
-        with session_scope(engine) as session:
+        with read_scope(engine) as session:
             reps |= {m.user_id for _, m in list_memberships(session=session, workspace=workspace)
                      if m.role in ("rep", FORMER_ROLE)}
     if not reps:
@@ -61,7 +61,7 @@ def review_outcomes(*, engine: sa.Engine, workspace: Workspace, rep: Person, com
         raise CommandError(str(error), usage=usage_for(command)) from None
     if chosen.kind not in ("month", "quarter") or chosen not in [p for _, p in periods]:
         periods.insert(0, (chosen.label[:1].upper() + chosen.label[1:], chosen))
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         breakdown = []
         for label, period in periods:
             rows = list_closed_referrals(session=session, workspace=workspace, rep_user_ids=reps, start=period.start,

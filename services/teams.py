@@ -40,7 +40,7 @@ from domain.team_commands import (
 )
 from domain.words import count_of
 from services.people import Person
-from storage.engine import run_in_transaction, session_scope
+from storage.engine import read_scope, run_in_transaction
 from storage.models import SalesTeam
 from storage.setting_queries import get_fiscal_year_start, set_fiscal_year_start
 from storage.team_queries import (
@@ -50,7 +50,9 @@ from storage.team_queries import (
     end_pauses,
     ensure_default_team,
     get_team,
+    has_role,
     list_members,
+    list_memberships_of_teams_with,
     list_teams,
     remove_member,
     teams_of,
@@ -97,9 +99,20 @@ class TeamChanged:
     what: str  # a short sentence saying what changed
 
 
+def teams_with(*, session: Session, workspace: Workspace, user_id: str) -> list[TeamInfo]:
+    """The teams this person belongs to, as a rep or a manager, with all their members; no other team."""
+    teams: dict[int, SalesTeam] = {}
+    members: dict[int, dict[str, list[str]]] = {}
+    for team, member in list_memberships_of_teams_with(session=session, workspace=workspace, user_id=user_id):
+        teams[team.id or 0] = team
+        members.setdefault(team.id or 0, {REP: [], MANAGER: []})[member.role].append(member.user_id)
+    return [team_info(team, reps=members[team_id][REP], managers=members[team_id][MANAGER])
+            for team_id, team in teams.items()]
+
+
 def fiscal_year_start(*, engine: sa.Engine, workspace: Workspace) -> int:
     """The month the workspace's fiscal year starts in; 1 (January) means calendar quarters."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return get_fiscal_year_start(session=session, workspace=workspace)
 
 
@@ -229,29 +242,33 @@ def _show(session: Session, workspace: Workspace, actor: Person, command: ShowTe
 
 def track_rep(*, session: Session, workspace: Workspace, user_id: str, now: datetime) -> None:
     """Anyone who logs activity is tracked: in their teams, or else in the default team."""
-    if not teams_of(session=session, workspace=workspace, user_id=user_id, role=REP):
+    if not has_role(session=session, workspace=workspace, user_id=user_id, role=REP):
         add_member(session=session, team=ensure_default_team(session=session, workspace=workspace, now=now),
                    user_id=user_id, role=REP)
 
 
-def pause_nudges(*, engine: sa.Engine, workspace: Workspace, rep: Person, command: PauseNudges, now: datetime) -> date:
+def pause_nudges(*, session: Session, workspace: Workspace, rep: Person, command: PauseNudges, now: datetime) -> date:
+    """Time off through ``command.until``, in the caller's write transaction."""
     today = local_today(now, rep.timezone)
     if command.until < today:
         raise CommandError("That date has passed; give a date from today on.", usage="/referral pause until <date>")
-    run_in_transaction(engine, lambda session: add_pause(session=session, workspace=workspace, user_id=rep.user_id,
-                                                         starts_on=today, until_on=command.until, now=now))
+    add_pause(session=session, workspace=workspace, user_id=rep.user_id, starts_on=today, until_on=command.until,
+              now=now)
     return command.until
 
 
-def resume_nudges(*, engine: sa.Engine, workspace: Workspace, rep: Person, now: datetime) -> int:
-    today = local_today(now, rep.timezone)
-    return run_in_transaction(engine, lambda session: end_pauses(session=session, workspace=workspace,
-                                                                 user_id=rep.user_id, today=today))
+def resume_nudges(*, session: Session, workspace: Workspace, rep: Person, now: datetime) -> int:
+    return end_pauses(session=session, workspace=workspace, user_id=rep.user_id, today=local_today(now, rep.timezone))
 
 
 def managed_reps(*, engine: sa.Engine, workspace: Workspace, manager_user_id: str) -> set[str]:
     """Every rep on the teams this person manages."""
-    with session_scope(engine) as session:
-        teams = teams_of(session=session, workspace=workspace, user_id=manager_user_id, role=MANAGER)
-        return {rep for team in teams for role in (REP, FORMER_ROLE)
-                for rep in list_members(session=session, team=team, role=role)}
+    with read_scope(engine) as session:
+        return reps_managed_by(session=session, workspace=workspace, manager_user_id=manager_user_id)
+
+
+def reps_managed_by(*, session: Session, workspace: Workspace, manager_user_id: str) -> set[str]:
+    """Every rep on the teams this person manages, in the caller's transaction."""
+    teams = teams_of(session=session, workspace=workspace, user_id=manager_user_id, role=MANAGER)
+    return {rep for team in teams for role in (REP, FORMER_ROLE)
+            for rep in list_members(session=session, team=team, role=role)}

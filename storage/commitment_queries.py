@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
 from storage.models import Commitment
-from storage.queries import scoped
+from storage.queries import Prebuilt, scoped
 
 
 def add_commitment(*, session: Session, workspace: Workspace, rep_user_id: str, week_start: date,
@@ -30,15 +30,25 @@ def list_commitments(*, session: Session, workspace: Workspace, rep_user_ids: It
     ).order_by(col(Commitment.id))).all()
 
 
+def _open_commitment(who: sa.ColumnElement[bool]) -> Prebuilt:
+    return Prebuilt(lambda in_workspace: select(Commitment).where(
+        in_workspace(Commitment), Commitment.rep_user_id == sa.bindparam("rep_user_id"),
+        Commitment.week_start == sa.bindparam("week_start"), col(Commitment.kept_ask_id).is_(None), who,
+    ).order_by(col(Commitment.id)))
+
+
+# Built once: logging an ask checks it against the week's commitments every time.
+_OPEN_COMMITMENT_TO_USER = _open_commitment(Commitment.person_user_id == sa.bindparam("person_user_id"))
+_OPEN_COMMITMENT_TO_NAME = _open_commitment(sa.func.lower(Commitment.person_name) == sa.bindparam("person_name"))
+
+
 def keep_commitment(*, session: Session, workspace: Workspace, rep_user_id: str, week_start: date,
                     person_user_id: str | None, person_name: str, ask_id: int) -> bool:
     """Mark the first open commitment to this person in that week as kept by this ask."""
-    who = Commitment.person_user_id == person_user_id if person_user_id else \
-        sa.func.lower(Commitment.person_name) == person_name.lower()
-    commitment = session.exec(select(Commitment).where(
-        scoped(Commitment, workspace), Commitment.rep_user_id == rep_user_id, Commitment.week_start == week_start,
-        col(Commitment.kept_ask_id).is_(None), who,
-    ).order_by(col(Commitment.id))).first()
+    week = dict(rep_user_id=rep_user_id, week_start=week_start)
+    commitment = (_OPEN_COMMITMENT_TO_USER.run(session, workspace, **week, person_user_id=person_user_id)
+                  if person_user_id else
+                  _OPEN_COMMITMENT_TO_NAME.run(session, workspace, **week, person_name=person_name.lower())).first()
     if commitment is None:
         return False
     commitment.kept_ask_id = ask_id

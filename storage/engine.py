@@ -2,17 +2,21 @@
 
 SQLite is the embedded default: WAL so readers never block the writer, a busy
 timeout so concurrent writers wait instead of failing, foreign keys on, and
-``BEGIN IMMEDIATE`` so a transaction takes the write lock up front (a deferred
-transaction that reads and then writes can fail with "database is locked" when
-another writer got in between; the busy timeout cannot save it).
-PostgreSQL needs none of that. Writes are short; no Slack call is ever made
+``BEGIN IMMEDIATE`` for write transactions so they take the write lock up front
+(a deferred transaction that reads and then writes can fail with "database is
+locked" when another writer got in between; the busy timeout cannot save it).
+Reads (``read_scope``) begin a plain deferred transaction instead: under WAL they
+see one consistent snapshot and never queue for the write lock, so a Home refresh
+or a count never waits behind a writer (nor makes one wait).
+PostgreSQL needs none of that; its reads are marked READ ONLY. Writes are short; no Slack call is ever made
 while a transaction is open (services fetch from Slack first, then write).
 """
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -23,6 +27,8 @@ from sqlmodel import Session
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Execution option that makes a SQLite connection begin a deferred (read) transaction.
+READ_ONLY_OPTION = "referral_read_only"
 
 
 def create_db_engine(url: str) -> sa.Engine:
@@ -45,23 +51,62 @@ def create_db_engine(url: str) -> sa.Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin_immediate(connection):  # noqa: ANN001
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        def _sqlite_begin(connection):  # noqa: ANN001
+            read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+def _read_only_engine(engine: sa.Engine) -> sa.Engine:
+    """The same pool, with connections that begin read-only transactions (see the module docstring)."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{READ_ONLY_OPTION: True})
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(postgresql_readonly=True)
+    return engine
+
+
+@contextmanager
+def read_scope(engine: sa.Engine) -> Iterator[Session]:
+    """One read-only transaction: a consistent snapshot that never takes SQLite's write lock.
+
+    Nothing is committed; writing through this session fails on SQLite's deferred transaction
+    only if another writer holds the lock, so callers must not write here (use ``session_scope``).
+    """
+    with Session(_read_only_engine(engine), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
 @contextmanager
 def session_scope(engine: sa.Engine) -> Iterator[Session]:
-    """One short transaction: commit on success, roll back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+    """One short write transaction: commit on success, roll back on any error."""
+    with _one_writer(engine), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+_writer_locks: dict[int, threading.RLock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def _one_writer(engine: sa.Engine) -> threading.RLock | nullcontext:
+    """SQLite takes one writer at a time. Writers of this process queue on a lock, in turn, instead of
+    on SQLite's busy handler, which polls with sleeps of up to 100 ms and lets a late writer overtake an
+    early one: under ten concurrent commands that made some acks wait seconds. Other processes still
+    queue on the busy timeout. Reentrant, so a nested transaction fails as before rather than hangs."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(id(engine.pool), threading.RLock())
 
 
 def run_in_transaction(engine: sa.Engine, work: Callable[[Session], T], *, attempts: int = 4) -> T:

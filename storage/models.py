@@ -165,8 +165,12 @@ class TeamMember(SQLModel, table=True):
     """A rep or a manager of one team; a person can belong to several teams."""
 
     __tablename__ = "team_member"
-    __table_args__ = (sa.UniqueConstraint("sales_team_id", "user_id", "role", name="uq_team_member"),
-                      sa.Index("ix_team_member_role_user", "team_id", "role", "user_id"))
+    __table_args__ = (
+        sa.UniqueConstraint("sales_team_id", "user_id", "role", name="uq_team_member"),
+        # Due work by role (the ticks) and a person's own teams (the Home tab, a rep's plan).
+        sa.Index("ix_team_member_role_user", "team_id", "role", "user_id"),
+        sa.Index("ix_team_member_user", "team_id", "user_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     sales_team_id: int = Field(sa_column=sa.Column(sa.ForeignKey("sales_team.id", ondelete="CASCADE"),
@@ -340,6 +344,21 @@ class NudgeNote(SQLModel, table=True):
     manager_user_id: str = Field(max_length=32)
     note: str = Field(max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SeenRequest(SQLModel, table=True):
+    """A signed Slack request already taken: a replay (same signature within Slack's 5-minute window)
+    finds its row and takes no effect, across every replica sharing the database. Pruned after 5 minutes."""
+
+    __tablename__ = "seen_request"
+    __table_args__ = (
+        sa.UniqueConstraint("signature", name="uq_seen_request_signature"),
+        sa.Index("ix_seen_request_received_at", "received_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    signature: str = Field(max_length=128)
+    received_at: datetime = Field(sa_type=UTCDateTime)
 
 
 # The OAuth tables are declared beside the models so that migrations and the schema test see them.

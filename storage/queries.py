@@ -6,15 +6,18 @@ services) decide where transactions begin and end.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from domain.funnel import CLOSED_STATUSES, AskOutcome, ReferralStatus, Workspace
 from domain.kpis import KpiCounts
-from storage.models import Ask, Referral, UserProfile
+from storage.models import Ask, Referral, SeenRequest, UserProfile
 
 # Two identical asks logged within this window are one ask fired twice.
 DUPLICATE_WINDOW_SECONDS = 10
@@ -26,10 +29,44 @@ def scoped(model, workspace: Workspace):  # noqa: ANN001, ANN202
         else sa.and_(model.team_id == workspace.team_id, col(model.enterprise_id).is_(None))
 
 
+class Prebuilt:
+    """A statement built once per shape and then run with bind parameters.
+
+    On the request path, building a SQLAlchemy statement (and its cache key) costs several times more
+    than running it on SQLite; the hot queries of /asked are built once, lazily, in two shapes: with an
+    Enterprise Grid id and without one. ``build`` gets ``in_workspace(model)``, the bound form of
+    ``scoped``.
+    """
+
+    def __init__(self, build: Callable[[Callable[..., sa.ColumnElement[bool]]], Any]) -> None:
+        self._build = build
+        self._shapes: dict[bool, Any] = {}
+
+    def run(self, session: Session, workspace: Workspace, **params: Any) -> Any:
+        grid = workspace.enterprise_id is not None
+        statement = self._shapes.get(grid)
+        if statement is None:
+            statement = self._shapes[grid] = self._build(
+                lambda model: sa.and_(model.team_id == sa.bindparam("team_id"),
+                                      model.enterprise_id == sa.bindparam("enterprise_id")) if grid
+                else sa.and_(model.team_id == sa.bindparam("team_id"), col(model.enterprise_id).is_(None)))
+        bound = {"team_id": workspace.team_id, **({"enterprise_id": workspace.enterprise_id} if grid else {}), **params}
+        return session.exec(statement, params=bound)  # type: ignore[call-overload]
+
+
 # --- profiles -------------------------------------------------------------------------------------
 
+_PROFILE = Prebuilt(lambda in_workspace: select(UserProfile).where(
+    in_workspace(UserProfile), UserProfile.user_id == sa.bindparam("user_id")))
+
+
 def get_profile(*, session: Session, workspace: Workspace, user_id: str) -> UserProfile | None:
-    return session.exec(select(UserProfile).where(scoped(UserProfile, workspace), UserProfile.user_id == user_id)).first()
+    return _PROFILE.run(session, workspace, user_id=user_id).first()
+
+
+def list_profiles(*, session: Session, workspace: Workspace, user_ids: Iterable[str]) -> Sequence[UserProfile]:
+    return session.exec(select(UserProfile).where(scoped(UserProfile, workspace),
+                                                  col(UserProfile.user_id).in_(list(user_ids)))).all()
 
 
 def save_profile(
@@ -49,6 +86,36 @@ def save_profile(
     return profile
 
 
+def remember_request(*, session: Session, key: str, now: datetime, keep_for: timedelta) -> bool:
+    """True the first time this signed request is seen; False for a replay. Inserted in the action's own
+    transaction, so the request and what it stores commit together; a replica racing on the same key
+    waits on the unique index and then finds the row (ON CONFLICT DO NOTHING inserts nothing).
+    Rows past ``keep_for`` are pruned at most once a minute per process."""
+    dialect = session.get_bind().dialect.name
+    statement = _REMEMBER.get(dialect)
+    if statement is None:
+        insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(SeenRequest)
+        received_at = sa.bindparam("received_at", type_=SeenRequest.__table__.c.received_at.type)
+        statement = _REMEMBER[dialect] = insert.values(
+            signature=sa.bindparam("signature"), received_at=received_at,
+        ).on_conflict_do_nothing(index_elements=["signature"]).returning(SeenRequest.id)
+    inserted = session.exec(statement, params={"signature": key, "received_at": now}).first()  # type: ignore[call-overload]
+    if _prune_due(now):
+        session.exec(sa.delete(SeenRequest).where(col(SeenRequest.received_at) < now - keep_for))  # type: ignore[call-overload]
+    return inserted is not None
+
+
+_REMEMBER: dict[str, Any] = {}  # the insert, built once per dialect
+_last_prune: list[datetime] = []
+
+
+def _prune_due(now: datetime) -> bool:
+    if _last_prune and timedelta(0) <= now - _last_prune[0] < timedelta(minutes=1):
+        return False
+    _last_prune[:] = [now]
+    return True
+
+
 # --- asks -----------------------------------------------------------------------------------------
 
 def _ask_dedupe_key(*, asked_user_id: str | None, asked_name: str, for_whom: str | None, asked_on: date,
@@ -56,6 +123,11 @@ def _ask_dedupe_key(*, asked_user_id: str | None, asked_name: str, for_whom: str
     identity = "\x1f".join((asked_user_id or "", asked_name.casefold(), (for_whom or "").casefold(),
                             asked_on.isoformat(), str(bucket)))
     return hashlib.sha256(identity.encode()).hexdigest()
+
+
+_SAME_ASK_JUST_NOW = Prebuilt(lambda in_workspace: select(Ask).where(
+    in_workspace(Ask), Ask.rep_user_id == sa.bindparam("rep_user_id"),
+    sa.or_(Ask.dedupe_key == sa.bindparam("key"), Ask.dedupe_key == sa.bindparam("previous"))))
 
 
 def add_ask(
@@ -73,9 +145,7 @@ def add_ask(
                         bucket=b)
         for b in (bucket, bucket - 1)
     ]
-    existing = session.exec(
-        select(Ask).where(scoped(Ask, workspace), Ask.rep_user_id == rep_user_id, col(Ask.dedupe_key).in_(keys))
-    ).first()
+    existing = _SAME_ASK_JUST_NOW.run(session, workspace, rep_user_id=rep_user_id, key=keys[0], previous=keys[1]).first()
     if existing is not None:
         return existing, False
     ask = Ask(
@@ -86,6 +156,29 @@ def add_ask(
     session.add(ask)
     session.flush()
     return ask, True
+
+
+def _earlier_ask(same_person: sa.ColumnElement[bool]) -> Prebuilt:
+    return Prebuilt(lambda in_workspace: select(Ask).where(
+        in_workspace(Ask), Ask.rep_user_id == sa.bindparam("rep_user_id"), Ask.asked_on == sa.bindparam("asked_on"),
+        col(Ask.id) < sa.bindparam("before_id"), same_person).order_by(col(Ask.id)).limit(1))
+
+
+_EARLIER_ASK_OF_USER = _earlier_ask(Ask.asked_user_id == sa.bindparam("asked_user_id"))
+_EARLIER_ASK_OF_NAME = _earlier_ask(sa.and_(col(Ask.asked_user_id).is_(None),
+                                            sa.func.lower(Ask.asked_name) == sa.bindparam("asked_name")))
+
+
+def find_earlier_ask_that_day(
+    *, session: Session, workspace: Workspace, rep_user_id: str, asked_user_id: str | None, asked_name: str,
+    asked_on: date, before_id: int,
+) -> Ask | None:
+    """The rep's earlier ask of the same person on the same day, if any (ix_ask_rep_date serves it)."""
+    if asked_user_id:
+        return _EARLIER_ASK_OF_USER.run(session, workspace, rep_user_id=rep_user_id, asked_on=asked_on,
+                                        before_id=before_id, asked_user_id=asked_user_id).first()
+    return _EARLIER_ASK_OF_NAME.run(session, workspace, rep_user_id=rep_user_id, asked_on=asked_on,
+                                    before_id=before_id, asked_name=asked_name.lower()).first()
 
 
 def get_ask(*, session: Session, workspace: Workspace, rep_user_id: str, ask_id: int) -> Ask | None:
@@ -206,27 +299,46 @@ def save_referral(*, session: Session, referral: Referral, now: datetime) -> Ref
 def count_kpis(
     *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
 ) -> KpiCounts:
-    """The five indicators for these reps, each event counted by the date it happened (inclusive range)."""
+    """The five indicators for these reps, each event counted by the date it happened (inclusive range).
+
+    Two statements whatever the indicators: one count of asks, one pass over the referrals that
+    counts each step with a conditional sum (the rep's referrals are found by ix_referral_rep_status).
+    """
     reps = list(rep_user_ids)
 
     def between(column) -> sa.ColumnElement[bool]:  # noqa: ANN001
         return sa.and_(column >= start, column <= end)
 
-    def count(model, *conditions) -> int:  # noqa: ANN001
-        return session.exec(
-            select(sa.func.count()).select_from(model)
-            .where(scoped(model, workspace), col(model.rep_user_id).in_(reps), *conditions)
-        ).one()
+    def tally(*conditions) -> sa.ColumnElement[int]:  # noqa: ANN002
+        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*conditions), 1), else_=0)), 0)
 
-    return KpiCounts(
-        asks=count(Ask, between(Ask.asked_on)),
-        referrals=count(Referral, between(Referral.introduced_on)),
-        meetings_scheduled=count(Referral, between(Referral.meeting_scheduled_on)),
-        meetings_held=count(Referral, between(Referral.meeting_held_on)),
-        won=count(Referral, between(Referral.closed_on), Referral.status == ReferralStatus.WON),
-        lost=count(Referral, between(Referral.closed_on), Referral.status == ReferralStatus.LOST),
-        no_decision=count(Referral, between(Referral.closed_on), Referral.status == ReferralStatus.NO_DECISION),
-    )
+    asks = count_asks(session=session, workspace=workspace, rep_user_ids=reps, start=start, end=end)
+    closed = between(Referral.closed_on)
+    row = session.exec(
+        select(tally(between(Referral.introduced_on)), tally(between(Referral.meeting_scheduled_on)),
+               tally(between(Referral.meeting_held_on)), tally(closed, Referral.status == ReferralStatus.WON),
+               tally(closed, Referral.status == ReferralStatus.LOST),
+               tally(closed, Referral.status == ReferralStatus.NO_DECISION))
+        .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(reps))
+    ).one()
+    return KpiCounts(asks, *(int(value) for value in row))
+
+
+_ASKS_OF_REP_BETWEEN = Prebuilt(lambda in_workspace: select(sa.func.count()).select_from(Ask).where(
+    in_workspace(Ask), Ask.rep_user_id == sa.bindparam("rep_user_id"), Ask.asked_on >= sa.bindparam("start"),
+    Ask.asked_on <= sa.bindparam("end")))
+
+
+def count_asks(*, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date) -> int:
+    """Asks of these reps made between start and end (inclusive): one statement, served by ix_ask_rep_date."""
+    reps = list(rep_user_ids)
+    if len(reps) == 1:  # a rep's own week: every /asked
+        return _ASKS_OF_REP_BETWEEN.run(session, workspace, rep_user_id=reps[0], start=start, end=end).one()
+    return session.exec(
+        select(sa.func.count()).select_from(Ask)
+        .where(scoped(Ask, workspace), col(Ask.rep_user_id).in_(reps), Ask.asked_on >= start,
+               Ask.asked_on <= end)
+    ).one()
 
 
 def list_asks(*, session: Session, workspace: Workspace, rep_user_id: str | None = None) -> Sequence[Ask]:

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
 from storage.models import Pause, SalesTeam, TeamMember
-from storage.queries import scoped
+from storage.queries import Prebuilt, scoped
 
 DEFAULT_TEAM_NAME = "everyone"
 
@@ -67,6 +67,16 @@ def list_members(*, session: Session, team: SalesTeam, role: str) -> list[str]:
         TeamMember.sales_team_id == team.id, TeamMember.role == role).order_by(col(TeamMember.user_id))).all())
 
 
+_ROLE_ANYWHERE = Prebuilt(lambda in_workspace: select(TeamMember.id).where(
+    in_workspace(TeamMember), TeamMember.user_id == sa.bindparam("user_id"), TeamMember.role == sa.bindparam("role"),
+).limit(1))
+
+
+def has_role(*, session: Session, workspace: Workspace, user_id: str, role: str) -> bool:
+    """Whether the person has this role on any team of the workspace (ix_team_member_user)."""
+    return _ROLE_ANYWHERE.run(session, workspace, user_id=user_id, role=role).first() is not None
+
+
 def teams_of(*, session: Session, workspace: Workspace, user_id: str, role: str) -> Sequence[SalesTeam]:
     return session.exec(
         select(SalesTeam).join(TeamMember, col(TeamMember.sales_team_id) == SalesTeam.id)
@@ -110,4 +120,18 @@ def list_memberships(*, session: Session, workspace: Workspace) -> Sequence[tupl
     return session.exec(
         select(SalesTeam, TeamMember).join(TeamMember, col(TeamMember.sales_team_id) == SalesTeam.id)
         .where(scoped(SalesTeam, workspace)).order_by(col(SalesTeam.id), col(TeamMember.user_id))
+    ).all()
+
+
+def list_memberships_of_teams_with(
+    *, session: Session, workspace: Workspace, user_id: str,
+) -> Sequence[tuple[SalesTeam, TeamMember]]:
+    """Every (team, member) pair of the teams this person belongs to (as a rep or a manager), and no
+    other team: what one person's Home tab needs, whatever the workspace's size (ix_team_member_user)."""
+    mine = select(TeamMember.sales_team_id).where(TeamMember.team_id == workspace.team_id,
+                                                  TeamMember.user_id == user_id)
+    return session.exec(
+        select(SalesTeam, TeamMember).join(TeamMember, col(TeamMember.sales_team_id) == SalesTeam.id)
+        .where(scoped(SalesTeam, workspace), col(SalesTeam.id).in_(mine))
+        .order_by(col(SalesTeam.id), col(TeamMember.user_id))
     ).all()

@@ -98,17 +98,19 @@ def settings(fake_slack: FakeSlack, database_url: str) -> Settings:
 
 @pytest.fixture
 def app_and_ctx(settings: Settings, engine: sa.Engine, clock: PinnedClock):  # noqa: ANN201
-    # process_before_response: the listener finishes before dispatch returns, so a test can
-    # look at the database and the recorded Slack calls without waiting.
-    return create_app(settings, engine=engine, clock=clock, process_before_response=True)
+    # The listener finishes before dispatch returns; the driver drains the outbox after each request,
+    # so a test can look at the database and the recorded Slack calls without waiting.
+    app, ctx = create_app(settings, engine=engine, clock=clock)
+    yield app, ctx
+    ctx.outbox.shutdown(timeout=10)
 
 
 @pytest.fixture
 def slack(app_and_ctx, fake_slack: FakeSlack) -> SlackDriver:  # noqa: ANN001
     from tests.driver import SlackDriver
 
-    app, _ctx = app_and_ctx
-    return SlackDriver(app, fake_slack, SIGNING_SECRET)
+    app, ctx = app_and_ctx
+    return SlackDriver(app, fake_slack, SIGNING_SECRET, ctx)
 
 
 @pytest.fixture

@@ -1,4 +1,11 @@
-"""Drives the real Bolt app the way Slack does: signed requests, real payload shapes."""
+"""Drives the real Bolt app the way Slack does: signed requests, real payload shapes.
+
+The app answers in the ack (the HTTP response body) and does its Slack calls on the
+outbox afterwards; the driver returns the reply from the ack body or, for buttons, the
+response_url post, after draining the outbox so the follow-ups have happened.
+The people the fake Slack knows are in the profile cache before they act, as the bulk
+profile sync would have put them there (``sync_profiles=False`` to act as a newcomer).
+"""
 from __future__ import annotations
 
 import json
@@ -9,6 +16,8 @@ from urllib.parse import urlencode
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from domain.funnel import Workspace
+from services.context import AppContext
 from tests.fake_slack import FakeSlack
 
 TEAM_ID = "T0001"
@@ -34,23 +43,55 @@ def command_body(command: str, text: str, *, user_id: str, response_url: str, te
 class SlackDriver:
     """Sends signed slash commands, button clicks and modal submissions through ``app.dispatch``."""
 
-    def __init__(self, app: App, fake: FakeSlack, signing_secret: str):
-        self.app, self.fake, self.signing_secret = app, fake, signing_secret
+    def __init__(self, app: App, fake: FakeSlack, signing_secret: str, ctx: AppContext | None = None, *,
+                 sync_profiles: bool = True):
+        self.app, self.fake, self.signing_secret, self.ctx = app, fake, signing_secret, ctx
+        self.sync_profiles = sync_profiles
+        self._synced: set[tuple[str, str]] = set()
 
-    def dispatch(self, body: str, content_type: str = "application/x-www-form-urlencoded") -> BoltResponse:
+    def dispatch(self, body: str, content_type: str = "application/x-www-form-urlencoded", *,
+                 user: str | None = None, team: str = TEAM_ID) -> BoltResponse:
+        if user is not None:
+            self._sync_profile(user, team)
         headers = signed_headers(self.signing_secret, body, content_type=content_type)
-        return self.app.dispatch(BoltRequest(body=body, headers=headers))
+        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        self.settle()
+        return response
+
+    def settle(self) -> None:
+        """Wait for the follow-ups the last request handed to the outbox (no sleeps: a drain)."""
+        if self.ctx is not None:
+            assert self.ctx.outbox.drain(timeout=30), "the outbox did not drain"
+
+    def _sync_profile(self, user: str, team: str) -> None:
+        if not self.sync_profiles or self.ctx is None or (team, user) in self._synced or not self.fake.knows(user):
+            return
+        self._synced.add((team, user))
+        self.ctx.people.refresh(client=self.app.client, workspace=Workspace(team_id=team), user_id=user,
+                                now=self.ctx.clock())
+
+    @staticmethod
+    def ack_reply(response: BoltResponse) -> dict[str, Any]:
+        """The reply the app put in its acknowledgement, if any."""
+        if not response.body:
+            return {}
+        try:
+            reply = json.loads(response.body)
+        except ValueError:
+            return {"text": response.body}
+        return reply if isinstance(reply, dict) else {}
 
     def command(self, command: str, text: str, *, user: str = "U0REP1", team: str = TEAM_ID,
                 channel: str = "C0GENERAL") -> dict[str, Any]:
-        """Run a slash command; return what the app posted to its response_url."""
+        """Run a slash command; return its reply: the ack's body, else what the app posted to its response_url."""
         key = self.fake.response_url().rsplit("/", 1)[1]
         url = self.fake.response_url(key)
         response = self.dispatch(command_body(command, text, user_id=user, response_url=url, team_id=team,
-                                              channel_id=channel))
+                                              channel_id=channel), user=user, team=team)
         assert response.status == 200, (response.status, response.body)
+        self.last_ack = self.ack_reply(response)
         replies = [c for c in self.fake.calls_to("response_url") if c.url_key == key]
-        return replies[-1].params if replies else {}
+        return replies[-1].params if replies else self.last_ack
 
     def asked(self, text: str, **kwargs: Any) -> dict[str, Any]:
         return self.command("/asked", text, **kwargs)
@@ -69,10 +110,10 @@ class SlackDriver:
             "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
                          "action_ts": "1.3"}],
         }
-        response = self.dispatch(urlencode({"payload": json.dumps(payload)}))
+        response = self.dispatch(urlencode({"payload": json.dumps(payload)}), user=user, team=team)
         assert response.status == 200, (response.status, response.body)
         replies = [c for c in self.fake.calls_to("response_url") if c.url_key == key]
-        return replies[-1].params if replies else {}
+        return replies[-1].params if replies else self.ack_reply(response)
 
     def open_home(self, *, user: str = "U0REP1", team: str = TEAM_ID) -> dict[str, Any]:
         """The person opens the app's Home tab; returns the view the app published for them."""
@@ -82,7 +123,7 @@ class SlackDriver:
             "event": {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home",
                       "event_ts": f"{time.time():.6f}"},
         })
-        response = self.dispatch(body, content_type="application/json")
+        response = self.dispatch(body, content_type="application/json", user=user, team=team)
         assert response.status == 200, (response.status, response.body)
         return self.home_of(user)
 
@@ -101,7 +142,7 @@ class SlackDriver:
                          "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value},
                          "action_ts": "1.3"}],
         }
-        response = self.dispatch(urlencode({"payload": json.dumps(payload)}))
+        response = self.dispatch(urlencode({"payload": json.dumps(payload)}), user=user, team=team)
         assert response.status == 200, (response.status, response.body)
 
     def submit(self, view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]], *, user: str = "U0REP1",
@@ -112,4 +153,4 @@ class SlackDriver:
             "api_app_id": "A0001", "token": "legacy", "trigger_id": "555.666.ghi",
             "view": {**view, "id": "V0001", "state": {"values": values}},
         }
-        return self.dispatch(urlencode({"payload": json.dumps(payload)}))
+        return self.dispatch(urlencode({"payload": json.dumps(payload)}), user=user, team=team)

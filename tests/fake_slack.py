@@ -113,6 +113,10 @@ class FakeSlack:
 
     # --- configuration -------------------------------------------------------------------------
 
+    def knows(self, user_id: str) -> bool:
+        with self._condition:
+            return user_id in self._users
+
     def add_user(self, user_id: str, tz: str | None = "America/New_York", is_admin: bool = False,
                  is_owner: bool = False, real_name: str | None = None, email: str | None = None,
                  team_id: str = "T0001") -> None:

@@ -73,10 +73,9 @@ def server(settings, engine, clock) -> Iterator[RunningServer]:  # noqa: ANN001
 def test_signed_command_over_http_is_acked_and_answered(server, fake_slack, engine):
     url = fake_slack.response_url("http-1")
     body = command_body("/asked", "Jane Doe", user_id="U0REP1", response_url=url)
-    status, _ = server.post("/slack/events", body, signed_headers(SIGNING_SECRET, body))
+    status, acked = server.post("/slack/events", body, signed_headers(SIGNING_SECRET, body))
     assert status == 200
-    [reply] = fake_slack.wait_for(lambda calls: [c for c in calls if c.url_key == "http-1"])
-    assert reply.params["response_type"] == "ephemeral"
+    assert json.loads(acked)["response_type"] == "ephemeral"  # the confirmation is in the ack
     with Session(engine) as session:
         assert [a.asked_name for a in session.exec(select(Ask)).all()] == ["Jane Doe"]
 
@@ -134,14 +133,13 @@ def test_fifty_concurrent_asks_from_ten_users_are_all_stored_and_counted(server,
         user = users[n % 10]
         body = command_body("/asked", f"Prospect {n}", user_id=user, response_url=fake_slack.response_url(f"c{n}"))
         started = time.perf_counter()
-        status, _ = server.post("/slack/events", body, signed_headers(SIGNING_SECRET, body))
+        status, acked = server.post("/slack/events", body, signed_headers(SIGNING_SECRET, body))
         latencies.append(time.perf_counter() - started)
-        return status
+        return status if "this week" in json.loads(acked)["text"] else -status
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         statuses = list(pool.map(send, range(50)))
-    assert statuses == [200] * 50
-    fake_slack.wait_for(lambda calls: len([c for c in calls if c.method == "response_url"]) >= 50, timeout=60)
+    assert statuses == [200] * 50  # every ack carries its confirmation
     with Session(engine) as session:
         stored = session.exec(select(Ask)).all()
     assert sorted(a.asked_name for a in stored) == sorted(f"Prospect {n}" for n in range(50))
@@ -150,10 +148,8 @@ def test_fifty_concurrent_asks_from_ten_users_are_all_stored_and_counted(server,
     # Each user's stats count exactly their five.
     for user in users:
         body = command_body("/referral", "stats", user_id=user, response_url=fake_slack.response_url(f"s{user}"))
-        assert server.post("/slack/events", body, signed_headers(SIGNING_SECRET, body))[0] == 200
-    for user in users:
-        [reply] = fake_slack.wait_for(lambda calls, u=user: [c for c in calls if c.url_key == f"s{u}"], timeout=30)
-        assert "People asked: *5*" in json.dumps(reply.params)
+        status, acked = server.post("/slack/events", body, signed_headers(SIGNING_SECRET, body))
+        assert status == 200 and "People asked: *5*" in acked.decode()
     ordered = sorted(latencies)
     print(f"\nconcurrency: 50 acks, p50 {statistics.median(ordered) * 1000:.0f} ms, "
           f"p99 {ordered[int(len(ordered) * 0.99) - 1] * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms")

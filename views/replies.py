@@ -60,7 +60,7 @@ def _ask_line(ask: AskRecord, today: date) -> str:
 
 
 def asks_logged(*, logged: Sequence[AskRecord], duplicates: Sequence[AskRecord], progress: WeekProgress,
-                today: date) -> Message:
+                today: date, again_today: Sequence[AskRecord] = ()) -> Message:
     blocks: list[dict[str, Any]] = []
     if logged:
         blocks.append(section(f":raised_hands: Logged {count_of(len(logged), 'ask')}. Nice."))
@@ -71,6 +71,12 @@ def asks_logged(*, logged: Sequence[AskRecord], duplicates: Sequence[AskRecord],
     if duplicates:
         names = ", ".join(person(a.asked_user_id, a.asked_name) for a in duplicates)
         blocks.append(context(f"Already logged a moment ago, not counted twice: {names}"))
+    for ask in again_today:
+        # Counted (it may be a second conversation), but the rep may have retyped it: undo is one click.
+        block = section(f":repeat: You had already logged an ask of {person(ask.asked_user_id, ask.asked_name)} "
+                        "today; this one counts too.")
+        block["accessory"] = button("Undo this one", ids.UNDO_ASK, str(ask.id))
+        blocks.append(block)
     blocks.append(context(progress_line(progress)))
     if logged:
         blocks.append({"type": "actions", "elements": [
@@ -80,6 +86,8 @@ def asks_logged(*, logged: Sequence[AskRecord], duplicates: Sequence[AskRecord],
     text = (f"Logged: asked {first.asked_name or first.asked_user_id} on {on_day(first.asked_on)}"
             + (f" and {count_of(len(logged) - 1, 'more ask')}" if len(logged) > 1 else "")
             + f". {count_of(progress.asks, 'ask')} this week.") if first else "Already logged."
+    if again_today:
+        text += " Some were already logged today; each counts, and Undo is one click."
     return message(text, blocks)
 
 
@@ -108,6 +116,19 @@ def internal_error() -> Message:
     text = (":warning: Something went wrong on our side and your last command was not saved. "
             "Please try again in a minute.")
     return message("Something went wrong; please try again.", [section(text)])
+
+
+def already_received() -> Message:
+    """The same signed request again (a retry or a replay): it was taken once, and only once."""
+    text = ":information_source: Already received: that exact request was taken once and isn't stored again."
+    return message("Already received; not stored twice.", [section(text)])
+
+
+def stored_but_unanswered(command_text: str) -> Message:
+    """A command whose change was saved, but whose reply could not be built: say what was stored."""
+    text = (f":white_check_mark: Saved: `{escape(clip(command_text, 300))}`. Something went wrong showing the rest "
+            "of the reply; don't type it again.")
+    return message("Saved; don't type it again.", [section(text)])
 
 
 def referral_logged(*, referral: ReferralRecord, linked_ask: AskRecord | None, today: date) -> Message:

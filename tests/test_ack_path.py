@@ -1,0 +1,175 @@
+"""Ack first, always: the request path answers from the database alone; Slack is called on the outbox.
+
+The proofs are causal, not timed: an outbox that holds its jobs shows that every reply is already
+in the ack while not one Slack call has been made; releasing the jobs then makes the calls.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bot.app import create_app
+from bot.outbox import Outbox
+from tests.conftest import SIGNING_SECRET
+from tests.driver import SlackDriver, command_body, signed_headers
+from tests.support.outbox import HeldOutbox
+from views import ids
+
+
+@pytest.fixture
+def held(settings, engine, clock, fake_slack):  # noqa: ANN001, ANN201
+    outbox = HeldOutbox()
+    app, ctx = create_app(settings, engine=engine, clock=clock, outbox=outbox)
+    return SlackDriver(app, fake_slack, SIGNING_SECRET), outbox, ctx
+
+
+def slack_calls(fake_slack) -> list[str]:  # noqa: ANN001
+    # Bolt's own lazy auth.test on the first request is outside the listeners (see the README).
+    return [c.method for c in fake_slack.calls if c.method != "auth.test"]
+
+
+def test_every_reply_is_in_the_ack_before_any_slack_call(held, fake_slack, engine):
+    slack, outbox, _ctx = held
+    reply = slack.asked("Jane Doe for Bob Smith")
+    assert "Logged 1 ask" in reply["text"] and reply["response_type"] == "ephemeral"
+    assert slack_calls(fake_slack) == []
+    reply = slack.referral("got Bob Smith from Jane Doe")
+    assert "Referral" in json.dumps(reply)
+    reply = slack.referral("stats")
+    assert "People asked: *1*" in json.dumps(reply)
+    assert slack_calls(fake_slack) == []
+    # Then the outbox does the Slack work: the profile lookup and the Home tab, once per person.
+    outbox.release()
+    assert fake_slack.calls_to("users.info") and fake_slack.calls_to("views.publish")
+    assert len(fake_slack.calls_to("views.publish")) == 1
+
+
+def test_buttons_and_forms_ack_without_calling_slack(held, fake_slack):
+    slack, outbox, _ctx = held
+    reply = slack.asked("Jane")
+    undo = next(e for block in reply["blocks"] if block.get("type") == "actions" for e in block["elements"])
+    slack.click(ids.UNDO_ASK, undo["value"])
+    slack.asked("")  # opens the form
+    assert slack_calls(fake_slack) == []
+    assert any(urgent for _job, _key, urgent in outbox.jobs)  # views.open goes on the urgent lane
+    outbox.release()
+    assert fake_slack.calls_to("views.open") and fake_slack.calls_to("response_url")
+
+
+def test_someone_unknown_gets_the_default_zone_and_is_looked_up_off_the_request_path(slack, fake_slack, clock,
+                                                                                      engine):
+    from datetime import UTC, datetime
+
+    from tests.test_asked import all_asks
+
+    # Monday 02:00 UTC: Sunday evening in Chicago (the default zone), Monday morning in Tokyo.
+    clock.set(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    fake_slack.add_user("U0TOKYO", tz="Asia/Tokyo")
+    slack.sync_profiles = False
+    slack.asked("Jane", user="U0TOKYO")
+    assert all_asks(engine)[-1].asked_on.isoformat() == "2026-11-22"  # the default zone's day
+    assert [c.params["user"] for c in fake_slack.calls_to("users.info")] == ["U0TOKYO"]  # fetched after the ack
+    slack.asked("Raj", user="U0TOKYO")
+    assert all_asks(engine)[-1].asked_on.isoformat() == "2026-11-23"  # now their own zone
+
+
+def test_a_slow_slack_and_a_hanging_response_url_do_not_delay_the_acks(settings, engine, clock, fake_slack):
+    """Through the real HTTP server: every Web API call takes 2 s and response_urls never answer;
+    a burst of /asked from ten people (most unknown, so looked up) all get their confirmation in the ack."""
+    from tests.test_http import RunningServer
+
+    app, ctx = create_app(settings, engine=engine, clock=clock)
+    server = RunningServer(app, engine)
+    fake_slack.set_latency(2)
+    fake_slack.hang_response_url()
+    try:
+        def send(n: int) -> tuple[int, dict]:
+            body = command_body("/asked", f"Prospect {n}", user_id=f"U0BURST{n % 10}",
+                                response_url=fake_slack.response_url(f"b{n}"))
+            status, acked = server.post("/slack/events", body, signed_headers(SIGNING_SECRET, body))
+            return status, json.loads(acked)
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            answers = list(pool.map(send, range(30)))
+        assert [status for status, _ in answers] == [200] * 30
+        assert all("Logged 1 ask" in reply["text"] for _, reply in answers)
+        assert fake_slack.calls_to("response_url") == []  # nothing waited on the hanging response_url
+    finally:
+        fake_slack.set_latency(0)
+        fake_slack.hang_response_url(False)
+        assert ctx.outbox.drain(timeout=60)
+        ctx.outbox.shutdown(timeout=10)
+        server.stop()
+    # The Home refreshes piled up behind the slow Slack and collapsed: at most one running and one waiting
+    # per person, never one per command.
+    published = [c.params["user_id"] for c in fake_slack.calls_to("views.publish")]
+    assert set(published) == {f"U0BURST{n}" for n in range(10)}
+    assert len(published) < 30
+
+
+# --- the outbox itself ---------------------------------------------------------------------------------------
+
+
+def blocked_outbox(**kwargs) -> tuple[Outbox, threading.Event, threading.Event]:  # noqa: ANN003
+    """An outbox whose only worker is busy with a job that waits for ``gate``."""
+    outbox = Outbox(**kwargs)
+    started, gate = threading.Event(), threading.Event()
+    outbox.submit(lambda: (started.set(), gate.wait(10)))
+    assert started.wait(10)
+    return outbox, started, gate
+
+
+def test_jobs_for_one_key_collapse_into_the_newest_while_they_wait():
+    outbox, _started, gate = blocked_outbox(workers=1, urgent_workers=1)
+    ran: list[int] = []
+    for n in range(5):
+        outbox.submit(lambda n=n: ran.append(n), key=("home", "U1"))
+    outbox.submit(lambda: ran.append(99), key=("home", "U2"))
+    gate.set()
+    assert outbox.shutdown(timeout=10)
+    assert ran == [4, 99]
+
+
+def test_a_full_outbox_refuses_instead_of_blocking_the_request():
+    outbox, _started, gate = blocked_outbox(workers=1, urgent_workers=1, capacity=2)
+    accepted = [outbox.submit(lambda: None) for _ in range(4)]
+    assert accepted == [True, True, False, False]
+    gate.set()
+    assert outbox.shutdown(timeout=10)
+
+
+def test_the_urgent_lane_runs_while_the_queue_is_stuck():
+    outbox, _started, gate = blocked_outbox(workers=1, urgent_workers=1)
+    opened = threading.Event()
+    outbox.submit(lambda: None)
+    outbox.submit(opened.set, urgent=True)
+    assert opened.wait(10)  # ran although the ordinary worker is still blocked
+    assert not outbox.drain(timeout=0.05)  # and the queue is still not empty
+    gate.set()
+    assert outbox.drain(timeout=10)
+    outbox.shutdown(timeout=10)
+
+
+def test_shutdown_finishes_queued_work_then_refuses_more():
+    outbox, _started, gate = blocked_outbox(workers=1)
+    done: list[int] = []
+    for n in range(3):
+        outbox.submit(lambda n=n: done.append(n))
+    gate.set()
+    assert outbox.shutdown(timeout=10)
+    assert done == [0, 1, 2]
+    assert outbox.submit(lambda: done.append(9)) is False
+
+
+def test_a_burst_from_one_person_waits_its_collapse_window_and_runs_once():
+    outbox = Outbox(workers=2, collapse_window=30)
+    ran: list[int] = []
+    for n in range(5):
+        outbox.submit(lambda n=n: ran.append(n), key=("home", "U1"))
+    assert ran == [] and outbox.pending == 1  # waiting out its window, not queued
+    assert outbox.drain(timeout=10)  # a drain (tests, SIGTERM) does not wait the window out
+    assert ran == [4]
+    outbox.shutdown(timeout=10)
