@@ -34,7 +34,7 @@ def slack_calls(fake_slack) -> list[str]:  # noqa: ANN001
 def test_every_reply_is_in_the_ack_before_any_slack_call(held, fake_slack, engine):
     slack, outbox, _ctx = held
     reply = slack.asked("Jane Doe for Bob Smith")
-    assert "Logged 1 ask" in reply["text"] and reply["response_type"] == "ephemeral"
+    assert "Logged: asked Jane Doe" in reply["text"] and reply["response_type"] == "ephemeral"
     assert slack_calls(fake_slack) == []
     reply = slack.referral("got Bob Smith from Jane Doe")
     assert "Referral" in json.dumps(reply)
@@ -95,7 +95,7 @@ def test_a_slow_slack_and_a_hanging_response_url_do_not_delay_the_acks(settings,
         with ThreadPoolExecutor(max_workers=10) as pool:
             answers = list(pool.map(send, range(30)))
         assert [status for status, _ in answers] == [200] * 30
-        assert all("Logged 1 ask" in reply["text"] for _, reply in answers)
+        assert all("Logged: asked Prospect" in reply["text"] for _, reply in answers)
         assert fake_slack.calls_to("response_url") == []  # nothing waited on the hanging response_url
     finally:
         fake_slack.set_latency(0)

@@ -43,7 +43,7 @@ def test_a_replayed_signed_request_takes_effect_once(slack, app_and_ctx, engine,
     first = slack.ack_reply(slack.app.dispatch(BoltRequest(body=body, headers=headers)))
     clock.advance(seconds=21)  # inside Slack's five minutes, outside the double-submit window
     replay = slack.ack_reply(slack.app.dispatch(BoltRequest(body=body, headers=headers)))
-    assert "Logged 1 ask" in first["text"]
+    assert "Logged: asked Jane" in first["text"]
     assert "Already received" in replay["text"]
     assert len(all_asks(engine)) == 1
     # A new request with the same text (new signature) is a new ask, flagged as the same person today.
