@@ -372,7 +372,7 @@ def _forget(args: argparse.Namespace) -> int:
     workspace, operator = Workspace(args.workspace), Person(user_id="CLI", timezone=ZoneInfo("UTC"), is_admin=True)
     try:
         preview = preview_forget(engine=engine, workspace=workspace, actor=operator, user_id=args.user)
-        print(f"{args.user}: {preview.asks} ask(s) and {preview.referrals} referral(s) will be anonymized; "
+        print(f"{args.user}: {count_of(preview.asks, 'ask')} and {count_of(preview.referrals, 'referral')} will be anonymized; "
               "names, IDs, typed text, plans, time off and settings deleted. This cannot be undone.")
         if not args.yes and input("Type yes to forget them: ").strip().lower() != "yes":
             print("cancelled: nothing was deleted")
@@ -384,7 +384,8 @@ def _forget(args: argparse.Namespace) -> int:
         return 2
     finally:
         engine.dispose()
-    print(f"done: {done.asks} ask(s) and {done.referrals} referral(s) now count for {done.label}; recorded in the audit log")
+    print(f"done: {count_of(done.asks, 'ask')} and {count_of(done.referrals, 'referral')} now count for {done.label}; "
+          "recorded in the audit log")
     return 0
 
 
@@ -412,7 +413,7 @@ def _rotate_keys() -> int:
     engine = create_db_engine(settings.database_url)
     upgrade_schema(engine)
     rows = installation_store(settings, engine).reseal_all()
-    print(f"re-encrypted the tokens of {rows} row(s) with the first key; the other keys can now be removed")
+    print(f"re-encrypted the tokens of {count_of(rows, 'row')} with the first key; the other keys can now be removed")
     engine.dispose()
     return 0
 

@@ -23,6 +23,7 @@ from bot.jobs import run_job
 from bot.logs import job_context
 from bot.metrics import observe_job, observe_job_deliveries
 from domain.nudges import KINDS
+from domain.words import count_of
 from services.context import AppContext
 from services.profiles import sync_profiles
 from storage.engine import session_scope
@@ -80,7 +81,7 @@ def _sync_profiles(ctx: AppContext, client: Any) -> None:
             workspaces = list_workspaces(session=session)
         for workspace in workspaces:
             report = sync_profiles(engine=ctx.engine, client=client, workspace=workspace, now=ctx.clock())
-            log.info("profiles synced: %d people in %d page(s), %d deactivated", report.people, report.pages,
+            log.info("profiles synced: %d people in %s, %d deactivated", report.people, count_of(report.pages, "page"),
                      report.deactivated)
     except Exception:  # noqa: BLE001 - stale zones are better than none; the next sync tries again
         log.exception("profile sync failed")

@@ -12,6 +12,7 @@ from domain.funnel import Workspace
 from domain.habit_commands import HABIT_SET_USAGE, SetHabitSetting
 from domain.leaderboard_modes import DEFAULT_MODE
 from domain.parsing import CommandError
+from domain.words import count_of
 from services.people import Person
 from storage.engine import run_in_transaction, session_scope
 from storage.habit_queries import list_habit_settings, save_habit_setting
@@ -50,8 +51,8 @@ def team_habits(*, engine: sa.Engine, workspace: Workspace, team_id: int) -> Tea
 
 _DESCRIBE = {
     "leaderboard_mode": "{team}'s leaderboard mode is now {value}.",
-    "connector_threshold": "{team} gets a heads-up when someone the team asked {value} time(s) in 90 days is asked again.",
-    "client_followup_days": "{team}'s reps hear \"who do they know?\" {value} day(s) after each win.",
+    "connector_threshold": "{team} gets a heads-up when someone the team asked {count} in 90 days is asked again.",
+    "client_followup_days": "{team}'s reps hear \"who do they know?\" {count} after each win.",
 }
 
 
@@ -69,6 +70,8 @@ def set_habit(*, engine: sa.Engine, workspace: Workspace, actor: Person, command
                                usage=HABIT_SET_USAGE)
         save_habit_setting(session=session, workspace=workspace, sales_team_id=team.id or 0, setting=command.setting,
                            value=command.value, now=now)
-        return _DESCRIBE[command.setting].format(team=team.name, value=command.value)
+        unit = {"connector_threshold": "time", "client_followup_days": "day"}.get(command.setting)
+        count = count_of(int(command.value), unit) if unit else ""
+        return _DESCRIBE[command.setting].format(team=team.name, value=command.value, count=count)
 
     return run_in_transaction(engine, work)

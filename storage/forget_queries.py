@@ -17,8 +17,10 @@ from storage.models import (
     Ask,
     AuditEntry,
     ChartUpload,
+    ClientWin,
     Commitment,
     Delivery,
+    NudgeNote,
     Pause,
     Referral,
     TeamMember,
@@ -84,6 +86,10 @@ def anonymize_person(*, session: Session, workspace: Workspace, user_id: str, ps
         "charts": _delete(session, ChartUpload, workspace, col(ChartUpload.owner) == user_id),
         "deliveries": _delete(session, Delivery, workspace, sa.or_(col(Delivery.recipient) == user_id,
                                                                     col(Delivery.recipient).startswith(f"{user_id}:"))),
+        # The referral-habit rows: a won client's follow-up clock, and managers' notes on their nudges.
+        "client_wins": _delete(session, ClientWin, workspace, col(ClientWin.rep_user_id) == user_id),
+        "nudge_notes": _delete(session, NudgeNote, workspace, sa.or_(col(NudgeNote.rep_user_id) == user_id,
+                                                                     col(NudgeNote.manager_user_id) == user_id)),
     }
     return touched
 

@@ -77,7 +77,7 @@ def test_weekends_wait_for_monday_and_a_missed_day_catches_up(team, slack, fake_
 
 def test_snooze_brings_it_back_in_two_weeks_and_the_team_sets_the_wait(team, slack, fake_slack, app_and_ctx,
                                                                        engine, clock):
-    assert "7 day(s) after each win" in _text(slack.referral("team set east client-followup 7", user=ADMIN))
+    assert "7 days after each win" in _text(slack.referral("team set east client-followup 7", user=ADMIN))
     slack.referral("client Acme", user=NY)  # Mon Nov 2: due Mon Nov 9
     assert tick("client_followup", app_and_ctx, datetime(2026, 11, 9, 15, 0, tzinfo=UTC)).sent == 1
     [dm] = _followups(fake_slack, NY)

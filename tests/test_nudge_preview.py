@@ -33,7 +33,7 @@ def test_preview_note_skip_then_the_reminders_and_the_digest(team, slack, fake_s
 
     assert "for managers" in _text(slack.referral("preview", user=NY))
     preview = slack.referral("preview", user=MANAGER)
-    assert "2 of 4 rep(s) will be nudged" in _text(preview)
+    assert "2 of 4 reps will be nudged" in _text(preview)
     assert "will be nudged (Thu 14:00 their time)" in _rep_line(preview, BERLIN)
     assert "0 of 1 asks this week · no ask logged yet" in _rep_line(preview, BERLIN)
     assert "at the minimum" in _rep_line(preview, NY) and "1 of 1 asks this week · last ask today" in _rep_line(preview, NY)

@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.connectors import HeadsUp, Source
 from domain.habit_records import ConnectorReport
+from domain.words import count_of
 from views.text import context, day, escape, message, packed_sections, person, section
 
 Message = dict[str, Any]
@@ -26,7 +27,7 @@ def heads_up_blocks(warnings: Sequence[HeadsUp], *, me: str, today: date) -> lis
         more = len(warning.earlier) - EARLIER_SHOWN
         blocks.append(section(
             f":handshake: Heads-up: {person(warning.person_user_id, warning.person_name)} has been asked "
-            f"{len(warning.earlier)} time(s) by your team in the last 90 days: {asked}"
+            f"{count_of(len(warning.earlier), 'time')} by your team in the last 90 days: {asked}"
             + (f" and {more} more" if more > 0 else "")
             + ". Your ask counts as usual; maybe check with them first, and make sure they hear a thank-you."))
     return blocks
@@ -43,8 +44,9 @@ def _source_line(source: Source, threshold: int, today: date) -> str:
     thanked = f"thanked {day(source.last_thanked, today)}" if source.last_thanked else "never thanked"
     updated = f" · last update {day(source.last_update, today)}" if source.last_update else ""
     flag = " :warning: *asked often, no thank-you logged*" if source.flagged(threshold) else ""
-    return (f"{person(source.user_id, source.name)}: {source.introductions} intro(s) · {source.meetings} meeting(s) · "
-            f"{source.wins} win(s) · asked {source.asked_recently}× in 90 days · {thanked}{updated}{flag}")
+    return (f"{person(source.user_id, source.name)}: {count_of(source.introductions, 'intro')} · "
+            f"{count_of(source.meetings, 'meeting')} · "
+            f"{count_of(source.wins, 'win')} · asked {source.asked_recently}× in 90 days · {thanked}{updated}{flag}")
 
 
 def connector_report(report: ConnectorReport, today: date) -> Message:
@@ -66,7 +68,8 @@ def with_home_connectors(view: dict[str, Any], sources: Sequence[Source]) -> dic
     blocks = list(view.get("blocks", []))
     if len(blocks) >= HOME_BLOCK_LIMIT:
         return view
-    lines = ", ".join(f"{person(s.user_id, s.name)} ({s.introductions} intro(s), {s.wins} win(s))" for s in sources)
+    lines = ", ".join(f"{person(s.user_id, s.name)} ({count_of(s.introductions, 'intro')}, {count_of(s.wins, 'win')})"
+                      for s in sources)
     first_divider = next((i for i, b in enumerate(blocks) if b.get("type") == "divider"), len(blocks))
     blocks.insert(first_divider, section(f":handshake: *Your top connectors:* {lines}"))
     return {**view, "blocks": blocks}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.words import count_of
 from views import ids
 from views.text import button, context, message, section
 
@@ -10,8 +11,8 @@ Message = dict[str, Any]
 
 
 def confirm_forget(*, user_id: str, asks: int, referrals: int) -> Message:
-    text = (f":warning: Forget <@{user_id}>? Their name, ID and everything typed in their {asks} ask(s) and "
-            f"{referrals} referral(s) are deleted, with their plans, time off and settings. Their numbers stay "
+    text = (f":warning: Forget <@{user_id}>? Their name, ID and everything typed in their {count_of(asks, 'ask')} and "
+            f"{count_of(referrals, 'referral')} are deleted, with their plans, time off and settings. Their numbers stay "
             "in the team's totals as an anonymous \"former member\" line. This cannot be undone.")
     return message("Forget this person? This cannot be undone.", [
         section(text),
@@ -21,7 +22,7 @@ def confirm_forget(*, user_id: str, asks: int, referrals: int) -> Message:
 
 
 def forgotten(*, label: str, asks: int, referrals: int) -> Message:
-    text = (f":white_check_mark: Done. {asks} ask(s) and {referrals} referral(s) now count for *{label}*, "
+    text = (f":white_check_mark: Done. {count_of(asks, 'ask')} and {count_of(referrals, 'referral')} now count for *{label}*, "
             "with nothing that names the person. The audit log records who did this and when.")
     return message(f"Done: their numbers now belong to {label}.", [section(text)])
 

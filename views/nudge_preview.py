@@ -5,6 +5,7 @@ from datetime import date
 from typing import Any
 
 from domain.habit_records import AT_MINIMUM, PAUSED, SENT, SKIP, WILL_NUDGE, NudgePreview, PreviewChange, RepPreview
+from domain.words import count_of
 from views.text import context, day, escape, message, packed_sections, section
 
 Message = dict[str, Any]
@@ -28,7 +29,8 @@ def _line(rep: RepPreview, today: date) -> str:
 def preview_message(preview: NudgePreview, today: date) -> Message:
     teams = ", ".join(escape(n) for n in preview.team_names)
     nudged = sum(r.status == WILL_NUDGE for r in preview.reps)
-    blocks = [section(f":eyes: *This week's reminders*, {teams}: {nudged} of {len(preview.reps)} rep(s) will be nudged")]
+    blocks = [section(f":eyes: *This week's reminders*, {teams}: {nudged} of {count_of(len(preview.reps), 'rep')} "
+                      "will be nudged")]
     blocks.extend(packed_sections([_line(r, today) for r in preview.reps]) if preview.reps
                   else [section("No reps on your teams yet.")])
     blocks.append(context("Add a line to a nudge: `/referral preview note @rep …` · skip one this week: "
