@@ -296,6 +296,23 @@ def save_referral(*, session: Session, referral: Referral, now: datetime) -> Ref
 
 # --- counts ---------------------------------------------------------------------------------------
 
+def _step_tallies(between: Callable[[Any], sa.ColumnElement[bool]]) -> tuple[sa.ColumnElement[int], ...]:
+    """The referral indicators as conditional sums over one pass of the rep's referrals."""
+    def tally(*conditions) -> sa.ColumnElement[int]:  # noqa: ANN002
+        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*conditions), 1), else_=0)), 0)
+
+    closed = between(Referral.closed_on)
+    return (tally(between(Referral.introduced_on)), tally(between(Referral.meeting_scheduled_on)),
+            tally(between(Referral.meeting_held_on)), tally(closed, Referral.status == ReferralStatus.WON),
+            tally(closed, Referral.status == ReferralStatus.LOST),
+            tally(closed, Referral.status == ReferralStatus.NO_DECISION))
+
+
+_STEPS_OF_REP_BETWEEN = Prebuilt(lambda in_workspace: select(*_step_tallies(
+    lambda column: sa.and_(column >= sa.bindparam("start"), column <= sa.bindparam("end")),
+)).where(in_workspace(Referral), Referral.rep_user_id == sa.bindparam("rep_user_id")))
+
+
 def count_kpis(
     *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
 ) -> KpiCounts:
@@ -309,17 +326,12 @@ def count_kpis(
     def between(column) -> sa.ColumnElement[bool]:  # noqa: ANN001
         return sa.and_(column >= start, column <= end)
 
-    def tally(*conditions) -> sa.ColumnElement[int]:  # noqa: ANN002
-        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*conditions), 1), else_=0)), 0)
-
     asks = count_asks(session=session, workspace=workspace, rep_user_ids=reps, start=start, end=end)
-    closed = between(Referral.closed_on)
+    if len(reps) == 1:  # one rep's own numbers: stats, the Home tab
+        row = _STEPS_OF_REP_BETWEEN.run(session, workspace, rep_user_id=reps[0], start=start, end=end).one()
+        return KpiCounts(asks, *(int(value) for value in row))
     row = session.exec(
-        select(tally(between(Referral.introduced_on)), tally(between(Referral.meeting_scheduled_on)),
-               tally(between(Referral.meeting_held_on)), tally(closed, Referral.status == ReferralStatus.WON),
-               tally(closed, Referral.status == ReferralStatus.LOST),
-               tally(closed, Referral.status == ReferralStatus.NO_DECISION))
-        .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(reps))
+        select(*_step_tallies(between)).where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(reps))
     ).one()
     return KpiCounts(asks, *(int(value) for value in row))
 

@@ -64,10 +64,11 @@ class RunningServer:
 @pytest.fixture
 def server(settings, engine, clock) -> Iterator[RunningServer]:  # noqa: ANN001
     # The production setting: ack first, finish the work after the HTTP response.
-    app, _ = create_app(settings, engine=engine, clock=clock, process_before_response=False)
+    app, ctx = create_app(settings, engine=engine, clock=clock, process_before_response=False)
     running = RunningServer(app, engine)
     yield running
     running.stop()
+    ctx.outbox.shutdown(timeout=10)  # the Home refreshes still queued, while the fake Slack is up
 
 
 def test_signed_command_over_http_is_acked_and_answered(server, fake_slack, engine):
