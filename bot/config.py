@@ -163,7 +163,7 @@ def _oauth_settings(get: Callable[[str], str | None], problems: list[str]) -> di
     if missing:
         problems.append(
             f"Installing in many workspaces needs {', '.join(names)} together; missing: {', '.join(missing)}. "
-            "Copy the client ID and secret from Basic Information; make the state secret and the key(s) with "
+            "Copy the client ID and secret from Basic Information; make the state secret and the keys with "
             "referral-bot keygen."
         )
         return {}

@@ -16,19 +16,23 @@ from typing import Any
 from domain.funnel import Workspace
 from domain.leaderboard_modes import RANKING
 from domain.nudges import DIGEST, LEADERBOARD, REMINDER
-from domain.periods import period_containing
+from domain.periods import Period, period_containing, previous_period
 from services.client_followups import due_followups, followup_outgoing
 from services.context import AppContext
 from services.delivery import Outgoing
-from services.habit_digest import digest_habits
-from services.habit_settings import team_habits
+from services.habit_digest import DigestScope, digest_habits_of
+from services.habit_settings import habits_of_teams
 from services.leaderboard_modes import board_for_team
 from services.nudge_preview import reminder_notes
 from services.nudges import load_teams
+from storage.engine import read_scope
 from views import habit_digest as habit_digest_views
 from views import leaderboard_modes as board_views
 from views import nudge_preview as preview_views
 from views.client_followups import followup_message
+
+# Digests whose habit lines are read together: the page size of the ticks' own reads.
+DIGEST_BATCH = 200
 
 
 def plan_client_followups(*, ctx: AppContext, client: Any, workspace: Workspace, now: datetime,
@@ -56,9 +60,40 @@ def with_habits(items: Iterable[Outgoing], *, ctx: AppContext, workspace: Worksp
         return cache["teams"].get(recipient.rsplit(":", 1)[-1])
 
     def reps_of(info: Any) -> dict[str, Any]:
-        return {uid: ctx.people.cached_person(workspace=workspace, user_id=uid) for uid in info.reps}
+        with read_scope(ctx.engine) as session:  # one query for the team, never one per rep
+            return ctx.people.cached_people(session=session, workspace=workspace, user_ids=list(info.reps))
+
+    def mode_of(team_id: int) -> str:
+        """Every team's leaderboard mode, read once per tick and workspace."""
+        if "modes" not in cache:
+            with read_scope(ctx.engine) as session:
+                ids = [int(key) for key in cache["teams"]]
+                cache["modes"] = {tid: h.leaderboard_mode for tid, h in
+                                  habits_of_teams(session=session, workspace=workspace, team_ids=ids).items()}
+        return cache["modes"].get(team_id, RANKING)
+
+    digests: list[Outgoing] = []
+
+    def flush() -> Iterator[Outgoing]:
+        """A page of digests gets its habit lines from one grouped read, then goes on as planned."""
+        scopes = {str(n): DigestScope(team(item.recipient).reps, _digest_week(item.period_key))
+                  for n, item in enumerate(digests)}
+        habits = digest_habits_of(engine=ctx.engine, workspace=workspace, digests=scopes) if scopes else {}
+        for n, item in enumerate(digests):
+            def render(item: Outgoing = item, found: Any = habits[str(n)]) -> list[dict[str, Any]]:
+                return habit_digest_views.with_habit_lines(item.render(), found)
+
+            yield replace(item, render=render)
+        digests.clear()
 
     for item in items:
+        if item.kind == DIGEST and team(item.recipient) is not None and _digest_week(item.period_key) is not None:
+            digests.append(item)
+            if len(digests) >= DIGEST_BATCH:
+                yield from flush()
+            continue
+        if digests:
+            yield from flush()
         if item.kind == REMINDER:
             week_start = _day(item.period_key)
 
@@ -67,15 +102,8 @@ def with_habits(items: Iterable[Outgoing], *, ctx: AppContext, workspace: Worksp
                 return [preview_views.with_manager_note(m, note) if i == 0 else m for i, m in enumerate(item.render())]
 
             yield replace(item, render=render)
-        elif item.kind == DIGEST and team(item.recipient) is not None:
-            def render(item: Outgoing = item, info: Any = team(item.recipient)) -> list[dict[str, Any]]:
-                return habit_digest_views.with_habit_lines(item.render(), digest_habits(
-                    engine=ctx.engine, workspace=workspace, reps=reps_of(info), now=now))
-
-            yield replace(item, render=render)
         elif item.kind == LEADERBOARD and team(item.recipient) is not None and _day(item.period_key) and \
-                team_habits(engine=ctx.engine, workspace=workspace, team_id=team(item.recipient).id).leaderboard_mode \
-                != RANKING:
+                mode_of(team(item.recipient).id) != RANKING:
             # The post on the slot's week shows the week before it.
             last_week = period_containing("week", _day(item.period_key) - timedelta(days=7))
 
@@ -86,6 +114,14 @@ def with_habits(items: Iterable[Outgoing], *, ctx: AppContext, workspace: Worksp
             yield replace(item, render=render)
         else:
             yield item
+    if digests:
+        yield from flush()
+
+
+def _digest_week(period_key: str) -> Period | None:
+    """The week a digest covers: the one before the week its ledger key names (the manager's last week)."""
+    monday = _day(period_key)
+    return previous_period(period_containing("week", monday)) if monday else None
 
 
 def _day(period_key: str) -> date | None:

@@ -121,8 +121,9 @@ def instrument_app(app: Any) -> None:
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             if self.response is None:
                 metrics()["ack"].labels(self._surface).observe(time.perf_counter() - self._started)
-                if self._outcome is not None and _is_warning(args, kwargs):
-                    self._outcome["outcome"] = "rejected"
+                said = _reply_outcome(args, kwargs) if self._outcome is not None else None
+                if said is not None:
+                    self._outcome["outcome"] = said
             return super().__call__(*args, **kwargs)
 
     class OutcomeRespond(Respond):
@@ -130,8 +131,9 @@ def instrument_app(app: Any) -> None:
 
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             outcome = self._outcome  # type: ignore[attr-defined]
-            if outcome["outcome"] == "ok" and _is_warning(args, kwargs):
-                outcome["outcome"] = "rejected"
+            said = _reply_outcome(args, kwargs)
+            if outcome["outcome"] == "ok" and said is not None:
+                outcome["outcome"] = said
             return super().__call__(*args, **kwargs)
 
     @app.middleware
@@ -210,13 +212,17 @@ def _surface(body: dict[str, Any]) -> str:
             "block_suggestion": "options"}.get(str(kind), "other")
 
 
-def _is_warning(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    """A reply in the house style for bad input: its first block starts with :warning: (and isn't our own failure)."""
+def _reply_outcome(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+    """What a reply says of its command: "rejected" for bad input in the house style (the first block starts
+    with :warning:), "error" for our own failure answered in the ack ("on our side", or stored but unanswered),
+    None for an ordinary answer."""
     whole = args[0] if args and isinstance(args[0], dict) else {}  # ack(dict) / respond(dict) carry the message
     blocks = kwargs.get("blocks") or whole.get("blocks") or []
     first = blocks[0] if blocks and isinstance(blocks[0], dict) else {}
     text = (first.get("text") or {}).get("text", "") if isinstance(first.get("text"), dict) else ""
-    return bool(re.match(r":warning:", text)) and "on our side" not in text
+    if "on our side" in text or "Something went wrong showing" in text:
+        return "error"
+    return "rejected" if re.match(r":warning:", text) else None
 
 
 # --- serving ---------------------------------------------------------------------------------------------

@@ -5,10 +5,11 @@ The skip claims the reminder's own ledger row (status "skipped"), so no tick, in
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from domain.funnel import Workspace
 from domain.habit_commands import PREVIEW_USAGE, AddNudgeNote, ShowPreview, SkipNudge
@@ -124,17 +125,17 @@ def reminder_notes(*, engine: sa.Engine, workspace: Workspace, now: datetime) ->
         return {(n.rep_user_id, n.week_start): n.note for n in notes}
 
 
-def last_week_touches(*, engine: sa.Engine, workspace: Workspace, weeks: Mapping[str, Period]) -> tuple[ManagerTouch, ...]:
-    """For the digest: the notes and skips of each rep's last week."""
-    if not weeks:
+def touches_in(*, session: Session, workspace: Workspace, rep_user_ids: Sequence[str],
+               week_starts: set[date]) -> tuple[tuple[date, ManagerTouch], ...]:
+    """For the digest: the managers' notes on, and skips of, these reps' reminders in these weeks, each with its
+    week's Monday (two queries)."""
+    if not rep_user_ids:
         return ()
-    with session_scope(engine) as session:
-        notes = list_nudge_notes(session=session, workspace=workspace, rep_user_ids=list(weeks),
-                                 week_starts={w.start for w in weeks.values()})
-        skips = list_ledger_rows(session=session, workspace=workspace, kind=REMINDER, recipients=list(weeks),
-                                 period_keys={w.start.isoformat() for w in weeks.values()})
-        found = [ManagerTouch(n.rep_user_id, n.manager_user_id, "note", n.note) for n in notes
-                 if weeks[n.rep_user_id].start == n.week_start]
-        found += [ManagerTouch(row.recipient, row.claimed_by or "", "skip", row.note or "") for row in skips
-                  if row.status == SKIPPED and weeks[row.recipient].start.isoformat() == row.period_key]
-    return tuple(sorted(found, key=lambda t: (t.rep_user_id, t.what)))
+    notes = list_nudge_notes(session=session, workspace=workspace, rep_user_ids=list(rep_user_ids),
+                             week_starts=week_starts)
+    skips = list_ledger_rows(session=session, workspace=workspace, kind=REMINDER, recipients=list(rep_user_ids),
+                             period_keys={start.isoformat() for start in week_starts})
+    found = [(n.week_start, ManagerTouch(n.rep_user_id, n.manager_user_id, "note", n.note)) for n in notes]
+    found += [(date.fromisoformat(row.period_key), ManagerTouch(row.recipient, row.claimed_by or "", "skip", row.note or ""))
+              for row in skips if row.status == SKIPPED]
+    return tuple(sorted(found, key=lambda pair: (pair[1].rep_user_id, pair[1].what)))

@@ -32,10 +32,12 @@ MEANT = {NY, BERLIN, SYDNEY, MANAGER, ADMIN, "U0REP1", "U0REP2"}
 MARKUP = re.compile(r"<(?:[!@#]|[A-Za-z][A-Za-z0-9+.\-]*:)[^<>]*>?")
 
 
-def unintended_markup(fake_slack) -> list[str]:  # noqa: ANN001
+def unintended_markup(fake_slack, acks: list[dict] = ()) -> list[str]:  # noqa: ANN001
+    """Markup nobody meant, in every recorded Slack call and in every reply that went back in an ack."""
     found = []
-    for call in fake_slack.calls:
-        text = json.dumps(call.params, ensure_ascii=False, default=repr)
+    sent = [(call.method, call.params) for call in fake_slack.calls] + [("ack", reply) for reply in acks]
+    for method, params in sent:
+        text = json.dumps(params, ensure_ascii=False, default=repr)
         for match in MARKUP.finditer(text):
             token = match.group()
             meant = re.fullmatch(r"<@([UW][A-Z0-9]+)>", token)
@@ -43,20 +45,21 @@ def unintended_markup(fake_slack) -> list[str]:  # noqa: ANN001
                 continue
             if token == "<#C0SALES>":
                 continue
-            found.append(f"{call.method}: {token} in …{text[max(0, match.start() - 40):match.end() + 20]}…")
+            found.append(f"{method}: {token} in …{text[max(0, match.start() - 40):match.end() + 20]}…")
     return found
 
 
 def test_nasty_input_never_goes_live_anywhere(team, slack, fake_slack, app_and_ctx, clock):
     clock.set(datetime(2026, 11, 2, 14, 0, tzinfo=UTC))  # Monday 09:00 in New York
+    acks: list[dict] = []
     for n, nasty in enumerate(NASTY, start=1):
-        slack.asked(f"{nasty} for {nasty}", user=NY)
-        slack.asked(f"Jane {n} for {nasty}; {nasty}", user=BERLIN)
-        slack.referral(f"got {nasty} from {nasty}", user=NY)
-        slack.referral(f"meeting {n} 2026-11-03", user=NY)  # tomorrow: the prep DM goes out at once
-        slack.referral(f"met {nasty}", user=NY)  # no such referral: the error echoes the input
-        slack.referral(f"commit {nasty}; Raj", user=SYDNEY)
-        slack.asked(f"{nasty} {n} on {nasty}", user=SYDNEY)  # a broken date, echoed
+        acks.append(slack.asked(f"{nasty} for {nasty}", user=NY))
+        acks.append(slack.asked(f"Jane {n} for {nasty}; {nasty}", user=BERLIN))
+        acks.append(slack.referral(f"got {nasty} from {nasty}", user=NY))
+        acks.append(slack.referral(f"meeting {n} 2026-11-03", user=NY))  # tomorrow: the prep DM goes out at once
+        acks.append(slack.referral(f"met {nasty}", user=NY))  # no such referral: the error echoes the input
+        acks.append(slack.referral(f"commit {nasty}; Raj", user=SYDNEY))
+        acks.append(slack.asked(f"{nasty} {n} on {nasty}", user=SYDNEY))  # a broken date, echoed
     slack.referral("got Bob from Carol", user=BERLIN)
     slack.referral(f"lost Bob {NASTY[0]}", user=BERLIN)
 
@@ -67,20 +70,18 @@ def test_nasty_input_never_goes_live_anywhere(team, slack, fake_slack, app_and_c
     view = fake_slack.calls_to("views.open")[-1].params["view"]
     slack.submit(view, {ids.PREP_BLOCK_PREFIX + key: {ids.PREP_ACTION: {"value": NASTY[i % len(NASTY)]}}
                         for i, (key, _) in enumerate(PREP_QUESTIONS)}, user=NY)
-    slack.referral("list", user=NY)
-    slack.referral("list", user=BERLIN)
-    slack.referral("review", user=ADMIN)
+    acks += [slack.referral("list", user=NY), slack.referral("list", user=BERLIN), slack.referral("review", user=ADMIN)]
     slack.open_home(user=NY)
     slack.open_home(user=MANAGER)
     tick("digest", app_and_ctx, datetime(2026, 11, 9, 14, 5, tzinfo=UTC))  # Monday 08:05 in Chicago
     tick("reminder", app_and_ctx, datetime(2026, 11, 12, 20, 5, tzinfo=UTC))
 
-    assert fake_slack.calls_to("views.publish") and fake_slack.calls_to("response_url")
+    assert fake_slack.calls_to("views.publish") and acks
     digests = [c for c in fake_slack.calls_to("chat.postMessage") if c.params.get("channel") == MANAGER]
     assert digests, "the digest must have gone out for this test to mean anything"
-    assert unintended_markup(fake_slack) == []
+    assert unintended_markup(fake_slack, acks) == []
     # The nasty text is still shown, as text: the rep sees what they typed.
-    assert any("evil" in json.dumps(c.params) for c in fake_slack.calls_to("response_url"))
+    assert any("evil" in json.dumps(reply) for reply in acks)
 
 
 @pytest.mark.parametrize("value", ["U1>|<!channel", "U0EVIL> <!here", "", "<@U0X>", "C123"])
