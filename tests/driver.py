@@ -67,8 +67,12 @@ class SlackDriver:
         if not self.sync_profiles or self.ctx is None or (team, user) in self._synced or not self.fake.knows(user):
             return
         self._synced.add((team, user))
-        self.ctx.people.refresh(client=self.app.client, workspace=Workspace(team_id=team), user_id=user,
-                                now=self.ctx.clock())
+        client = self.app.client
+        if getattr(self.app, "oauth_flow", None) is not None:  # many workspaces: each with its own token
+            from bot.oauth import workspace_clients
+
+            client = workspace_clients(self.app).client_for(Workspace(team_id=team)) or client
+        self.ctx.people.refresh(client=client, workspace=Workspace(team_id=team), user_id=user, now=self.ctx.clock())
 
     @staticmethod
     def ack_reply(response: BoltResponse) -> dict[str, Any]:

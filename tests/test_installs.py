@@ -76,7 +76,7 @@ def test_the_oauth_flow_stores_each_workspace_with_its_token_sealed(multi, fake_
 def test_two_workspaces_never_see_each_other(multi, fake_slack, engine, clock):
     app, ctx, browser = multi
     install_both(fake_slack, browser)
-    slack = SlackDriver(app, fake_slack, SIGNING_SECRET)
+    slack = SlackDriver(app, fake_slack, SIGNING_SECRET, ctx)
     clock.set(datetime(2026, 11, 16, 15, 0, tzinfo=UTC))  # Monday
     for team in (ACME, GLOBEX):  # the same person ID in both: only the workspace tells them apart
         slack.referral("team create east", user=ADMIN, team=team)
@@ -105,7 +105,6 @@ def test_two_workspaces_never_see_each_other(multi, fake_slack, engine, clock):
     # Every Web API call made for a request used that request's workspace token.
     for method in ("views.publish", "files.completeUploadExternal", "users.info"):
         assert set(workspaces_called(fake_slack, method)) == {ACME, GLOBEX}, method
-    assert sum(1 for c in fake_slack.calls_to("response_url")) >= 6
 
     # A tick: each workspace's reminder goes out with its own token and its own numbers.
     fake_slack.clear()
@@ -118,7 +117,7 @@ def test_two_workspaces_never_see_each_other(multi, fake_slack, engine, clock):
 def test_uninstall_deletes_the_tokens_and_stops_every_delivery(multi, fake_slack, engine, clock):
     app, ctx, browser = multi
     install_both(fake_slack, browser)
-    slack = SlackDriver(app, fake_slack, SIGNING_SECRET)
+    slack = SlackDriver(app, fake_slack, SIGNING_SECRET, ctx)
     clock.set(datetime(2026, 11, 16, 15, 0, tzinfo=UTC))
     for team in (ACME, GLOBEX):
         slack.referral("team create east", user=ADMIN, team=team)
@@ -159,7 +158,8 @@ def test_rotating_tokens_are_refreshed_for_requests_and_for_jobs(multi, fake_sla
     # Tokens that expire within Bolt's refresh window: every use refreshes first.
     install_both(fake_slack, browser, rotating=True, expires_in=600)
     first_token = app.installation_store.find_bot(enterprise_id=None, team_id=ACME).bot_token
-    slack = SlackDriver(app, fake_slack, SIGNING_SECRET)
+    # No profile sync by the driver: the one refresh counted below is the request's own.
+    slack = SlackDriver(app, fake_slack, SIGNING_SECRET, ctx, sync_profiles=False)
     reply = json.dumps(slack.asked("Jane", user=REP, team=ACME))
     assert "Jane" in reply
     refreshes = [c for c in fake_slack.calls_to("oauth.v2.access") if c.params.get("grant_type") == "refresh_token"]
@@ -269,7 +269,7 @@ def test_cli_import_looks_up_emails_with_the_workspaces_own_token(multi, fake_sl
 def test_a_refresh_slack_refuses_for_one_workspace_does_not_stop_the_others(multi, fake_slack, clock):
     app, ctx, browser = multi
     install_both(fake_slack, browser, rotating=True, expires_in=600)
-    slack = SlackDriver(app, fake_slack, SIGNING_SECRET)
+    slack = SlackDriver(app, fake_slack, SIGNING_SECRET, ctx)
     clock.set(datetime(2026, 11, 16, 15, 0, tzinfo=UTC))
     for team in (ACME, GLOBEX):
         slack.referral("team create east", user=ADMIN, team=team)
