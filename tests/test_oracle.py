@@ -243,7 +243,7 @@ class Oracle:
                                 slack_api_url=fake_slack.api_url, database_url=url, default_timezone="UTC")
         self.app, self.ctx = create_app(app_settings, engine=self.engine, clock=self.clock,
                                         process_before_response=True)
-        self.slack = SlackDriver(self.app, fake_slack, SIGNING_SECRET)
+        self.slack = SlackDriver(self.app, fake_slack, SIGNING_SECRET, self.ctx)
         zones = self.draw(st.permutations(ZONES))
         self.reps = {uid: Rep(uid, ZoneInfo(zone)) for uid, zone in zip(REPS, zones, strict=False)}
         self.manager_zone = ZoneInfo(self.draw(st.sampled_from(ZONES + ("America/Chicago",))))
@@ -426,7 +426,7 @@ class Oracle:
         text = _text({"blocks": blocks})
         start, end = monday - timedelta(days=7), monday - timedelta(days=1)
         self.mismatch("digest header names the week", True,
-                      f"Mon {start.day} {start:%b} – Sun {end.day} {end:%b} {end.year}" in text)
+                      f"Week of Mon {start.day} {start:%b} – Sun {end.day} {end:%b}" in text)
         lines = {}
         for match in re.finditer(r"<@(\w+)>[^\n]*\nAsked (\d+) · Referrals (\d+) · Meetings (\d+)/(\d+) · "
                                  r"Won (\d+) · Lost (\d+) · No decision (\d+)", text):
