@@ -23,6 +23,7 @@ from handlers import actions, commands, events, view_submissions
 from services.context import AppContext
 from services.people import PeopleDirectory
 from storage.engine import create_db_engine
+from storage.health import guard_commits, is_database_failure
 from views import replies
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ def create_app(
     process_before_response: bool = False,
 ) -> tuple[App, AppContext]:
     engine = engine or create_db_engine(settings.database_url)
+    # From here on, a commit to a SQLite file that was deleted, replaced or made read-only is refused,
+    # so no command is confirmed into a file that is gone (storage/health.py).
+    guard_commits(engine)
     ctx = AppContext(
         engine=engine,
         people=PeopleDirectory(engine=engine, default_timezone=settings.default_timezone,
@@ -78,9 +82,14 @@ def create_app(
 
 def _reply_on_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:
     """Any unexpected failure: log it (secrets are masked by the log filter) and tell the user plainly."""
-    logger.exception("listener failed: %s", type(error).__name__)
+    database_down = is_database_failure(error)
+    if database_down:  # expected on a bad day: one line, no traceback
+        logger.error("the database refused a command: %s", database_down)
+    else:
+        logger.exception("listener failed: %s", type(error).__name__)
     if respond is not None and isinstance(body, dict) and body.get("response_url"):
+        reply = replies.database_unavailable() if database_down else replies.internal_error()
         try:
-            respond(response_type="ephemeral", replace_original=False, **replies.internal_error())
+            respond(response_type="ephemeral", replace_original=False, **reply)
         except Exception:  # noqa: BLE001 - the user can't be told; the log line above already says why
             logger.warning("could not tell the user about the failure")
