@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
-import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -98,16 +99,34 @@ def _db(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from bot.app import create_app
-    from bot.server import create_http_server
+    from bot.lifecycle import StopSignal, bolt_listener_executor, drain, drain_hooks, executor_step, scheduler_step
+    from bot.server import Gate, create_http_server, stop_http_server
     from storage.engine import create_db_engine
     from storage.migrate import upgrade_schema
 
     settings = load_settings(http_mode=args.http)
     configure_logging(settings.log_level, [settings.slack_bot_token, settings.slack_app_token,
                                            settings.slack_signing_secret])
+    stop = StopSignal()
+    stop.install()  # before anything slow, so that a SIGTERM during start-up is honoured too
     engine = create_db_engine(settings.database_url)
     upgrade_schema(engine)
     app, ctx = create_app(settings, engine=engine)
+    socket_mode = bool(settings.slack_app_token) and not args.http
+    gate, server, server_thread, handler = Gate(), None, None, None
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(app, settings.slack_app_token)
+        handler.connect()
+        log.info("connected in Socket Mode")
+    else:
+        port = args.port or settings.port
+        server = create_http_server(app, engine, host=args.host, port=port, gate=gate)
+        server_thread = threading.Thread(target=server.run, name="http", daemon=True)
+        server_thread.start()
+        log.info("listening for Slack on http://%s:%d/slack/events (readiness: /healthz, liveness: /livez)",
+                 args.host, port)
     scheduler = None
     if not args.no_scheduler:
         from bot.scheduler import create_scheduler
@@ -116,26 +135,30 @@ def _serve(args: argparse.Namespace) -> int:
         scheduler.start()
         log.info("scheduler started: reminders, digests and leaderboards tick every few minutes")
 
-    if settings.slack_app_token and not args.http:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        log.info("starting in Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token).start()
-        return 0
-
-    port = args.port or settings.port
-    server = create_http_server(app, engine, host=args.host, port=port)
-    signal.signal(signal.SIGTERM, _stop)
-    log.info("listening for Slack on http://%s:%d/slack/events (health: /healthz)", args.host, port)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        log.info("stopping")
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        server.close()
-        engine.dispose()
+    stop.wait()
+    log.info("%s: taking no new work; draining for at most %g s", stop.signal_name, settings.shutdown_drain_seconds)
+    gate.close()  # HTTP: new requests get 503 while the ones in flight finish
+    if handler is not None:
+        handler.close()  # Socket Mode: no new envelopes
+    overran = drain([
+        ("requests", lambda left: gate.wait_idle(left)),
+        ("listeners", executor_step(bolt_listener_executor(app))),
+        ("scheduler", scheduler_step(scheduler)),
+        *drain_hooks(ctx),
+    ], budget=settings.shutdown_drain_seconds)
+    if server is not None:
+        stop_http_server(server)
+        server_thread.join(2)
+    engine.dispose()
+    if overran:
+        # Bolt's and the scheduler's worker threads are not daemons: the interpreter would wait for the
+        # abandoned work at exit, unbounded. The drain is the bound, so leave now.
+        log.warning("stopped after the %g s drain; abandoned: %s", settings.shutdown_drain_seconds, ", ".join(overran))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+    log.info("stopped")
     return 0
 
 
@@ -273,11 +296,6 @@ def _export(args: argparse.Namespace) -> int:
         print(f"wrote {export.referrals if args.referrals else export.asks} row(s) to {args.output}", file=sys.stderr)
     engine.dispose()
     return 0
-
-
-def _stop(*_: object) -> None:
-    """SIGTERM (systemd, Kubernetes) stops the server like Ctrl-C does."""
-    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

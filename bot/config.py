@@ -40,6 +40,7 @@ class Settings:
     admin_user_ids: frozenset[str] = frozenset()
     log_level: str = "INFO"
     port: int = 3000
+    shutdown_drain_seconds: float = 10.0
 
     @property
     def socket_mode_available(self) -> bool:
@@ -111,6 +112,16 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
         else:
             problems.append("PORT must be a number between 1 and 65535.")
 
+    drain = 10.0
+    raw_drain = get("SHUTDOWN_DRAIN_SECONDS")
+    if raw_drain is not None:
+        try:
+            drain = float(raw_drain)
+        except ValueError:
+            drain = -1.0
+        if not 0 <= drain <= 600:
+            problems.append("SHUTDOWN_DRAIN_SECONDS must be a number of seconds from 0 to 600 (default 10).")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -123,6 +134,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
         admin_user_ids=admins,
         log_level=log_level,
         port=port,
+        shutdown_drain_seconds=drain,
     )
 
 
