@@ -5,12 +5,14 @@ Nothing happens at import time; ``create_app`` is called by the CLI and by tests
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -46,12 +48,66 @@ def create_web_client(settings: Settings) -> WebClient:
     return client
 
 
+class BotIdentity:
+    """Bolt's authorize, answered from memory: the request path never calls auth.test.
+
+    Bolt's default SingleTeamAuthorization calls auth.test lazily on the first request and turns a Slack
+    5xx there into "your installation is no longer available, please reinstall". Here the identity comes
+    from auth.test at start (``serve`` fetches it with retries, bot/doctor.py) and is refreshed on a
+    background thread; until it is known, requests are authorized with the token alone.
+    """
+
+    REFRESH_SECONDS = 6 * 3600
+
+    def __init__(self, client: WebClient, identity: Any = None):
+        self._client, self._identity = client, identity
+        self._stop = threading.Event()
+
+    @property
+    def identity(self) -> Any:
+        return self._identity
+
+    @property
+    def authorize(self) -> Callable[..., AuthorizeResult]:
+        """A plain function: Bolt passes arguments by their names, and would trip over a method's ``self``."""
+        def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+            known = self._identity
+            return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id or (known.team_id if known else None),
+                                   user_id=user_id, bot_token=self._client.token,
+                                   bot_user_id=known.bot_user_id if known else None,
+                                   bot_id=known.bot_id if known else None)
+
+        return authorize
+
+    def refresh_in_background(self) -> None:
+        def loop() -> None:
+            from bot.doctor import CheckFailed, fetch_identity
+
+            wait = 0.0 if self._identity is None else self.REFRESH_SECONDS
+            while not self._stop.wait(wait):
+                try:
+                    self._identity = fetch_identity(self._client)
+                    wait = self.REFRESH_SECONDS
+                except CheckFailed as failed:
+                    log.warning("auth.test: %s", failed.line)
+                    wait = 60.0
+                except Exception:  # noqa: BLE001 - a refresh must never take the bot down
+                    log.warning("auth.test refresh failed; trying again in a minute")
+                    wait = 60.0
+
+        threading.Thread(target=loop, name="bot-identity", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 def create_app(
     settings: Settings,
     *,
     engine: sa.Engine | None = None,
     clock: Callable[[], datetime] = system_clock,
     process_before_response: bool = False,
+    identity: Any = None,
 ) -> tuple[App, AppContext]:
     engine = engine or create_db_engine(settings.database_url)
     # From here on, a commit to a SQLite file that was deleted, replaced or made read-only is refused,
@@ -63,15 +119,20 @@ def create_app(
                                admin_user_ids=settings.admin_user_ids),
         clock=clock,
     )
+    client = create_web_client(settings)
+    bot_identity = BotIdentity(client, identity)
     app = App(
-        client=create_web_client(settings),
+        client=client,
+        authorize=bot_identity.authorize,
         signing_secret=settings.slack_signing_secret or "",
         # In Socket Mode Slack authenticates the socket; no signature to check.
         request_verification_enabled=bool(settings.slack_signing_secret),
         process_before_response=process_before_response,
-        # auth.test runs lazily on the first request rather than inside the factory.
+        # No auth.test inside the factory, nor on any request: see BotIdentity.
         token_verification_enabled=False,
     )
+    bot_identity.refresh_in_background()
+    app.bot_identity = bot_identity  # type: ignore[attr-defined]
     commands.register(app, ctx)
     actions.register(app, ctx)
     view_submissions.register(app, ctx)

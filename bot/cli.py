@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-scheduler", action="store_true",
                        help="Don't send scheduled nudges from this process (extra web replicas, tests).")
 
+    doctor = sub.add_parser("doctor", help="Check the token, its scopes, the database and the settings.")
+    doctor.add_argument("--http", action="store_true", help="Check for HTTP mode (the signing secret is required).")
+
     job = sub.add_parser("run-job", help="Run one tick of a scheduled job, as if the clock read --at.")
     job.add_argument("job", choices=sorted(JOB_KINDS), help="Which messages.")
     job.add_argument("--at", type=_aware_datetime, default=None,
@@ -68,6 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "doctor":
+            from bot.doctor import run_doctor
+
+            return run_doctor(http_mode=args.http)
         if args.command == "run-job":
             return _run_job(args)
         if args.command == "team":
@@ -98,31 +105,62 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.app import create_app
-    from bot.lifecycle import StopSignal, bolt_listener_executor, drain, drain_hooks, executor_step, scheduler_step
-    from bot.server import Gate, create_http_server, stop_http_server
-    from storage.engine import create_db_engine
-    from storage.migrate import upgrade_schema
+    from bot.lifecycle import StopSignal
 
     settings = load_settings(http_mode=args.http)
     configure_logging(settings.log_level, [settings.slack_bot_token, settings.slack_app_token,
                                            settings.slack_signing_secret])
     stop = StopSignal()
     stop.install()  # before anything slow, so that a SIGTERM during start-up is honoured too
-    engine = create_db_engine(settings.database_url)
-    upgrade_schema(engine)
-    app, ctx = create_app(settings, engine=engine)
+    try:
+        return _run_until_stopped(args, settings, stop)
+    finally:
+        stop.uninstall()
+
+
+def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa: ANN001
+    from bot.app import create_app, create_web_client
+    from bot.doctor import CheckFailed, check_database, fetch_identity, manifest_bot_scopes, scope_problem
+    from bot.lifecycle import bolt_listener_executor, drain, drain_hooks, executor_step, scheduler_step
+    from bot.server import Gate, create_http_server, stop_http_server
+    from storage.health import describe_failure
+    from storage.migrate import upgrade_schema
+
+    # The same checks as `doctor`, each failure one clear line and a non-zero exit, never a traceback.
+    engine, database = check_database(settings.database_url, require_migrated=False)
+    if engine is None:
+        return _cannot_start(database[0])
+    try:
+        upgrade_schema(engine)
+    except Exception as error:  # noqa: BLE001 - a migration that can't run is a start-up problem to explain
+        return _cannot_start(f"database: the schema could not be brought up to date: {describe_failure(error)}")
+    try:
+        identity = fetch_identity(create_web_client(settings))
+    except CheckFailed as failed:
+        return _cannot_start(f"token: {failed.line}")
+    scopes = scope_problem(identity, manifest_bot_scopes())
+    if scopes:
+        log.warning("token: %s", scopes)
+    app, ctx = create_app(settings, engine=engine, identity=identity)
     socket_mode = bool(settings.slack_app_token) and not args.http
     gate, server, server_thread, handler = Gate(), None, None, None
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         handler = SocketModeHandler(app, settings.slack_app_token)
-        handler.connect()
+        try:
+            handler.connect()
+        except Exception as error:  # noqa: BLE001
+            return _cannot_start(f"Socket Mode: could not connect ({type(error).__name__}); check SLACK_APP_TOKEN "
+                                 "(xapp-… with connections:write) and that Socket Mode is on in the app settings")
         log.info("connected in Socket Mode")
     else:
         port = args.port or settings.port
-        server = create_http_server(app, engine, host=args.host, port=port, gate=gate)
+        try:
+            server = create_http_server(app, engine, host=args.host, port=port, gate=gate)
+        except OSError as error:
+            return _cannot_start(f"port {port} on {args.host} can't be used ({error.strerror or error}): stop what "
+                                 "is using it, or choose another with --port or PORT")
         server_thread = threading.Thread(target=server.run, name="http", daemon=True)
         server_thread.start()
         log.info("listening for Slack on http://%s:%d/slack/events (readiness: /healthz, liveness: /livez)",
@@ -160,6 +198,11 @@ def _serve(args: argparse.Namespace) -> int:
         os._exit(0)
     log.info("stopped")
     return 0
+
+
+def _cannot_start(line: str) -> int:
+    print(f"Referral Nudge cannot start: {line}", file=sys.stderr)
+    return 2
 
 
 JOB_KINDS = {"commitments": "commitment", "reminders": "reminder", "digests": "digest", "leaderboards": "leaderboard",

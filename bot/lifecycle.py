@@ -28,10 +28,17 @@ class StopSignal:
     def __init__(self) -> None:
         self.event = threading.Event()
         self.signal_name: str | None = None
+        self._previous: dict[int, Any] = {}
 
     def install(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, self._on_signal)
+            self._previous[sig] = signal.signal(sig, self._on_signal)
+
+    def uninstall(self) -> None:
+        """Put back the handlers that were there before (``serve`` called in-process, e.g. by tests)."""
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
+        self._previous.clear()
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.signal_name = signal.Signals(signum).name
