@@ -143,3 +143,41 @@ def test_new_requests_are_refused_while_draining(serve_factory, fake_slack):
     assert serve.post(again) == 503
     fake_slack.hang_response_url(False)
     assert serve.process.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_socket_mode_sigterm_finishes_the_envelope_in_flight_and_exits_0(engine, database_url, fake_slack, tmp_path):
+    from urllib.parse import parse_qsl
+
+    from tests.support.socket_mode import SocketModeServer
+
+    socket_server = SocketModeServer()
+    fake_slack.socket_mode_url = socket_server.url
+    env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xapp-1-test", "SLACK_API_URL": fake_slack.api_url,
+           "DATABASE_URL": database_url, "SHUTDOWN_DRAIN_SECONDS": "20", "DEFAULT_TIMEZONE": "America/New_York",
+           "PYTHONPATH": str(ROOT)}
+    env.pop("SLACK_SIGNING_SECRET", None)
+    log_path = tmp_path / "socket.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--no-scheduler"], cwd=tmp_path, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    try:
+        socket_server.wait_connected()
+        fake_slack.set_latency(1.5)  # the listener is still busy after its ack
+        payload = dict(parse_qsl(command_body("/asked", "Jane", user_id="U0REP1",
+                                              response_url=fake_slack.response_url("socket"))))
+        socket_server.send({"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
+                            "payload": payload})
+        socket_server.wait_for_ack("env-1")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, log_path.read_text()
+        assert [c for c in fake_slack.calls_to("response_url") if c.url_key == "socket"], log_path.read_text()
+        with Session(engine) as session:
+            assert [a.asked_name for a in session.exec(select(Ask))] == ["Jane"]
+        assert socket_server.closed_by_client.is_set()  # it hung up instead of taking more envelopes
+        assert "Traceback" not in log_path.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        socket_server.close()
