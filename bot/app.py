@@ -54,7 +54,7 @@ class BotIdentity:
     Bolt's default SingleTeamAuthorization calls auth.test lazily on the first request and turns a Slack
     5xx there into "your installation is no longer available, please reinstall". Here the identity comes
     from auth.test at start (``serve`` fetches it with retries, bot/doctor.py) and is refreshed on a
-    background thread; until it is known, requests are authorized with the token alone.
+    background thread; without one, requests are authorized with the token alone.
     """
 
     REFRESH_SECONDS = 6 * 3600
@@ -83,7 +83,7 @@ class BotIdentity:
         def loop() -> None:
             from bot.doctor import CheckFailed, fetch_identity
 
-            wait = 0.0 if self._identity is None else self.REFRESH_SECONDS
+            wait = self.REFRESH_SECONDS
             while not self._stop.wait(wait):
                 try:
                     self._identity = fetch_identity(self._client)
@@ -131,7 +131,8 @@ def create_app(
         # No auth.test inside the factory, nor on any request: see BotIdentity.
         token_verification_enabled=False,
     )
-    bot_identity.refresh_in_background()
+    if identity is not None:  # serve: keep it fresh; without one (tests, run-job) requests carry the token alone
+        bot_identity.refresh_in_background()
     app.bot_identity = bot_identity  # type: ignore[attr-defined]
     commands.register(app, ctx)
     actions.register(app, ctx)

@@ -10,6 +10,17 @@ import pytest
 from bot.cli import main
 
 
+@pytest.fixture(autouse=True)
+def _restore_logging():  # noqa: ANN202
+    """serve configures logging onto the (captured) stderr of the test; put the handlers back after it."""
+    import logging
+
+    handlers, level = logging.root.handlers[:], logging.root.level
+    yield
+    logging.root.handlers[:] = handlers
+    logging.root.setLevel(level)
+
+
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
