@@ -156,11 +156,13 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
         log.info("connected in Socket Mode")
     else:
         port = args.port or settings.port
-        try:
-            server = create_http_server(app, engine, host=args.host, port=port, gate=gate)
-        except OSError as error:
-            return _cannot_start(f"port {port} on {args.host} can't be used ({error.strerror or error}): stop what "
-                                 "is using it, or choose another with --port or PORT")
+        # Probed with a plain socket first: a waitress server that fails to bind leaves half-built objects
+        # whose file descriptors get closed again later, under whoever reuses the numbers.
+        problem = _port_problem(args.host, port)
+        if problem:
+            return _cannot_start(f"port {port} on {args.host} can't be used ({problem}): stop what is using it, "
+                                 "or choose another with --port or PORT")
+        server = create_http_server(app, engine, host=args.host, port=port, gate=gate)
         server_thread = threading.Thread(target=server.run, name="http", daemon=True)
         server_thread.start()
         log.info("listening for Slack on http://%s:%d/slack/events (readiness: /healthz, liveness: /livez)",
@@ -198,6 +200,17 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
         os._exit(0)
     log.info("stopped")
     return 0
+
+
+def _port_problem(host: str, port: int) -> str | None:
+    import socket
+
+    try:
+        probe = socket.create_server((host, port), reuse_port=False)
+    except OSError as error:
+        return error.strerror or str(error)
+    probe.close()
+    return None
 
 
 def _cannot_start(line: str) -> int:
