@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
-import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="On SIGTERM, how long in-flight sends may take to finish (default: DRAIN_SECONDS, then 10).")
     worker.add_argument("--tick-seconds", type=float, default=None, help="Tick interval (default: 5 minutes).")
     worker.add_argument("--first-tick-seconds", type=float, default=None, help="Delay of the first tick (default 20).")
+    doctor = sub.add_parser("doctor", help="Check the token, its scopes, the database and the settings.")
+    doctor.add_argument("--http", action="store_true", help="Check for HTTP mode (the signing secret is required).")
 
     job = sub.add_parser("run-job", help="Run one tick of a scheduled job, as if the clock read --at.")
     job.add_argument("job", choices=sorted(JOB_KINDS), help="Which messages.")
@@ -84,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "doctor":
+            from bot.doctor import run_doctor
+
+            return run_doctor(http_mode=args.http)
         if args.command == "run-job":
             return _run_job(args)
         if args.command == "worker":
@@ -134,19 +141,74 @@ def _upgrade_in_child() -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.app import create_app
-    from bot.server import create_http_server
-    from storage.engine import create_db_engine
+    from bot.lifecycle import StopSignal
 
     settings = load_settings(http_mode=args.http)
     configure_logging(settings.log_level, [settings.slack_bot_token, settings.slack_app_token,
                                            settings.slack_signing_secret, settings.slack_client_secret,
                                            settings.slack_state_secret, *settings.token_encryption_keys],
                       settings.log_format)
+    stop = StopSignal()
+    stop.install()  # before anything slow, so that a SIGTERM during start-up is honoured too
+    try:
+        return _run_until_stopped(args, settings, stop)
+    finally:
+        stop.uninstall()
+
+
+def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa: ANN001
+    from bot.app import create_app, create_web_client
+    from bot.doctor import CheckFailed, check_database, fetch_identity, manifest_bot_scopes, scope_problem
+    from bot.lifecycle import bolt_listener_executor, drain, drain_hooks, executor_step, scheduler_step
+    from bot.server import Gate, create_http_server, stop_http_server
+    from services.delivery import GATE as DELIVERY_GATE
+
+    # The same checks as `doctor`, each failure one clear line and a non-zero exit, never a traceback.
+    engine, database = check_database(settings.database_url, require_migrated=False)
+    if engine is None:
+        return _cannot_start(database[0])
+    # Migrations run in a short-lived child, so the migration tooling never stays in the server's memory.
     if _upgrade_in_child() != 0:
-        return 1
-    engine = create_db_engine(settings.database_url)
-    app, ctx = create_app(settings, engine=engine)
+        return _cannot_start("database: the schema could not be brought up to date (the reason is printed above)")
+    identity = None
+    if not settings.multi_workspace:  # many workspaces: each installation is checked when it installs
+        try:
+            identity = fetch_identity(create_web_client(settings))
+        except CheckFailed as failed:
+            return _cannot_start(f"token: {failed.line}")
+        scopes = scope_problem(identity, manifest_bot_scopes())
+        if scopes:
+            log.warning("token: %s", scopes)
+    app, ctx = create_app(settings, engine=engine, identity=identity)
+    socket_mode = bool(settings.slack_app_token) and not args.http
+    gate, server, server_thread, handler = Gate(), None, None, None
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(app, settings.slack_app_token)
+        try:
+            handler.connect()
+        except Exception as error:  # noqa: BLE001
+            return _cannot_start(f"Socket Mode: could not connect ({type(error).__name__}); check SLACK_APP_TOKEN "
+                                 "(xapp-… with connections:write) and that Socket Mode is on in the app settings")
+        from bot.metrics import start_ops_server
+
+        start_ops_server(engine, host=args.host, port=settings.metrics_port)
+        log.info("connected in Socket Mode (metrics and health: http://%s:%d/metrics, /healthz)", args.host,
+                 settings.metrics_port)
+    else:
+        port = args.port or settings.port
+        # Probed with a plain socket first: a waitress server that fails to bind leaves half-built objects
+        # whose file descriptors get closed again later, under whoever reuses the numbers.
+        problem = _port_problem(args.host, port)
+        if problem:
+            return _cannot_start(f"port {port} on {args.host} can't be used ({problem}): stop what is using it, "
+                                 "or choose another with --port or PORT")
+        server = create_http_server(app, engine, host=args.host, port=port, gate=gate)
+        server_thread = threading.Thread(target=server.run, name="http", daemon=True)
+        server_thread.start()
+        log.info("listening for Slack on http://%s:%d/slack/events (readiness: /healthz, liveness: /livez)",
+                 args.host, port)
     scheduler = None
     if not args.no_scheduler:
         from bot.oauth import workspace_clients
@@ -156,31 +218,48 @@ def _serve(args: argparse.Namespace) -> int:
         scheduler.start()
         log.info("scheduler started: reminders, digests and leaderboards tick every few minutes")
 
-    if settings.slack_app_token and not args.http:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        from bot.metrics import start_ops_server
-
-        start_ops_server(engine, host=args.host, port=settings.metrics_port)
-        log.info("starting in Socket Mode (metrics: http://%s:%d/metrics)", args.host, settings.metrics_port)
-        SocketModeHandler(app, settings.slack_app_token).start()
-        return 0
-
-    port = args.port or settings.port
-    server = create_http_server(app, engine, host=args.host, port=port)
-    signal.signal(signal.SIGTERM, _stop)
-    log.info("listening for Slack on http://%s:%d/slack/events (health: /healthz)", args.host, port)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        log.info("stopping")
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        server.close()
-        ctx.outbox.shutdown(timeout=10)  # the Home refreshes and DMs already promised
-        engine.dispose()
+    stop.wait()
+    log.info("%s: taking no new work; draining for at most %g s", stop.signal_name, settings.shutdown_drain_seconds)
+    gate.close()  # HTTP: new requests get 503 while the ones in flight finish
+    if handler is not None:
+        handler.close()  # Socket Mode: no new envelopes
+    overran = drain([
+        ("requests", lambda left: gate.wait_idle(left)),
+        ("listeners", executor_step(bolt_listener_executor(app))),
+        ("scheduler", scheduler_step(scheduler)),
+        ("deliveries", lambda left: DELIVERY_GATE.drain(left)),
+        *drain_hooks(ctx),
+    ], budget=settings.shutdown_drain_seconds)
+    if server is not None:
+        stop_http_server(server)
+        server_thread.join(2)
+    engine.dispose()
+    if overran:
+        # Bolt's and the scheduler's worker threads are not daemons: the interpreter would wait for the
+        # abandoned work at exit, unbounded. The drain is the bound, so leave now.
+        log.warning("stopped after the %g s drain; abandoned: %s", settings.shutdown_drain_seconds, ", ".join(overran))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+    log.info("stopped")
     return 0
+
+
+def _port_problem(host: str, port: int) -> str | None:
+    import socket
+
+    try:
+        probe = socket.create_server((host, port), reuse_port=False)
+    except OSError as error:
+        return error.strerror or str(error)
+    probe.close()
+    return None
+
+
+def _cannot_start(line: str) -> int:
+    print(f"Referral Nudge cannot start: {line}", file=sys.stderr)
+    return 2
 
 
 JOB_KINDS = {"commitments": "commitment", "reminders": "reminder", "digests": "digest", "leaderboards": "leaderboard",
@@ -416,11 +495,6 @@ def _rotate_keys() -> int:
     print(f"re-encrypted the tokens of {count_of(rows, 'row')} with the first key; the other keys can now be removed")
     engine.dispose()
     return 0
-
-
-def _stop(*_: object) -> None:
-    """SIGTERM (systemd, Kubernetes) stops the server like Ctrl-C does."""
-    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

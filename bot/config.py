@@ -50,6 +50,7 @@ class Settings:
     slack_redirect_uri: str | None = None
     log_format: str = "text"  # or "json"
     metrics_port: int = 9464  # /metrics and /healthz of a process without the web server (Socket Mode, worker)
+    shutdown_drain_seconds: float = 10.0
 
     @property
     def socket_mode_available(self) -> bool:
@@ -134,6 +135,16 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
     if log_format not in ("text", "json"):
         problems.append("LOG_FORMAT must be text or json.")
 
+    drain = 10.0
+    raw_drain = get("SHUTDOWN_DRAIN_SECONDS")
+    if raw_drain is not None:
+        try:
+            drain = float(raw_drain)
+        except ValueError:
+            drain = -1.0
+        if not 0 <= drain <= 600:
+            problems.append("SHUTDOWN_DRAIN_SECONDS must be a number of seconds from 0 to 600 (default 10).")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -148,6 +159,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
         port=port,
         log_format=log_format,
         metrics_port=metrics_port,
+        shutdown_drain_seconds=drain,
         **oauth,
     )
 

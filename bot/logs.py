@@ -19,7 +19,9 @@ JOB_ID: ContextVar[str | None] = ContextVar("job_id", default=None)
 LOG_FORMATS = ("text", "json")
 
 _TOKEN = re.compile(r"\b(xox[abeposr]|xapp)-[A-Za-z0-9-]+")
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@")
+# The lookbehind starts a match only where a scheme can start, and the password stops at a "/" (a URL
+# must percent-encode one there), so no stretch of text is scanned from more than one start: linear.
+_URL_PASSWORD = re.compile(r"(?<![a-z0-9+.-])(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s/]+@")
 
 
 class RedactSecrets(logging.Filter):

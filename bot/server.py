@@ -31,10 +31,13 @@ SERVER_THREADS = 16
 
 
 class Gate:
-    """Open while the process takes new work; closed when it starts draining (SIGTERM)."""
+    """Open while the process takes new work; closed when it starts draining (SIGTERM). Counts the
+    requests in flight so that the drain can wait for them."""
 
     def __init__(self) -> None:
         self._closed = threading.Event()
+        self._idle = threading.Condition()
+        self._active = 0
 
     def close(self) -> None:
         self._closed.set()
@@ -42,6 +45,19 @@ class Gate:
     @property
     def open(self) -> bool:
         return not self._closed.is_set()
+
+    def enter(self) -> None:
+        with self._idle:
+            self._active += 1
+
+    def leave(self) -> None:
+        with self._idle:
+            self._active -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active == 0, timeout)
 
 
 def _respond(start_response: Callable[..., Any], status: str, payload: dict[str, Any]) -> list[bytes]:
@@ -97,11 +113,14 @@ def create_wsgi_app(app: App, engine: sa.Engine, *, signing_secret: str | None =
             log.info("rejected a request: %s (%s)", rejected.rejection.status, rejected.rejection.reason)
             return _respond(start_response, rejected.rejection.status, {"error": rejected.rejection.reason})
         environ = {**environ, "wsgi.input": BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+        gate.enter()
         try:
             return bolt(environ, start_response)
         except Exception as error:  # noqa: BLE001 - a request must never turn into a traceback for the caller
             log.error("request failed in Bolt: %s", type(error).__name__)
             return _respond(start_response, "400 Bad Request", {"error": "the request could not be handled"})
+        finally:
+            gate.leave()
 
     return wsgi
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,7 +69,9 @@ def _file_problem(path: Path, expected: tuple[int, int] | None) -> str | None:
         return f"the SQLite file {path.name} was deleted; restore it and restart the bot"
     if expected is not None and now != expected:
         return f"the SQLite file {path.name} was replaced since start; restart the bot to use the new file"
-    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+    # The mode bits too: root passes os.access on a chmod 444 file, but the operator meant "read-only".
+    if (not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK)
+            or not stat.S_IMODE(path.stat().st_mode) & 0o222):
         return f"the SQLite file {path.name} (or its folder) is read-only; make it writable by the bot's user"
     return None
 
@@ -147,6 +150,20 @@ def describe_failure(error: BaseException) -> str:
     return f"the database refused a write ({type(error).__name__})"
 
 
+def is_database_failure(error: BaseException) -> str | None:
+    """The operator-facing reason when ``error`` means the database can't take work (gone, read-only,
+    unreachable, locked past the timeout); None for anything else (a bug, a Slack error)."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(error, DatabaseUnavailable):
+        return error.reason
+    if isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated):
+        return describe_failure(error)
+    if isinstance(error, sqlite3.OperationalError):
+        return describe_failure(error)
+    return None
+
+
 def guard_commits(engine: sa.Engine) -> DatabaseHealth:
     """Refuse any commit to a SQLite file that is no longer the one opened at start, or is read-only.
 
@@ -159,6 +176,14 @@ def guard_commits(engine: sa.Engine) -> DatabaseHealth:
     engine.__dict__["_referral_health"] = health
     if health.path is None:
         return health
+
+    @event.listens_for(engine, "do_connect")
+    def _refuse_to_create_a_new_file(_dialect, _record, _cargs, _cparams) -> None:  # noqa: ANN001
+        # SQLite creates a missing file on connect: a pool connection opened after the file was deleted
+        # would start an empty database in its place.
+        problem = health.file_problem()
+        if problem:
+            raise DatabaseUnavailable(problem)
 
     @event.listens_for(engine, "commit")
     def _check_file_before_commit(_connection) -> None:  # noqa: ANN001

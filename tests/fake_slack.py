@@ -62,6 +62,10 @@ class FakeSlack:
         self._tokens: dict[str, dict[str, Any]] = {}  # bot token -> its workspace
         self._refresh_tokens: dict[str, dict[str, Any]] = {}
         self._token_serial = itertools.count(1)
+        self.socket_mode_url: str | None = None  # what apps.connections.open answers
+        # What auth.test reports as granted (x-oauth-scopes); by default everything manifest.json asks for.
+        self.granted_scopes: list[str] = ["commands", "chat:write", "im:write", "users:read", "users:read.email",
+                                          "channels:read", "groups:read", "channels:join", "files:write"]
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -336,6 +340,12 @@ class FakeSlack:
             if fault.error is not None and fault.status == 200:
                 return 200, fault.body or {"ok": False, "error": fault.error}, {}
             return fault.status, fault.body or {"ok": False, "error": fault.error or "internal_error"}, {}
+        if method == "apps.connections.open":  # Socket Mode: where to connect (tests/support/socket_mode.py)
+            if self.socket_mode_url is None:
+                return 200, {"ok": False, "error": "invalid_auth"}, {}
+            return 200, {"ok": True, "url": self.socket_mode_url}, {}
+        if method == "auth.test":  # Slack lists the token's granted scopes in a response header
+            return 200, self._ok(method, params), {"x-oauth-scopes": ",".join(self.granted_scopes)}
         if method == "chat.postMessage" and self._workspace_rate:
             now = time.monotonic()
             with self._condition:

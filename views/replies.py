@@ -112,6 +112,12 @@ def command_error(*, problem: str, usage: str, suggestion: str | None = None) ->
     return message(escape(problem), blocks)
 
 
+def database_unavailable() -> Message:
+    text = (":warning: The bot can't save anything right now (its database is unavailable), so nothing from "
+            "your last command was saved. Please try again in a few minutes; if it keeps happening, tell your admin.")
+    return message("Nothing was saved: the database is unavailable. Try again in a few minutes.", [section(text)])
+
+
 def internal_error() -> Message:
     text = (":warning: Something went wrong on our side and your last command was not saved. "
             "Please try again in a minute.")

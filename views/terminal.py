@@ -11,8 +11,8 @@ _EMOJI = {":white_check_mark:": "✅", ":hourglass:": "⏳", ":palm_tree:": "�
           ":alarm_clock:": "⏰", ":first_place_medal:": "🥇", ":second_place_medal:": "🥈",
           ":third_place_medal:": "🥉", ":inbox_tray:": "📥", ":calendar:": "📅"}
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
-_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
-_CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]*))?>")
+_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^<>]*)?>")  # [^<>]: a label never spans into the next "<"
+_CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|([^<>]*))?>")
 
 
 def as_text(message: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
