@@ -60,7 +60,7 @@ _DAY = r"[0-9]{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+(?P<year>[0-9]{4}))?"
 _NUMERIC = re.compile(r"(?P<a>[0-9]{1,2})/(?P<b>[0-9]{1,2})(?:/(?P<year>[0-9]{4}|[0-9]{2}))?")
 _NAMED = re.compile(rf"(?:{_MONTH}\s+(?:the\s+)?{_DAY}|(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}){_YEAR}")
-_RELATIVE = re.compile(rf"today|yesterday|tomorrow|(?P<which>last|next|this)?\s*(?P<weekday>{_WEEKDAY})")
+_RELATIVE = re.compile(rf"today|yesterday|tomorrow|(?:(?P<which>last|next|this)\s+)?(?P<weekday>{_WEEKDAY})")
 _LONGEST_PHRASE = 5  # words: "the 20th of november 2026"
 
 

@@ -15,12 +15,14 @@ from typing import Any
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>", re.ASCII)
 _MAILTO = re.compile(r"<mailto:([^|<>]+)(?:\|[^<>]*)?>")
 _LINK = re.compile(r"<(?:https?|mailto):[^<>]*>")
-_BARE_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# The lookbehinds start a match only where a run can start, so no stretch of text is scanned from more than
+# one start: linear on any input (tests/test_patterns_linear.py).
+_BARE_EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _NAME = r"([A-Z][a-zA-Z'’-]+(?: [A-Z][a-zA-Z'’-]+){1,2})"
-_NAME_BEFORE_EMAIL = re.compile(_NAME + r"\s*(?:&lt;|<|\()\s*(?:<mailto:)?([^|<>()\s&]+@[^|<>()\s&]+)")
+_NAME_BEFORE_EMAIL = re.compile(r"(?<![a-zA-Z'’-])" + _NAME + r"\s*(?:&lt;|<|\()\s*(?:<mailto:)?([^|<>()\s&]+@[^|<>()\s&]+)")
 _INTRO_CUE = re.compile(r"(?:\bmeet|\bintroduce you to|\bintroducing|\bthis is|\bconnect you with|\bsay hello to"
                         r"|\bcc'?ing|\bcc:?|\bcopying)\s+" + _NAME)
-_FROM_LINE = re.compile(r"(?im)^\s*(?:\*?from\*?:)\s*" + _NAME)
+_FROM_LINE = re.compile(r"(?im)^[ \t]*(?:\*?from\*?:)[ \t]*" + _NAME)
 _COMPANY = re.compile(r"\b(?:at|from|of)\s+([A-Z][\w&.-]*(?:\s+(?:[A-Z][\w&.-]*|&amp;|&))*)")
 _FREE_MAIL = frozenset({"gmail", "googlemail", "yahoo", "hotmail", "outlook", "live", "icloud", "me", "aol", "proton",
                         "protonmail", "gmx", "mail", "yandex", "zoho", "fastmail", "hey", "msn", "web", "qq"})

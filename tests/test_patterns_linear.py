@@ -154,7 +154,12 @@ def test_each_pattern_is_linear(pattern):
 
 def _parsers() -> dict[str, Callable[[str], object]]:
     from bot.logs import RedactSecrets
-    from domain import dates, forms, parsing, spreadsheet
+    from domain import dates, forms, intros, parsing, spreadsheet
+    from domain.conventions import Conventions
+    from domain.grammar import amounts as grammar_amounts
+    from domain.grammar import asked as grammar_asked
+    from domain.grammar import funnel as grammar_funnel
+    from domain.grammar import text as grammar_text
     from views.text import defuse, escape
 
     today = date(2026, 11, 20)
@@ -162,12 +167,12 @@ def _parsers() -> dict[str, Callable[[str], object]]:
     parsers: dict[str, Callable[[str], object]] = {
         "plain_text": parsing.plain_text,
         "parse_person": parsing.parse_person,
-        "mask": parsing._mask,
-        "split_outside_markup": lambda text: parsing._split_outside_markup(text, ";"),
-        "ask_entry": lambda text: parsing._ask_entry(text, today=today),
-        "parse_ref": lambda text: parsing.parse_ref(text, usage=""),
-        "parse_amount": lambda text: parsing.parse_amount(text, usage=""),
-        "first_token": parsing._first_token,
+        "mask": grammar_text.mask_markup,
+        "split_outside_markup": lambda text: grammar_text.split_outside_markup(text, ";"),
+        "ask_entry": lambda text: grammar_asked._ask_entry(text, today=today, conventions=Conventions()),
+        "parse_ref": lambda text: grammar_funnel.parse_ref(text, usage=""),
+        "parse_amount": lambda text: grammar_amounts.parse_amount(text, usage=""),
+        "first_token": grammar_text.first_token,
         "split_trailing_date": lambda text: dates.split_trailing_date(text, today=today),
         "parse_date_phrase": lambda text: dates.parse_date_phrase(text, today=today),
         "read_asks_sheet": lambda text: spreadsheet.read_asks_sheet(
@@ -176,6 +181,7 @@ def _parsers() -> dict[str, Callable[[str], object]]:
             "rep,date,asked,for_whom,outcome\nU0A,2026-01-01," + text + ",,\n" + text + "\n", today=today),
         "ask_from_form": lambda text: forms.ask_from_form(selected_user=text, typed_name=text, for_whom=text,
                                                           occurred_on=text, today=today),
+        "read_intro": lambda text: intros.read_intro(text, author_user_id="U0AUTHOR", rep_user_id="U0REP"),
         "escape": escape,
         "defuse": defuse,
         "redact": redact,
