@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from domain.words import plural
+
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.json"
 AUTH_TEST_ATTEMPTS = 4
 _REVOKED = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "no_permission",
@@ -87,8 +89,8 @@ def scope_problem(identity: Identity, wanted: frozenset[str]) -> str | None:
     missing = sorted(wanted - identity.scopes)
     if not missing:
         return None
-    return (f"the token lacks the scope(s) {', '.join(missing)} that manifest.json asks for: add them under "
-            "OAuth & Permissions (or paste manifest.json again) and reinstall the app to the workspace.")
+    return (f"the token lacks the {plural('scope', len(missing))} {', '.join(missing)} that manifest.json asks for: "
+            "add them under OAuth & Permissions (or paste manifest.json again) and reinstall the app to the workspace.")
 
 
 def check_database(url: str, *, require_migrated: bool) -> tuple[Any, list[str]]:

@@ -59,6 +59,7 @@ from services import asks as ask_service
 from services import commitments as commitment_service
 from services import conventions as convention_service
 from services import forget as forget_service
+from services import health as health_service
 from services import leaderboards as board_service
 from services import plans as plan_service
 from services import referrals as referral_service
@@ -84,6 +85,17 @@ STORES = CHANGES_NUMBERS + (CommitToAsk,)
 # Changes to the rep's own records, stored in the listener's own write transaction and taken once.
 OWN_STEPS = (GotReferral, NobodyToIntroduce, ScheduleMeeting, MeetingHeld, CloseWon, CloseLost, CloseNoDecision,
              Thanked, PauseNudges, ResumeNudges, CommitToAsk)
+
+
+def _nothing_saved(command: str, error: Exception) -> dict[str, Any]:
+    """The reply to a command that failed before storing anything: a sick database is said plainly (and logged in
+    one line, it is expected on a bad day); anything else is our bug, logged with its traceback."""
+    reason = health_service.database_down(error)
+    if reason:
+        log.error("%s: the database refused it, nothing was stored: %s", command, reason)
+        return replies.database_unavailable()
+    log.exception("%s failed before anything was stored", command)
+    return replies.internal_error()
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -115,9 +127,8 @@ def register(app: App, ctx: AppContext) -> None:
         except Replayed:
             ack(response_type="ephemeral", **replies.already_received())
             return
-        except Exception:
-            log.exception("/asked failed before anything was stored")
-            ack(response_type="ephemeral", **replies.internal_error())
+        except Exception as error:
+            ack(response_type="ephemeral", **_nothing_saved("/asked", error))
             return
         try:
             match command:
@@ -176,10 +187,11 @@ def register(app: App, ctx: AppContext) -> None:
                                                    suggestion=error.suggestion), None
         except Replayed:
             reply, command = replies.already_received(), None
-        except Exception:
-            log.exception("/referral failed")
+        except Exception as error:
+            if stored:
+                log.exception("/referral stored its change but could not build the reply")
             ack(response_type="ephemeral", **(replies.stored_but_unanswered(f"/referral {text}") if stored
-                                               else replies.internal_error()))
+                                               else _nothing_saved("/referral", error)))
             return
         ack(response_type="ephemeral", **reply)
         if follow_up is not None:

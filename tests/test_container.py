@@ -98,12 +98,14 @@ def test_the_dockerfile_runs_as_a_user_keeps_sqlite_on_a_volume_and_installs_fro
     assert ".env" in ignored and ".venv" in ignored, "no secrets or local installs in the build context"
 
 
-def test_the_images_command_serves_and_its_health_check_passes(tmp_path):
+def test_the_images_command_serves_and_its_health_check_passes(tmp_path, fake_slack):
     """CMD run directly with the image's environment (its /data volume a temporary directory here)."""
     [cmd] = instruction("CMD")
     port = free_port()
     env = base_env(**{k: v.replace("/data/", f"{tmp_path}/") for k, v in image_env().items()})
-    env.update(PORT=str(port), SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET)
+    # serve checks the token with auth.test before it listens: against the fake Slack here.
+    env.update(PORT=str(port), SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+               SLACK_API_URL=fake_slack.api_url)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     command = json.loads(cmd)
     assert command[0] == "referral-bot"

@@ -95,12 +95,12 @@ def serve_factory(engine, database_url, fake_slack, tmp_path):  # noqa: ANN001, 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sigterm_finishes_the_work_in_flight_and_exits_0(serve_factory, fake_slack, engine):
     serve = serve_factory(drain=20)
-    fake_slack.set_latency(1.5)  # every Web API call takes 1.5 s: the listener is busy well after its ack
+    fake_slack.set_latency(1.5)  # every Web API call takes 1.5 s: the outbox is busy well after the ack
     body = command_body("/asked", "Jane", user_id="U0REP1", response_url=fake_slack.response_url("inflight"))
-    assert serve.post(body) == 200  # acknowledged; the work goes on after the ack
+    assert serve.post(body) == 200  # acknowledged with the confirmation; the Home refresh goes on after it
     assert serve.stop() == 0, serve.output()
-    # The reply the rep was owed went out before the process ended, and the ask is stored.
-    assert [c for c in fake_slack.calls_to("response_url") if c.url_key == "inflight"], serve.output()
+    # The Home refresh the rep was owed went out before the process ended, and the ask is stored.
+    assert [c for c in fake_slack.calls_to("views.publish") if c.params.get("user_id") == "U0REP1"], serve.output()
     with Session(engine) as session:
         assert [a.asked_name for a in session.exec(select(Ask))] == ["Jane"]
     assert "Traceback" not in serve.output()
@@ -109,25 +109,24 @@ def test_sigterm_finishes_the_work_in_flight_and_exits_0(serve_factory, fake_sla
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_drain_is_bounded_when_work_never_finishes(serve_factory, fake_slack):
     serve = serve_factory(drain=2)
-    fake_slack.hang_response_url()  # the reply never gets an answer
+    fake_slack.set_latency(25, method="views.publish")  # the Home refresh after the ack never gets an answer in time
     body = command_body("/asked", "Jane", user_id="U0REP1", response_url=fake_slack.response_url("stuck"))
     assert serve.post(body) == 200
-    fake_slack.wait_for(lambda calls: [c for c in calls if c.url_key == "stuck"])
-    # Bounded: exits 0 after its 2 s drain, long before the reply's own 30 s client timeout.
+    fake_slack.wait_for_calls("users.info")  # the follow-up work has started on the outbox
+    # Bounded: exits 0 after its 2 s drain, long before the stuck call's own 25 s.
     assert serve.stop(timeout=20) == 0, serve.output()
     assert "abandoned" in serve.output()
-    fake_slack.hang_response_url(False)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_new_requests_are_refused_while_draining(serve_factory, fake_slack):
     serve = serve_factory(drain=10)
-    fake_slack.hang_response_url()
+    fake_slack.set_latency(25, method="views.publish")  # the Home refresh holds the drain open
     body = command_body("/asked", "Jane", user_id="U0REP1", response_url=fake_slack.response_url("busy"))
     assert serve.post(body) == 200
-    fake_slack.wait_for(lambda calls: [c for c in calls if c.url_key == "busy"])
+    fake_slack.wait_for_calls("users.info")
     serve.process.send_signal(signal.SIGTERM)
-    # Draining (the stuck reply holds it open): readiness says so and new commands are refused.
+    # Draining (the stuck refresh holds it open): readiness says so and new commands are refused.
     deadline = time.monotonic() + 10
     status = None
     while time.monotonic() < deadline:
@@ -141,7 +140,6 @@ def test_new_requests_are_refused_while_draining(serve_factory, fake_slack):
     assert status == 503
     again = command_body("/asked", "Raj", user_id="U0REP1", response_url=fake_slack.response_url("late"))
     assert serve.post(again) == 503
-    fake_slack.hang_response_url(False)
     assert serve.process.wait(timeout=30) == 0
 
 
@@ -163,7 +161,7 @@ def test_socket_mode_sigterm_finishes_the_envelope_in_flight_and_exits_0(engine,
                                    stdout=log, stderr=subprocess.STDOUT)
     try:
         socket_server.wait_connected()
-        fake_slack.set_latency(1.5)  # the listener is still busy after its ack
+        fake_slack.set_latency(1.5)  # the outbox is still busy after the ack
         payload = dict(parse_qsl(command_body("/asked", "Jane", user_id="U0REP1",
                                               response_url=fake_slack.response_url("socket"))))
         socket_server.send({"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
@@ -171,7 +169,8 @@ def test_socket_mode_sigterm_finishes_the_envelope_in_flight_and_exits_0(engine,
         socket_server.wait_for_ack("env-1")
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, log_path.read_text()
-        assert [c for c in fake_slack.calls_to("response_url") if c.url_key == "socket"], log_path.read_text()
+        assert [c for c in fake_slack.calls_to("views.publish") if c.params.get("user_id") == "U0REP1"], \
+            log_path.read_text()
         with Session(engine) as session:
             assert [a.asked_name for a in session.exec(select(Ask))] == ["Jane"]
         assert socket_server.closed_by_client.is_set()  # it hung up instead of taking more envelopes
