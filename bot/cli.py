@@ -180,6 +180,10 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
         if scopes:
             log.warning("token: %s", scopes)
     app, ctx = create_app(settings, engine=engine, identity=identity)
+    # Off the start-up path, so readiness isn't delayed: the first typed date needn't load dateparser in an ack.
+    from domain.dates import warm_up_date_reader
+
+    threading.Thread(target=warm_up_date_reader, name="warm-up", daemon=True).start()
     socket_mode = bool(settings.slack_app_token) and not args.http
     gate, server, server_thread, handler = Gate(), None, None, None
     if socket_mode:

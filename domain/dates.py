@@ -161,6 +161,12 @@ def _dateparser(phrase: str, *, today: date, direction: str) -> date | None:
     return found.date() if found else None
 
 
+def warm_up_date_reader() -> None:
+    """Load dateparser's language data once, ahead of the first typed date: loading it takes a second or
+    more, and the first dated command must still be answered within Slack's 3-second ack deadline."""
+    _dateparser("last tuesday", today=date(2026, 1, 1), direction=PAST)
+
+
 def parse_iso_date(text: str) -> date | None:
     """``YYYY-MM-DD`` exactly (no times, no week dates), or None when it isn't one or names no real day."""
     if not _ISO_SHAPE.fullmatch(text):
