@@ -20,15 +20,11 @@ import sqlalchemy as sa
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot import metrics
 from bot.config import Settings
 from bot.outbox import Outbox
+from bot.slack_client import create_web_client
 from handlers import actions, commands, events, forget, habit_actions, installs, shortcuts, view_submissions
 from services.context import AppContext
 from services.people import PeopleDirectory
@@ -41,22 +37,6 @@ log = logging.getLogger(__name__)
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
-
-
-def create_web_client(settings: Settings) -> WebClient:
-    """A Web API client that waits out 429s (honouring Retry-After) and retries 5xx and dropped connections."""
-    # Multi-workspace mode has no token of its own (a leftover SLACK_BOT_TOKEN is ignored): each request
-    # and job gets its workspace's.
-    token = None if settings.multi_workspace else settings.slack_bot_token or None
-    client = WebClient(token=token, base_url=settings.slack_api_url or WebClient.BASE_URL)
-    client.retry_handlers.extend([
-        RateLimitErrorRetryHandler(max_retry_count=3),
-        ServerErrorRetryHandler(max_retry_count=2),
-    ])
-    # The default client already retries one connection error; keep it and allow one more.
-    if not any(isinstance(h, ConnectionErrorRetryHandler) for h in client.retry_handlers):
-        client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=1))
-    return client
 
 
 class BotIdentity:

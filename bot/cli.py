@@ -157,10 +157,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa: ANN001
-    from bot.app import create_app, create_web_client
+    from bot.app import create_app
     from bot.doctor import CheckFailed, check_database, fetch_identity, manifest_bot_scopes, scope_problem
     from bot.lifecycle import bolt_listener_executor, drain, drain_hooks, executor_step, scheduler_step
     from bot.server import Gate, create_http_server, stop_http_server
+    from bot.slack_client import create_web_client
     from services.delivery import GATE as DELIVERY_GATE
 
     # The same checks as `doctor`, each failure one clear line and a non-zero exit, never a traceback.

@@ -137,7 +137,7 @@ def run_doctor(*, http_mode: bool) -> int:
         problems.extend(f"setting: {p}" for p in error.problems)
         settings = None
     if settings is not None:
-        from bot.app import create_web_client
+        from bot.slack_client import create_web_client
 
         try:
             identity = fetch_identity(create_web_client(settings))

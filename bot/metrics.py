@@ -220,7 +220,7 @@ def _reply_outcome(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
     blocks = kwargs.get("blocks") or whole.get("blocks") or []
     first = blocks[0] if blocks and isinstance(blocks[0], dict) else {}
     text = (first.get("text") or {}).get("text", "") if isinstance(first.get("text"), dict) else ""
-    if "on our side" in text or "Something went wrong showing" in text:
+    if "on our side" in text or "Something went wrong showing" in text or "database is unavailable" in text:
         return "error"
     return "rejected" if re.match(r":warning:", text) else None
 

@@ -77,7 +77,7 @@ def workspace_clients(app: Any) -> WorkspaceClients:
 
 def client_for_workspace(settings: Settings, workspace: Workspace) -> WebClient | None:
     """For CLI commands that call Slack for one workspace (``import`` looking up e-mails): its bot token."""
-    from bot.app import create_web_client
+    from bot.slack_client import create_web_client
 
     client = create_web_client(settings)
     if not settings.multi_workspace:

@@ -95,15 +95,7 @@ def ask_from_form(
     else:
         errors["name"] = "Pick someone in Slack or type their name."
 
-    day = today
-    if occurred_on:
-        try:
-            day = date.fromisoformat(occurred_on)
-            check_past_date(day, today=today)
-        except DateError as error:
-            errors["date"] = str(error)
-        except ValueError:
-            errors["date"] = "Pick a date."
+    day = past_day_from_form(occurred_on, today=today, errors=errors)
 
     cleaned_for = plain_text(for_whom or "") or None
     if cleaned_for and len(cleaned_for) > FOR_WHOM_LIMIT:
@@ -111,6 +103,22 @@ def ask_from_form(
     if errors or asked is None:
         raise FormErrors(errors)
     return AskEntry(asked=asked, for_whom=cleaned_for, occurred_on=day)
+
+
+def past_day_from_form(occurred_on: str | None, *, today: date, errors: dict[str, str]) -> date:
+    """A form's date picker for something that already happened: today when left empty; a future or
+    unreadable date is noted in ``errors["date"]`` (and today returned in its place)."""
+    if not occurred_on:
+        return today
+    try:
+        day = date.fromisoformat(occurred_on)
+        check_past_date(day, today=today)
+        return day
+    except DateError as error:
+        errors["date"] = str(error)
+    except ValueError:
+        errors["date"] = "Pick a date."
+    return today
 
 
 def prospect_from_form(*, outcome: str | None, prospect: str | None) -> tuple[str, str | None]:

@@ -162,8 +162,7 @@ def prospect_label(name: str, company: str | None) -> str:
 def intro_from_form(*, prospect: str | None, company: str | None, referrer_user: str | None,
                     referrer_name: str | None, occurred_on: str | None, today: date) -> tuple[str, Any, date]:
     """(prospect label, referrer Person, date) from the referral form, or FormErrors naming each bad field."""
-    from domain.dates import DateError, check_past_date
-    from domain.forms import FormErrors
+    from domain.forms import FormErrors, past_day_from_form
     from domain.parsing import CommandError, Person, parse_person, plain_text
 
     errors: dict[str, str] = {}
@@ -185,15 +184,7 @@ def intro_from_form(*, prospect: str | None, company: str | None, referrer_user:
             errors["referrer_name"] = error.message
     else:
         errors["referrer_name"] = "Who introduced you? Pick them in Slack or type their name."
-    day = today
-    if occurred_on:
-        try:
-            day = date.fromisoformat(occurred_on)
-            check_past_date(day, today=today)
-        except DateError as error:
-            errors["date"] = str(error)
-        except ValueError:
-            errors["date"] = "Pick a date."
+    day = past_day_from_form(occurred_on, today=today, errors=errors)
     if errors or referrer is None:
         raise FormErrors(errors)
     return prospect_label(name, firm)[:PROSPECT_LIMIT], referrer, day

@@ -92,7 +92,7 @@ def _nothing_saved(command: str, error: Exception) -> dict[str, Any]:
     one line, it is expected on a bad day); anything else is our bug, logged with its traceback."""
     reason = health_service.database_down(error)
     if reason:
-        log.error("%s: the database refused it, nothing was stored: %s", command, reason)
+        log.error("%s failed: the database refused it, nothing was stored: %s", command, reason)
         return replies.database_unavailable()
     log.exception("%s failed before anything was stored", command)
     return replies.internal_error()

@@ -49,6 +49,7 @@ class FakeSlack:
         self._users: dict[str, dict[str, Any]] = {}
         self._latency = 0.0
         self._method_latency: dict[str, float] = {}
+        self._arrivals: list[str] = []  # Web API methods in the order their requests arrived
         self._hang_response_url = threading.Event()  # set: response_url posts block until released
         self._released = threading.Event()
         self._channel_rate: float | None = None
@@ -259,6 +260,12 @@ class FakeSlack:
                 raise AssertionError(f"fake Slack: condition not met within {timeout}s; calls: {seen}")
             return result
 
+    def wait_for_arrival(self, method: str, timeout: float = 5.0) -> None:
+        """Block until a request for ``method`` has arrived, even one still held by its latency."""
+        with self._condition:
+            if not self._condition.wait_for(lambda: method in self._arrivals, timeout=timeout):
+                raise AssertionError(f"fake Slack: no {method} arrived within {timeout}s")
+
     def wait_for_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         def enough(calls: list[Call]) -> list[Call] | None:
             hits = [c for c in calls if c.method == method]
@@ -285,6 +292,9 @@ class FakeSlack:
                 self._released.wait()
             return self._answer(request, 200, {"ok": True}, text="ok")
         method = parts.path.removeprefix("/api/")
+        with self._condition:  # arrivals are recorded at once, before any added latency
+            self._arrivals.append(method)
+            self._condition.notify_all()
         delay = self._method_latency.get(method, self._latency)
         if delay:
             time.sleep(delay)
