@@ -77,39 +77,37 @@ def register(app: App, ctx: AppContext) -> None:
                      respond: Respond) -> None:
         """"Done: I thanked them": the same as /referral thanked <number>."""
         ack()
-        who, rep, now = acting(ctx, client, body)
         number = record_id(action.get("value", ""))
-        try:
-            if number is None:
-                raise CommandError("That button no longer points at a referral.", usage=usage_for(Thanked))
-            updated = ctx.writing(lambda session: referral_service.advance_referral(
-                session=session, workspace=who.workspace, rep=rep, command=Thanked(RefQuery(number, None)),
-                now=now))
-            reply = replies.referral_updated(referral=updated.referral, change=updated.change, already=updated.already,
-                                             today=local_today(now, rep.timezone))
-        except CommandError as error:
-            reply = replies.command_error(problem=error.message, usage=error.usage)
-        follow_ups.respond_later(ctx, respond, replace_original=False, response_type="ephemeral", **reply)
-        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
+        _step_from_button(body, client, respond, Thanked(RefQuery(number, None)) if number is not None else None,
+                          stale=CommandError("That button no longer points at a referral.", usage=usage_for(Thanked)),
+                          replace_original=False)
 
     @app.action(ids.CHOOSE_AMOUNT)
     def choose_amount(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                       respond: Respond) -> None:
         """The rep picked a reading of an ambiguous amount ("€12.000"): only now is the deal closed as won."""
         ack()
+        _step_from_button(body, client, respond, decode_close_won(action.get("value", "")),
+                          stale=CommandError("That button no longer holds an amount; type the won command again.",
+                                             usage=usage_for(CloseWon)),
+                          replace_original=True)
+
+    def _step_from_button(body: dict[str, Any], client: WebClient, respond: Respond, command: Any, *,
+                          stale: CommandError, replace_original: bool) -> None:
+        """A button that takes one funnel step: stored in one write transaction, answered through its
+        response_url on the outbox, then the Home tab refreshed. ``command`` is None when the button's
+        value no longer reads as one; ``stale`` then says so."""
         who, rep, now = acting(ctx, client, body)
-        command = decode_close_won(action.get("value", ""))
         try:
             if command is None:
-                raise CommandError("That button no longer holds an amount; type the won command again.",
-                                   usage=usage_for(CloseWon))
+                raise stale
             updated = ctx.writing(lambda session: referral_service.advance_referral(
                 session=session, workspace=who.workspace, rep=rep, command=command, now=now))
             reply = replies.referral_updated(referral=updated.referral, change=updated.change, already=updated.already,
                                              today=local_today(now, rep.timezone))
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
-        follow_ups.respond_later(ctx, respond, replace_original=True, response_type="ephemeral", **reply)
+        follow_ups.respond_later(ctx, respond, replace_original=replace_original, response_type="ephemeral", **reply)
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.action(ids.ADD_CLOSE_REASON)
