@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
@@ -26,10 +26,12 @@ from bot.config import Settings
 from bot.outbox import Outbox
 from bot.slack_client import create_web_client
 from handlers import actions, commands, events, forget, habit_actions, installs, shortcuts, view_submissions
-from services.context import AppContext
+from handlers.payloads import request_key
+from services.context import AppContext, Replayed
 from services.people import PeopleDirectory
 from storage.engine import create_db_engine
 from storage.health import guard_commits, is_database_failure
+from storage.replays import handling_signed_request
 from views import replies
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,19 @@ class BotIdentity:
         self._stop.set()
 
 
+class SignedOnceApp(App):
+    """Bolt's App that names the signed request each listener handles, so that whatever the listener
+    stores takes effect once however often the request arrives (storage/replays.py): the request's
+    first write transaction takes its key, and a replay's raises ``Replayed``, answered by the app's
+    error handler as "Already received"."""
+
+    clock: Callable[[], datetime] = staticmethod(system_clock)
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        with handling_signed_request(request_key(req), now=self.clock()):
+            return super().dispatch(req)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -124,7 +139,7 @@ def create_app(
     # One workspace: its identity, fetched at start, authorizes every request (no auth.test on a request).
     # Many: each workspace's installation does, through Bolt's OAuth flow.
     authorization = dict(oauth_settings=oauth) if oauth is not None else dict(authorize=bot_identity.authorize)
-    app = App(
+    app = SignedOnceApp(
         client=client,
         **authorization,
         signing_secret=settings.slack_signing_secret or "",
@@ -139,6 +154,7 @@ def create_app(
         # Bolt's own pool size, carrying each request's id into its listener thread for the logs.
         listener_executor=metrics.ContextExecutor(max_workers=5),
     )
+    app.clock = clock
     metrics.instrument_app(app)
     metrics.instrument_engine(engine)
     if identity is not None and oauth is None:  # serve: keep it fresh; tests and run-job carry the token alone
@@ -156,10 +172,25 @@ def create_app(
     @app.error
     def _on_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger,
                   response: BoltResponse | None = None, context: Any = None) -> None:
+        if isinstance(error, Replayed):
+            _answer_replay(body, logger, response)
+            return
         metrics.mark_error(context)
         _reply_on_error(ctx.outbox, error, body, respond, logger, response)
 
     return app, ctx
+
+
+def _answer_replay(body: dict[str, Any], logger: logging.Logger, response: BoltResponse | None) -> None:
+    """A replayed signed request stored nothing: a command says so in its ack ("Already received"),
+    anything else gets the plain ack the first delivery already answered, and nothing more is sent."""
+    logger.info("a replayed request was already taken; it took effect once")
+    if response is None:
+        return
+    is_command = isinstance(body, dict) and bool(body.get("command"))
+    response.status = 200
+    response.body = json.dumps({"response_type": "ephemeral", **replies.already_received()}) if is_command else ""
+    response.headers["content-type"] = ["application/json;charset=utf-8" if is_command else "text/plain"]
 
 
 def _reply_on_error(outbox: Outbox, error: Exception, body: dict[str, Any], respond: Any,

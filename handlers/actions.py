@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltRequest, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from domain.forms import channel_id as valid_channel_id
@@ -23,11 +23,11 @@ from domain.periods import local_today, period_containing
 from domain.records import ReferralRecord
 from domain.team_commands import PauseNudges
 from handlers import follow_ups
-from handlers.payloads import acting, request_key
+from handlers.payloads import acting
 from services import asks as ask_service
 from services import referrals as referral_service
 from services import teams as team_service
-from services.context import AppContext, Replayed
+from services.context import AppContext
 from services.people import Person
 from services.referrals import LIST_USAGE
 from views import coaching, ids, modals, replies
@@ -41,8 +41,7 @@ def _ask_ids(value: str) -> list[int]:
 
 def register(app: App, ctx: AppContext) -> None:
     @app.action(ids.UNDO_ASK)
-    def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
-             request: BoltRequest) -> None:
+    def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
 
         def work(session: Any) -> tuple[Any, ...]:
@@ -53,10 +52,7 @@ def register(app: App, ctx: AppContext) -> None:
                 session=session, workspace=who.workspace, rep=rep, now=now)
             return who, rep, now, results, progress
 
-        try:
-            who, rep, now, results, progress = ctx.writing(work, once=request_key(request))
-        except Replayed:
-            return  # the same click again: the first one already answered
+        who, rep, now, results, progress = ctx.writing(work)
         removed = [r.removed for r in results if r.removed]
         reasons = [r.reason for r in results if r.reason]
         follow_ups.respond_later(ctx, respond, replace_original=True, response_type="ephemeral", **replies.ask_removed(
@@ -177,8 +173,7 @@ def register(app: App, ctx: AppContext) -> None:
         follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"), view=modals.commit_modal())
 
     @app.action(ids.SNOOZE_WEEK)
-    def snooze_week(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond,
-                    request: BoltRequest) -> None:
+    def snooze_week(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         """Time off for the rest of this week: no more nudges, and the week shows as paused."""
         ack()
 
@@ -188,10 +183,7 @@ def register(app: App, ctx: AppContext) -> None:
             return who, rep, now, team_service.pause_nudges(session=session, workspace=who.workspace, rep=rep,
                                                             command=PauseNudges(until=week.end), now=now)
 
-        try:
-            who, rep, now, until = ctx.writing(work, once=request_key(request))
-        except Replayed:
-            return
+        who, rep, now, until = ctx.writing(work)
         follow_ups.respond_later(ctx, respond, replace_original=True, **team_views.paused(until))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 

@@ -16,7 +16,7 @@ import logging
 from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App, BoltRequest
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from domain.grammar.forget import ForgetPerson
@@ -54,7 +54,7 @@ from domain.parsing import (
 from domain.periods import local_today
 from domain.team_commands import PauseNudges, ResumeNudges, ShowLeaderboard
 from handlers import follow_ups, habits
-from handlers.payloads import acting, request_key
+from handlers.payloads import acting
 from services import asks as ask_service
 from services import commitments as commitment_service
 from services import conventions as convention_service
@@ -100,7 +100,7 @@ def _nothing_saved(command: str, error: Exception) -> dict[str, Any]:
 
 def register(app: App, ctx: AppContext) -> None:
     @app.command("/asked")
-    def asked(ack: Ack, body: dict[str, Any], client: WebClient, request: BoltRequest) -> None:
+    def asked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         text = body.get("text") or ""
 
         def work(session: Any) -> tuple[Any, ...]:
@@ -123,7 +123,7 @@ def register(app: App, ctx: AppContext) -> None:
             return who, rep, now, today, command, result
 
         try:
-            who, rep, now, today, command, result = ctx.writing(work, once=request_key(request))
+            who, rep, now, today, command, result = ctx.writing(work)
         except Replayed:
             ack(response_type="ephemeral", **replies.already_received())
             return
@@ -161,7 +161,7 @@ def register(app: App, ctx: AppContext) -> None:
             follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.command("/referral")
-    def referral(ack: Ack, body: dict[str, Any], client: WebClient, request: BoltRequest) -> None:
+    def referral(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         text = body.get("text") or ""
         command, stored, follow_up = None, False, None
         try:
@@ -175,8 +175,7 @@ def register(app: App, ctx: AppContext) -> None:
                 reply = _read_reply(session, command, who, rep, now, today, conventions)
             if reply is None:
                 # A step of the funnel: one short write transaction, then the reply built from what it stored.
-                result = _store(command, who, rep, now, request_key(request)) \
-                    if isinstance(command, OWN_STEPS) else None
+                result = _store(command, who, rep, now) if isinstance(command, OWN_STEPS) else None
                 stored = result is not None
                 reply, follow_up, stored = _referral_reply(client, body, command, who, rep, now, today, result)
         except ChooseAmount as choice:  # nothing is stored until the rep picks a reading
@@ -216,9 +215,9 @@ def register(app: App, ctx: AppContext) -> None:
                 return replies.settings_reply(conventions, changed=False)
         return None
 
-    def _store(command: Any, who: Any, rep: Any, now: Any, once: str | None) -> Any:
+    def _store(command: Any, who: Any, rep: Any, now: Any) -> Any:
         """A change to the rep's own records in one write transaction (no Slack call inside: it may be
-        retried), taken once however often the request arrives."""
+        retried)."""
         services = dict(workspace=who.workspace, rep=rep, command=command, now=now)
         match command:
             case GotReferral():
@@ -233,7 +232,7 @@ def register(app: App, ctx: AppContext) -> None:
                 step = commitment_service.commit_to_ask
             case _:
                 step = referral_service.advance_referral
-        return ctx.writing(lambda session: step(session=session, **services), once=once)
+        return ctx.writing(lambda session: step(session=session, **services))
 
     def _referral_reply(client: WebClient, body: dict[str, Any], command: Any, who: Any, rep: Any, now: Any,
                         today: Any, stored: Any) -> tuple[dict[str, Any], Any, bool]:

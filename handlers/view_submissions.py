@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltRequest
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from domain.forms import (
@@ -27,11 +27,11 @@ from domain.parsing import Person as NamedPerson
 from domain.periods import local_today
 from domain.prep import PREP_QUESTIONS
 from handlers import follow_ups, habits
-from handlers.payloads import acting, metadata, request_key, requester
+from handlers.payloads import acting, metadata, requester
 from services import asks as ask_service
 from services import commitments as commitment_service
 from services import referrals as referral_service
-from services.context import AppContext, Replayed
+from services.context import AppContext
 from views import coaching, ids, replies
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,7 @@ def _value(values: dict[str, Any], block: str, action: str, key: str) -> Any:
 
 def register(app: App, ctx: AppContext) -> None:
     @app.view(ids.ASK_MODAL)
-    def submit_ask(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
-                   request: BoltRequest) -> None:
+    def submit_ask(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         who, rep, now = acting(ctx, client, body)
         today = local_today(now, rep.timezone)
         values = view.get("state", {}).get("values", {})
@@ -80,12 +79,8 @@ def register(app: App, ctx: AppContext) -> None:
             _reject(ack, invalid, ASK_FIELD_BLOCKS)
             return
         ack()
-        try:
-            result = ctx.writing(lambda session: ask_service.log_asks(session=session, workspace=who.workspace,
-                                                                      rep=rep, entries=(entry,), now=now),
-                                 once=request_key(request))
-        except Replayed:
-            return  # the same submission again: stored once, confirmed once
+        result = ctx.writing(lambda session: ask_service.log_asks(session=session, workspace=who.workspace,
+                                                                  rep=rep, entries=(entry,), now=now))
         follow_ups.tell(ctx, client, channel_id=valid_channel_id(metadata(view).get("channel_id")), user_id=who.user_id,
                         reply=habits.with_connector_heads_up(ctx, replies.asks_logged(
                             logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today,
@@ -128,8 +123,7 @@ def register(app: App, ctx: AppContext) -> None:
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.COMMIT_MODAL)
-    def submit_commitments(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
-                           request: BoltRequest) -> None:
+    def submit_commitments(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = view.get("state", {}).get("values", {})
         try:
             people = commitments_from_form(
@@ -141,12 +135,8 @@ def register(app: App, ctx: AppContext) -> None:
             return
         ack()
         who, rep, now = acting(ctx, client, body)
-        try:
-            week = ctx.writing(lambda session: commitment_service.commit_to_ask(
-                session=session, workspace=who.workspace, rep=rep, command=CommitToAsk(people), now=now),
-                once=request_key(request))
-        except Replayed:
-            return
+        week = ctx.writing(lambda session: commitment_service.commit_to_ask(
+            session=session, workspace=who.workspace, rep=rep, command=CommitToAsk(people), now=now))
         follow_ups.tell(ctx, client, channel_id=None, user_id=who.user_id,
                         reply=replies.commitments_reply(open_people=week.open, kept=week.kept))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)

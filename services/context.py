@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
@@ -12,15 +12,10 @@ from sqlmodel import Session
 
 from services.people import PeopleDirectory
 from storage.engine import read_scope, run_in_transaction
-from storage.queries import remember_request
+from storage.replays import Replayed
 
 T = TypeVar("T")
-# Slack refuses a signature older than 5 minutes, so a replay can only come within them.
-REPLAY_WINDOW = timedelta(minutes=5)
-
-
-class Replayed(Exception):
-    """The same signed request was already taken: it takes effect once."""
+__all__ = ["AppContext", "FollowUps", "Replayed", "RunNow"]
 
 
 class FollowUps(Protocol):
@@ -59,20 +54,12 @@ class AppContext:
         with read_scope(self.engine) as session:
             yield session
 
-    def writing(self, work: Callable[[Session], T], *, once: str | None = None) -> T:
+    def writing(self, work: Callable[[Session], T]) -> T:
         """One short write transaction for an action that stores something; retried on a write race,
         so ``work`` must not call Slack (hand that to the outbox).
 
-        ``once``: the signed request's key (handlers/payloads.py ``request_key``). A replay of it, within
-        Slack's 5-minute window and on any replica sharing the database, raises ``Replayed`` and stores
-        nothing; the first request's row commits with what it stored.
+        On a signed request, the request's first write takes its key (storage/replays.py): a replay,
+        within Slack's 5-minute window and on any replica sharing the database, raises ``Replayed``
+        and stores nothing.
         """
-        if once is None:
-            return run_in_transaction(self.engine, work)
-
-        def first_time_only(session: Session) -> T:
-            if not remember_request(session=session, key=once, now=self.clock(), keep_for=REPLAY_WINDOW):
-                raise Replayed(once)
-            return work(session)
-
-        return run_in_transaction(self.engine, first_time_only)
+        return run_in_transaction(self.engine, work)

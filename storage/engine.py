@@ -24,6 +24,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
+from storage.replays import release, take_signed_request
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -84,13 +86,19 @@ def read_scope(engine: sa.Engine) -> Iterator[Session]:
 
 @contextmanager
 def session_scope(engine: sa.Engine) -> Iterator[Session]:
-    """One short write transaction: commit on success, roll back on any error."""
+    """One short write transaction: commit on success, roll back on any error.
+
+    On the thread handling a signed Slack request, the request's first write transaction takes its
+    key first (storage/replays.py), so a replay stores nothing: it raises ``Replayed`` here."""
     with _one_writer(engine), Session(engine, expire_on_commit=False) as session:
+        taken = None
         try:
+            taken = take_signed_request(session)
             yield session
             session.commit()
         except BaseException:
             session.rollback()
+            release(taken)
             raise
 
 

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from domain.funnel import CLOSED_STATUSES, AskOutcome, ReferralStatus, Workspace
 from domain.kpis import KpiCounts
-from storage.models import Ask, Referral, SeenRequest, UserProfile
+from storage.models import Ask, Referral, UserProfile
 
 # Two identical asks logged within this window are one ask fired twice.
 DUPLICATE_WINDOW_SECONDS = 10
@@ -84,36 +82,6 @@ def save_profile(
     session.add(profile)
     session.flush()
     return profile
-
-
-def remember_request(*, session: Session, key: str, now: datetime, keep_for: timedelta) -> bool:
-    """True the first time this signed request is seen; False for a replay. Inserted in the action's own
-    transaction, so the request and what it stores commit together; a replica racing on the same key
-    waits on the unique index and then finds the row (ON CONFLICT DO NOTHING inserts nothing).
-    Rows past ``keep_for`` are pruned at most once a minute per process."""
-    dialect = session.get_bind().dialect.name
-    statement = _REMEMBER.get(dialect)
-    if statement is None:
-        insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(SeenRequest)
-        received_at = sa.bindparam("received_at", type_=SeenRequest.__table__.c.received_at.type)
-        statement = _REMEMBER[dialect] = insert.values(
-            signature=sa.bindparam("signature"), received_at=received_at,
-        ).on_conflict_do_nothing(index_elements=["signature"]).returning(SeenRequest.id)
-    inserted = session.exec(statement, params={"signature": key, "received_at": now}).first()  # type: ignore[call-overload]
-    if _prune_due(now):
-        session.exec(sa.delete(SeenRequest).where(col(SeenRequest.received_at) < now - keep_for))  # type: ignore[call-overload]
-    return inserted is not None
-
-
-_REMEMBER: dict[str, Any] = {}  # the insert, built once per dialect
-_last_prune: list[datetime] = []
-
-
-def _prune_due(now: datetime) -> bool:
-    if _last_prune and timedelta(0) <= now - _last_prune[0] < timedelta(minutes=1):
-        return False
-    _last_prune[:] = [now]
-    return True
 
 
 # --- asks -----------------------------------------------------------------------------------------

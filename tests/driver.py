@@ -54,7 +54,16 @@ class SlackDriver:
         if user is not None:
             self._sync_profile(user, team)
         headers = signed_headers(self.signing_secret, body, content_type=content_type)
+        self.last_signed = (body, headers)
         response = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        self.settle()
+        return response
+
+    def replay(self, app: App | None = None) -> BoltResponse:
+        """Deliver the last signed request again, byte for byte and with the same signature (a retry,
+        a duplicating proxy, an attacker), to this app or to another replica's."""
+        body, headers = self.last_signed
+        response = (app or self.app).dispatch(BoltRequest(body=body, headers=headers))
         self.settle()
         return response
 
