@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from domain.schedule import WeeklySlot
 
@@ -36,6 +37,18 @@ class AddManagers:
 class SetChannel:
     team: str
     channel_id: str
+
+
+class ChannelAccess(StrEnum):
+    """What the bot found when it checked a team's new leaderboard channel, after answering the admin."""
+
+    MEMBER = "member"  # already in it: nothing to say
+    JOINED = "joined"  # a public channel, joined
+    PRIVATE = "private"  # private: someone in it has to /invite the bot
+    NOT_FOUND = "not_found"  # private and the bot is not in it (Slack hides those), or gone
+    ARCHIVED = "archived"  # can take no posts
+    JOIN_FAILED = "join_failed"
+    UNCHECKED = "unchecked"  # Slack refused the check
 
 
 @dataclass(frozen=True)

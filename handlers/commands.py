@@ -16,7 +16,7 @@ import logging
 from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from domain.grammar.forget import ForgetPerson
@@ -161,7 +161,7 @@ def register(app: App, ctx: AppContext) -> None:
             follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.command("/referral")
-    def referral(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def referral(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         text = body.get("text") or ""
         command, stored, follow_up = None, False, None
         try:
@@ -177,7 +177,8 @@ def register(app: App, ctx: AppContext) -> None:
                 # A step of the funnel: one short write transaction, then the reply built from what it stored.
                 result = _store(command, who, rep, now) if isinstance(command, OWN_STEPS) else None
                 stored = result is not None
-                reply, follow_up, stored = _referral_reply(client, body, command, who, rep, now, today, result)
+                reply, follow_up, stored = _referral_reply(client, respond, body, command, who, rep, now, today,
+                                                           result)
         except ChooseAmount as choice:  # nothing is stored until the rep picks a reading
             reply, command = replies.choose_amount(problem=choice.message, choices=[
                 (replies.money(c.amount, c.currency), encode_close_won(c)) for c in choice.choices if c.amount]), None
@@ -234,8 +235,8 @@ def register(app: App, ctx: AppContext) -> None:
                 step = referral_service.advance_referral
         return ctx.writing(lambda session: step(session=session, **services))
 
-    def _referral_reply(client: WebClient, body: dict[str, Any], command: Any, who: Any, rep: Any, now: Any,
-                        today: Any, stored: Any) -> tuple[dict[str, Any], Any, bool]:
+    def _referral_reply(client: WebClient, respond: Respond, body: dict[str, Any], command: Any, who: Any, rep: Any,
+                        now: Any, today: Any, stored: Any) -> tuple[dict[str, Any], Any, bool]:
         """The reply to one /referral command that changes something (``stored``: a funnel step already stored),
         what to hand the outbox after the ack, and whether something was stored."""
         services = dict(engine=ctx.engine, workspace=who.workspace, rep=rep)
@@ -280,7 +281,14 @@ def register(app: App, ctx: AppContext) -> None:
                     board_service.leaderboard_for(**services, command=command, now=now, people=ctx.people))
             case _:  # the team commands
                 changed = team_service.manage_team(engine=ctx.engine, workspace=who.workspace, actor=rep,
-                                                   command=command, now=now, client=client)
-                reply = team_views.team_list(changed) if isinstance(changed, tuple) else \
-                    team_views.team_changed(summary=changed.summary, what=changed.what)
+                                                   command=command, now=now)
+                if isinstance(changed, tuple):
+                    reply = team_views.team_list(changed)
+                else:
+                    reply = team_views.team_changed(summary=changed.summary, what=changed.what,
+                                                    checking_channel=changed.channel_set is not None)
+                if not isinstance(changed, tuple) and changed.channel_set is not None:
+                    # Saved and answered now; whether the bot can post there is Slack's to say, after the ack.
+                    follow_up = partial(follow_ups.check_team_channel, ctx, client, respond, workspace=who.workspace,
+                                        change=changed.channel_set)
         return reply, follow_up, isinstance(command, STORES)

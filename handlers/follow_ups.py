@@ -23,13 +23,16 @@ from services import charts as chart_service
 from services import connectors as connector_service
 from services import home as home_service
 from services import prep as prep_service
+from services import teams as team_service
 from services.context import AppContext
 from services.delivery import deliver
 from services.people import Person
 from services.referrals import ReferralUpdated
 from services.spreadsheets import Export
+from services.teams import ChannelSet
 from views import chart, coaching, home, spreadsheets
 from views import connectors as connector_views
+from views import teams as team_views
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,21 @@ def ask_close_reason(client: Any, *, trigger_id: str | None, referral: ReferralR
         client.views_open(trigger_id=trigger_id, view=coaching.close_reason_modal(referral))
     except SlackApiError as error:
         log.info("couldn't open the reason form (%s); the reply's button remains", error.response.get("error"))
+
+
+def check_team_channel(ctx: AppContext, client: Any, respond: Any, *, workspace: Workspace,
+                       change: ChannelSet) -> None:
+    """A team's new leaderboard channel, saved and confirmed in the ack: now see that the bot can post there
+    (join a public one), and tell the admin through the command's response_url when there is something to do."""
+    ctx.outbox.submit(partial(_check_team_channel, ctx, client, respond, workspace=workspace, change=change))
+
+
+def _check_team_channel(ctx: AppContext, client: Any, respond: Any, *, workspace: Workspace,
+                        change: ChannelSet) -> None:
+    checked = team_service.settle_channel(client=client, engine=ctx.engine, workspace=workspace, change=change)
+    reply = team_views.channel_checked(checked)
+    if reply is not None:
+        respond(response_type="ephemeral", replace_original=False, **reply)
 
 
 def refresh_home(ctx: AppContext, client: Any, *, workspace: Workspace, user: Person, now: datetime) -> None:

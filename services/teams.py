@@ -27,6 +27,7 @@ from domain.team_commands import (
     ADMIN_ONLY,
     AddManagers,
     AddReps,
+    ChannelAccess,
     CreateTeam,
     PauseNudges,
     RemoveMember,
@@ -94,9 +95,20 @@ def team_info(team: SalesTeam, *, reps: Sequence[str], managers: Sequence[str], 
 
 
 @dataclass(frozen=True)
+class ChannelSet:
+    """A team's leaderboard channel was just changed: it is checked (and joined) after the ack."""
+
+    team_id: int
+    team_name: str
+    channel_id: str
+    previous: str | None  # the channel it replaced, to go back to if the new one is archived
+
+
+@dataclass(frozen=True)
 class TeamChanged:
     summary: TeamInfo | None  # None: a workspace-wide setting changed
     what: str  # a short sentence saying what changed
+    channel_set: ChannelSet | None = None  # a new leaderboard channel, to check after answering
 
 
 def teams_with(*, session: Session, workspace: Workspace, user_id: str) -> list[TeamInfo]:
@@ -121,47 +133,65 @@ def summarize(session: Session, team: SalesTeam) -> TeamInfo:
                      managers=list_members(session=session, team=team, role=MANAGER))
 
 
-def check_channel(client: Any, channel_id: str) -> str:
-    """Make sure the bot can post the leaderboard in this channel, before it is saved; returns a note for the admin.
+@dataclass(frozen=True)
+class ChannelChecked:
+    change: ChannelSet
+    access: ChannelAccess
+    error: str | None = None  # Slack's error code, when a call failed
+    restored: bool = False  # archived: the team went back to ``change.previous``
+
+
+def settle_channel(*, client: Any, engine: sa.Engine, workspace: Workspace, change: ChannelSet) -> ChannelChecked:
+    """After the ack, on the outbox: make sure the bot can post the leaderboard in the new channel.
 
     A public channel the bot is not in is joined (channels:join). A private one can only be entered by
     invitation, and Slack hides private channels the bot is not in (channel_not_found), so both get the
-    /invite instruction. An archived channel is refused.
+    /invite instruction. An archived channel can take no posts: the team goes back to the channel it had,
+    unless someone has changed it again since.
     """
-    invite = (f"I can't post in <#{channel_id}> yet: it is private, so someone in it has to type "
-              "`/invite @Referral Nudge` there. The setting is saved and works once I'm in.")
     try:
-        channel = client.conversations_info(channel=channel_id)["channel"]
+        channel = client.conversations_info(channel=change.channel_id)["channel"]
     except SlackApiError as error:
         code = error.response.get("error")
         if code == "channel_not_found":
-            return invite
+            return ChannelChecked(change, ChannelAccess.NOT_FOUND)
         log.warning("couldn't check the leaderboard channel: %s", code)
-        return f"I couldn't check that I can post in <#{channel_id}> ({code}); invite me there if the leaderboard is missing."
+        return ChannelChecked(change, ChannelAccess.UNCHECKED, error=code)
     if channel.get("is_archived"):
-        raise CommandError(f"<#{channel_id}> is archived; pick a live channel for the leaderboard.", usage=TEAM_USAGE)
+        return ChannelChecked(change, ChannelAccess.ARCHIVED, restored=_restore_channel(engine, workspace, change))
     if channel.get("is_member"):
-        return ""
+        return ChannelChecked(change, ChannelAccess.MEMBER)
     if channel.get("is_private"):
-        return invite
+        return ChannelChecked(change, ChannelAccess.PRIVATE)
     try:
-        client.conversations_join(channel=channel_id)
+        client.conversations_join(channel=change.channel_id)
     except SlackApiError as error:
         log.warning("couldn't join the leaderboard channel: %s", error.response.get("error"))
-        return f"I couldn't join <#{channel_id}>; type `/invite @Referral Nudge` there."
-    return f"I joined <#{channel_id}> to post it."
+        return ChannelChecked(change, ChannelAccess.JOIN_FAILED, error=error.response.get("error"))
+    return ChannelChecked(change, ChannelAccess.JOINED)
+
+
+def _restore_channel(engine: sa.Engine, workspace: Workspace, change: ChannelSet) -> bool:
+    """The team's channel back to what it was, if it still is the archived one (a later change wins)."""
+    def work(session: Session) -> bool:
+        team = get_team(session=session, workspace=workspace, name=change.team_name)
+        if team is None or team.id != change.team_id or team.channel_id != change.channel_id:
+            return False
+        team.channel_id = change.previous
+        session.add(team)
+        return True
+
+    return run_in_transaction(engine, work)
 
 
 def manage_team(
     *, engine: sa.Engine, workspace: Workspace, actor: Person, command: TeamCommand, now: datetime,
-    client: Any | None = None,
 ) -> TeamChanged | tuple[TeamInfo, ...]:
-    """``client``: when given, a new leaderboard channel is checked (and joined) before it is saved."""
+    """One short transaction, no Slack call: a new leaderboard channel is saved at once and comes back
+    as ``TeamChanged.channel_set``, for the caller to check with ``settle_channel`` after answering."""
     if isinstance(command, ADMIN_ONLY) and not actor.is_admin:
         raise CommandError("Only workspace admins (and the bot's configured admins) can change teams.",
                            usage=TEAM_USAGE)
-    # Slack first, then one short transaction: no Slack call while the transaction is open.
-    channel_note = check_channel(client, command.channel_id) if client and isinstance(command, SetChannel) else ""
 
     def work(session: Session) -> TeamChanged | tuple[TeamInfo, ...]:
         if isinstance(command, ShowTeams):
@@ -182,10 +212,13 @@ def manage_team(
         if team is None:
             raise CommandError(f"There is no team called {command.team}. `/referral team show` lists them.",
                                usage=TEAM_USAGE)
+        previous_channel = team.channel_id if team.channel_id != getattr(command, "channel_id", None) else None
         what = _change(session, team, command)
         session.add(team)
         session.flush()
-        return TeamChanged(summarize(session, team), f"{what} {channel_note}".strip())
+        channel_set = ChannelSet(team.id or 0, team.name, command.channel_id, previous_channel) \
+            if isinstance(command, SetChannel) else None
+        return TeamChanged(summarize(session, team), what, channel_set)
 
     return run_in_transaction(engine, work)
 

@@ -3,8 +3,8 @@
 It records every call (method, decoded params, headers), answers like Slack for
 the methods the bot uses, serves as the target of ``response_url`` posts and
 file uploads, and fails on demand: 429 with Retry-After, 500, Slack error
-codes, added latency (for every method or per method), a ``response_url`` that
-hangs until released, a per-channel posting rate limit and a workspace-wide one.
+codes, added latency (for every method or per method), a method or a ``response_url``
+that hangs until released, a per-channel posting rate limit and a workspace-wide one.
 """
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 _JSON_FIELDS = ("blocks", "view", "attachments", "files", "metadata")
+# A held method answers after this long even if never released, so a test that waits on it fails, not hangs.
+HOLD_CAP_SECONDS = 30.0
 
 
 @dataclass
@@ -52,6 +54,7 @@ class FakeSlack:
         self._arrivals: list[str] = []  # Web API methods in the order their requests arrived
         self._hang_response_url = threading.Event()  # set: response_url posts block until released
         self._released = threading.Event()
+        self._held: dict[str, threading.Event] = {}  # Web API methods that hang until released
         self._channel_rate: float | None = None
         self._last_post: dict[str, float] = {}
         self._workspace_rate: float | None = None
@@ -93,6 +96,8 @@ class FakeSlack:
 
     def stop(self) -> None:
         self._released.set()
+        for method in list(self._held):
+            self.release(method)
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -214,6 +219,18 @@ class FakeSlack:
             self._hang_response_url.clear()
             self._released.set()
 
+    def hold(self, method: str) -> None:
+        """Requests for ``method`` arrive (``wait_for_arrival`` sees them) and then get no answer until
+        ``release(method)`` or ``stop()``, at most HOLD_CAP_SECONDS: a Web API method that hangs."""
+        with self._condition:
+            self._held.setdefault(method, threading.Event()).clear()
+
+    def release(self, method: str) -> None:
+        with self._condition:
+            gate = self._held.pop(method, None)
+        if gate is not None:
+            gate.set()
+
     def set_workspace_rate_limit(self, per_second: float | None) -> None:
         """Slack's workspace-wide cap on chat.postMessage (about 20 a second for a burst of DMs):
         posts over the cap in any one-second window get 429 with Retry-After: 1."""
@@ -295,6 +312,10 @@ class FakeSlack:
         with self._condition:  # arrivals are recorded at once, before any added latency
             self._arrivals.append(method)
             self._condition.notify_all()
+        with self._condition:
+            gate = self._held.get(method)
+        if gate is not None:
+            gate.wait(HOLD_CAP_SECONDS)
         delay = self._method_latency.get(method, self._latency)
         if delay:
             time.sleep(delay)

@@ -137,6 +137,7 @@ COMMANDS: dict[str, Callable[[SlackDriver], None]] = {
     "team set reminder": _command("team set east reminder tuesday 09:30"),
     "team set timezone": _command("team set east timezone Europe/Berlin"),
     "team set habit": _command("team set east connector-threshold 4"),
+    "team channel": _command("team channel east <#C0NEW|new>"),
     "team fiscal-year": _command("team fiscal-year feb"),
     "settings": _command("settings currency EUR"),
     "client": _command("client Acme", user=NY),
@@ -192,7 +193,7 @@ def test_a_replayed_click_or_form_takes_effect_once_and_is_acked_plainly(team, s
     assert replay.body == ""  # the same plain ack: a form closes, a click shows nothing new
 
 
-@pytest.mark.parametrize("name", ["team create", "ask outcome form", "intro form"])
+@pytest.mark.parametrize("name", ["team create", "team channel", "ask outcome form", "intro form"])
 def test_a_replay_to_another_replica_takes_effect_once(team, slack, fake_slack, engine, settings, clock, name):
     """Replicas share only the database: the one that gets the replay finds the first one's row."""
     other = create_app(settings, engine=engine, clock=clock)
