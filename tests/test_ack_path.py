@@ -59,6 +59,47 @@ def test_buttons_and_forms_ack_without_calling_slack(held, fake_slack):
     assert fake_slack.calls_to("views.open") and fake_slack.calls_to("response_url")
 
 
+def test_forget_habit_buttons_the_intro_shortcut_and_its_form_ack_without_calling_slack(held, fake_slack, engine):
+    """The listeners outside /asked and /referral: their replies, forms and redraws wait on the outbox too."""
+    from datetime import date
+    from urllib.parse import urlencode
+
+    from views import modals
+
+    slack, outbox, _ctx = held
+    slack.click(ids.FORGET_CANCEL, "U0REP2", user="U0ADMIN")
+    slack.click(ids.FORGET_CONFIRM, "U0REP2", user="U0ADMIN")
+    slack.referral("client Acme")
+    with engine.connect() as connection:
+        [win_id] = connection.exec_driver_sql("select id from client_win").scalars().all()
+    slack.click(ids.OPEN_CLIENT_ASK, str(win_id))
+    slack.click(ids.SNOOZE_CLIENT_FOLLOWUP, str(win_id))
+    form = modals.ask_modal(today=date(2026, 11, 20))
+    picked = {"type": "block_actions", "team": {"id": "T0001"}, "user": {"id": "U0REP1"}, "api_app_id": "A0001",
+              "token": "legacy", "trigger_id": "1.2.3", "container": {"type": "view", "view_id": "V0ASK"},
+              "view": {**form, "id": "V0ASK", "hash": "h1", "state": {"values": {}}},
+              "actions": [{"type": "users_select", "action_id": ids.ASK_USER_ACTION, "block_id": ids.ASK_USER_BLOCK,
+                           "selected_user": "U0JANE", "action_ts": "1.3"}]}
+    shortcut = {"type": "message_action", "callback_id": ids.LOG_INTRO_SHORTCUT, "trigger_id": "9.0.1",
+                "team": {"id": "T0001"}, "user": {"id": "U0REP1"}, "api_app_id": "A0001", "token": "legacy",
+                "channel": {"id": "C0INTROS"}, "response_url": fake_slack.response_url(),
+                "message": {"type": "message", "user": "U0MARIA", "ts": "1700000000.000100",
+                            "text": "Meet Jane Doe, CFO at Acme Corp"}}
+    for payload in (picked, shortcut):
+        assert slack.dispatch(urlencode({"payload": json.dumps(payload)})).status == 200
+    slack.submit({"type": "modal", "callback_id": ids.INTRO_MODAL, "private_metadata": '{"channel_id": "C0INTROS"}'}, {
+        ids.INTRO_PROSPECT_BLOCK: {ids.INTRO_PROSPECT_ACTION: {"value": "Jane Doe"}},
+        ids.INTRO_COMPANY_BLOCK: {ids.INTRO_COMPANY_ACTION: {"value": "Acme Corp"}},
+        ids.INTRO_REFERRER_USER_BLOCK: {ids.INTRO_REFERRER_USER_ACTION: {"selected_user": "U0MARIA"}},
+        ids.INTRO_REFERRER_NAME_BLOCK: {ids.INTRO_REFERRER_NAME_ACTION: {"value": None}},
+        ids.INTRO_DATE_BLOCK: {ids.INTRO_DATE_ACTION: {"selected_date": "2026-11-19"}}})
+    assert slack_calls(fake_slack) == []
+    outbox.release()
+    made = set(slack_calls(fake_slack))
+    assert {"response_url", "views.open", "views.update", "chat.postEphemeral"} <= made, made
+    assert len(fake_slack.calls_to("response_url")) == 3  # the cancel, the confirmation and the snooze
+
+
 def test_someone_unknown_gets_the_default_zone_and_is_looked_up_off_the_request_path(slack, fake_slack, clock,
                                                                                       engine):
     from datetime import UTC, datetime
