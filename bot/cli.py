@@ -226,6 +226,7 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
     stop.wait()
     log.info("%s: taking no new work; draining for at most %g s", stop.signal_name, settings.shutdown_drain_seconds)
     gate.close()  # HTTP: new requests get 503 while the ones in flight finish
+    DELIVERY_GATE.close()  # a fan-out under way claims no more; the tick then ends, its claimed sends finish
     if handler is not None:
         handler.close()  # Socket Mode: no new envelopes
     overran = drain([

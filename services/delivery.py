@@ -122,9 +122,14 @@ class DeliveryGate:
                 self._active -= 1
                 self._idle.notify_all()
 
+    def close(self) -> None:
+        """No new delivery is claimed from now on (a tick in progress skips the rest of its run, which stays
+        unclaimed in the ledger for the next process); the claimed ones finish. ``drain`` waits for them."""
+        self.stopping.set()
+
     def drain(self, timeout: float = DEFAULT_DRAIN_SECONDS, *, now: Callable[[], datetime] | None = None) -> bool:
         """Stop taking new deliveries and wait for the claimed ones; True when all finished in time."""
-        self.stopping.set()
+        self.close()
         deadline = time.monotonic() + max(timeout, 0.0)
         with self._idle:
             while self._active and (left := deadline - time.monotonic()) > 0:
