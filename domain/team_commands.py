@@ -92,11 +92,6 @@ class ResumeNudges:
     pass
 
 
-@dataclass(frozen=True)
-class ShowLeaderboard:
-    period: str
-
-
 TeamCommand = CreateTeam | AddReps | RemoveMember | AddManagers | SetChannel | SetMinimum | SetSlot | SetTimezone \
     | SetFiscalYear | ShowTeams
 ADMIN_ONLY = (CreateTeam, AddReps, RemoveMember, AddManagers, SetChannel, SetMinimum, SetSlot, SetTimezone, SetFiscalYear)

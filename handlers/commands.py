@@ -52,7 +52,7 @@ from domain.parsing import (
     parse_referral,
 )
 from domain.periods import local_today
-from domain.team_commands import PauseNudges, ResumeNudges, ShowLeaderboard
+from domain.team_commands import PauseNudges, ResumeNudges
 from handlers import follow_ups, habits
 from handlers.payloads import acting
 from services import asks as ask_service
@@ -60,7 +60,6 @@ from services import commitments as commitment_service
 from services import conventions as convention_service
 from services import forget as forget_service
 from services import health as health_service
-from services import leaderboards as board_service
 from services import plans as plan_service
 from services import referrals as referral_service
 from services import reviews as review_service
@@ -69,7 +68,6 @@ from services import teams as team_service
 from services.context import AppContext, Replayed
 from views import forget as forget_views
 from views import modals, replies
-from views import nudges as nudge_views
 from views import spreadsheets as spreadsheet_views
 from views import teams as team_views
 
@@ -276,9 +274,6 @@ def register(app: App, ctx: AppContext) -> None:
                                                         user_id=user_id)
                 reply = forget_views.confirm_forget(user_id=preview.user_id, asks=preview.asks,
                                                     referrals=preview.referrals)
-            case ShowLeaderboard():
-                reply = nudge_views.leaderboard_message(
-                    board_service.leaderboard_for(**services, command=command, now=now, people=ctx.people))
             case _:  # the team commands
                 changed = team_service.manage_team(engine=ctx.engine, workspace=who.workspace, actor=rep,
                                                    command=command, now=now)

@@ -491,7 +491,7 @@ def test_unknown_verb_echo_is_neutralised():
 
 def test_verb_table_and_help():
     assert list(REFERRAL_VERBS) == ["got", "nobody", "meeting", "met", "won", "lost", "nodecision", "thanked",
-                                    "list", "stats", "leaderboard", "pause", "commit", "plan", "review", "export",
+                                    "list", "stats", "pause", "commit", "plan", "review", "export",
                                     "resume", "team", "settings", "forget", "help"]
     got_row = ("/referral got <prospect> from <referrer> [date]", REFERRAL_VERBS["got"].description)
     assert got_row in REFERRAL_VERBS_HELP

@@ -121,10 +121,24 @@ def test_stats_counts_each_kpi_by_the_date_it_happened(slack, clock):
     assert "week|month|quarter" in text_of(slack.referral("stats year"))
 
 
-def test_help_lists_every_verb(slack):
-    text = text_of(slack.referral("help"))
+def test_help_lists_every_verb_once(slack):
+    from domain.grammar.referral import HABIT_VERB_NAMES, REFERRAL_VERBS
+    from domain.habit_commands import HABIT_VERBS_HELP
+
+    reply = slack.referral("help")
+    [listing] = [b["text"]["text"] for b in reply["blocks"] if "`/referral " in b.get("text", {}).get("text", "")]
+    lines = listing.splitlines()
+    verbs = [line.split()[1].rstrip("`") for line in lines]
+    # Every verb of the table and every habit verb, each on a line of its own: none missing, none twice.
+    assert len(lines) == len(REFERRAL_VERBS) + len(HABIT_VERBS_HELP)
+    assert set(verbs) == {*REFERRAL_VERBS, *HABIT_VERB_NAMES}
+    assert verbs.count("leaderboard") == 1 and "improvers" in lines[verbs.index("leaderboard")]  # with its modes
+    assert verbs.count("preview") == 2 and verbs.count("team") == 2  # the report and its note|skip; the settings
     for verb in ("got", "nobody", "meeting", "met", "won", "lost", "nodecision", "thanked", "list", "stats"):
-        assert f"/referral {verb}" in text
+        assert f"`/referral {verb}" in listing
+    # The habit verbs named for typo suggestions are the ones help lists.
+    assert {u.split()[1] for u, _ in HABIT_VERBS_HELP} - {"team"} == set(HABIT_VERB_NAMES)
+    assert "Did you mean `leaderboard`?" in text_of(slack.referral("leaderbord"))
 
 
 def test_plan_uses_the_methods_defaults_then_the_reps_own_rates(slack, clock):

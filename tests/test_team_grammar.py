@@ -1,4 +1,4 @@
-"""The /referral team, pause, resume and leaderboard grammar."""
+"""The /referral team, pause and resume grammar (the leaderboard's is in test_habit_grammar.py)."""
 from __future__ import annotations
 
 from datetime import date, time
@@ -18,7 +18,6 @@ from domain.team_commands import (
     SetMinimum,
     SetSlot,
     SetTimezone,
-    ShowLeaderboard,
     ShowTeams,
 )
 
@@ -42,8 +41,6 @@ TODAY = date(2026, 11, 20)
     ("pause 1d", PauseNudges(TODAY)),
     ("pause until 2026-12-05", PauseNudges(date(2026, 12, 5))),
     ("resume", ResumeNudges()),
-    ("leaderboard", ShowLeaderboard("week")),
-    ("leaderboard quarter", ShowLeaderboard("quarter")),
 ])
 def test_forms(text, expected):
     assert parse_referral(text, today=TODAY) == expected
@@ -64,7 +61,6 @@ def test_forms(text, expected):
     ("pause until 2026-11-01", "has passed"),
     ("pause until 2028-01-01", "up to a year"),
     ("pause 400d", "up to a year"),
-    ("leaderboard year", "week, month, quarter"),
 ])
 def test_errors_say_what_is_wrong(text, fragment):
     with pytest.raises(CommandError) as caught:

@@ -43,7 +43,6 @@ from domain.grammar.reports import (
     ShowStats,
     parse_export,
     parse_help,
-    parse_leaderboard,
     parse_review,
     parse_stats,
 )
@@ -63,14 +62,13 @@ from domain.team_commands import (
     SetMinimum,
     SetSlot,
     SetTimezone,
-    ShowLeaderboard,
     ShowTeams,
     TeamCommand,
 )
 
 ReferralCommand: TypeAlias = (
     GotReferral | NobodyToIntroduce | ScheduleMeeting | MeetingHeld | CloseWon | CloseLost | CloseNoDecision
-    | Thanked | ListReferrals | ShowStats | ReferralHelp | TeamCommand | PauseNudges | ResumeNudges | ShowLeaderboard
+    | Thanked | ListReferrals | ShowStats | ReferralHelp | TeamCommand | PauseNudges | ResumeNudges
     | PlanClients | CommitToAsk | ShowReview | ExportData | ShowSettings | ChangeConvention
 )
 
@@ -124,8 +122,6 @@ REFERRAL_VERBS: dict[str, Verb] = {
     "list": Verb(parse_list, "/referral list", "Your open referrals and their next steps", (ListReferrals,)),
     "stats": Verb(parse_stats, f"/referral stats [{PERIOD_FORMS}] [@rep]",
                   "Your numbers, compared with the period before", (ShowStats,)),
-    "leaderboard": Verb(parse_leaderboard, f"/referral leaderboard [{PERIOD_FORMS}]",
-                        "Your team's ranking, just for you", (ShowLeaderboard,), aliases=("board",)),
     "pause": Verb(parse_pause, "/referral pause until <date> | pause 2w",
                   "Time off: no nudges, and the weeks show as paused, not missed", (PauseNudges,),
                   uses_conventions=True),
@@ -175,14 +171,19 @@ def parse_referral(text: str, *, today: date, conventions: Conventions = NO_CONV
     return verb.parse(rest, today=today, usage=verb.usage)
 
 
+# The habit verbs are parsed before this table (domain/habit_commands.py, which builds on this module);
+# they are named here so that a mistyped one is suggested too.
+HABIT_VERB_NAMES = ("client", "connectors", "preview", "leaderboard")
+
+
 def _unknown_verb(word: str) -> CommandError:
-    close = difflib.get_close_matches(word.lower(), list(_VERB_NAMES), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word.lower(), [*_VERB_NAMES, *HABIT_VERB_NAMES], n=1, cutoff=0.6)
     shown = echo(word, 20)
     if close:
-        suggestion = _VERB_NAMES[close[0]]
+        suggestion = _VERB_NAMES.get(close[0], close[0])
         return CommandError(f"I don't know `{shown}`. Did you mean `{suggestion}`?", usage=REFERRAL_USAGE,
                             suggestion=suggestion)
-    return CommandError(f"I don't know `{shown}`. Try one of: {', '.join(REFERRAL_VERBS)}.",
+    return CommandError(f"I don't know `{shown}`. Try one of: {', '.join([*REFERRAL_VERBS, *HABIT_VERB_NAMES])}.",
                         usage=REFERRAL_USAGE)
 
 

@@ -1,4 +1,4 @@
-"""The reporting verbs of ``/referral``: stats, leaderboard, review, export, help."""
+"""The reporting verbs of ``/referral``: stats, review, export, help (the leaderboard is a habit verb)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +7,6 @@ from datetime import date
 from domain.grammar.people import MENTION
 from domain.grammar.text import CommandError, echo, plain_text
 from domain.periods import PERIOD_FORMS, period_name
-from domain.team_commands import ShowLeaderboard
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,3 @@ def parse_export(rest: str, *, today: date, usage: str) -> ExportData:
     if rest.strip():
         raise CommandError(f"`export` takes nothing after it (got “{echo(rest)}”).", usage=usage)
     return ExportData()
-
-
-def parse_leaderboard(rest: str, *, today: date, usage: str) -> ShowLeaderboard:
-    return ShowLeaderboard(_period(plain_text(rest), default="week", usage=usage))
