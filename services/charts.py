@@ -18,7 +18,7 @@ from domain.funnel import Workspace
 from domain.trends import TREND_WEEKS, WeekPoint, has_history, weekly_points
 from storage.chart_queries import add_chart_upload, get_chart_upload
 from storage.engine import read_scope, run_in_transaction
-from storage.queries import count_asks_by_day, count_referrals_by_day
+from storage.report_queries import count_asks_by_day, count_referrals_by_day
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from services.people import Person
 from services.spreadsheets import ALL_TIME
 from storage.engine import run_in_transaction, session_scope
 from storage.forget_queries import FORGET, add_audit_entry, anonymize_person, count_forgotten, is_known_person
-from storage.queries import count_kpis
+from storage.report_queries import count_kpis
 
 
 @dataclass(frozen=True)

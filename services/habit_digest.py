@@ -18,7 +18,7 @@ from domain.periods import Period
 from services.nudge_preview import touches_in
 from storage.engine import read_scope
 from storage.habit_queries import list_client_wins_of
-from storage.queries import list_asks_between
+from storage.report_queries import list_asks_between
 
 
 @dataclass(frozen=True)

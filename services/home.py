@@ -21,7 +21,8 @@ from services.people import PeopleDirectory, Person
 from services.referrals import referral_record
 from services.teams import teams_with
 from storage.convention_queries import sum_won_by_currency
-from storage.queries import count_kpis, count_open_referrals, list_open_referrals
+from storage.queries import count_open_referrals, list_open_referrals
+from storage.report_queries import count_kpis
 from storage.setting_queries import get_fiscal_year_start
 
 # Open referrals listed on the tab; the rest are counted, and /referral list pages through them.

@@ -29,7 +29,7 @@ from services.nudges import leaderboard_content, load_teams
 from services.people import PeopleDirectory, Person
 from services.teams import TeamInfo, fiscal_year_start
 from storage.engine import session_scope
-from storage.queries import count_asks_by_day
+from storage.report_queries import count_asks_by_day
 
 Board = LeaderboardContent | ModeBoard
 

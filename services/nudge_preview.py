@@ -40,7 +40,7 @@ from storage.habit_queries import (
     list_nudge_notes,
     save_nudge_note,
 )
-from storage.queries import count_asks_by_day
+from storage.report_queries import count_asks_by_day
 from storage.team_queries import list_pauses
 
 

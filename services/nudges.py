@@ -54,7 +54,7 @@ from storage.convention_queries import sum_won_by_rep_and_currency
 from storage.due_queries import count_asks_by_week, count_kpis_by_rep, list_stuck_candidates, week_number
 from storage.engine import session_scope
 from storage.models import SalesTeam
-from storage.queries import count_asks_by_day, count_kpis, list_unthanked_referrals
+from storage.report_queries import count_asks_by_day, count_kpis, list_unthanked_referrals
 from storage.team_queries import list_memberships, list_pauses
 
 STREAK_LOOKBACK_WEEKS = 52

@@ -12,7 +12,7 @@ from domain.plan import Plan, calibrate, plan_for
 from services.people import Person
 from services.teams import fiscal_year_start
 from storage.engine import read_scope
-from storage.queries import count_kpis
+from storage.report_queries import count_kpis
 from storage.team_queries import list_members, teams_of
 
 ALL_TIME = date(2000, 1, 1)

@@ -20,7 +20,7 @@ from services.delivery import Outgoing
 from services.referrals import referral_record
 from storage.due_queries import list_zones_of
 from storage.engine import read_scope
-from storage.queries import list_meetings_between
+from storage.report_queries import list_meetings_between
 
 # An undated meeting's checklist stays worth retrying for a week.
 UNDATED_EXPIRY = timedelta(days=7)

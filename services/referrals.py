@@ -39,7 +39,6 @@ from storage.engine import run_in_transaction
 from storage.models import Referral
 from storage.queries import (
     add_referral,
-    count_kpis,
     count_open_referrals,
     find_open_ask_of_referrer,
     find_referrals_by_prospect,
@@ -49,6 +48,7 @@ from storage.queries import (
     save_referral,
     set_ask_outcome,
 )
+from storage.report_queries import count_kpis
 from storage.setting_queries import get_fiscal_year_start
 
 LIST_USAGE = "/referral list"

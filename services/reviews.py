@@ -16,7 +16,7 @@ from services.people import Person
 from services.referrals import referral_record
 from services.teams import fiscal_year_start, managed_reps
 from storage.engine import read_scope
-from storage.queries import list_closed_referrals
+from storage.report_queries import list_closed_referrals
 from storage.team_queries import list_memberships
 
 ALL_TIME_START = date(2000, 1, 1)

@@ -30,7 +30,7 @@ from services.people import Person
 from services.referrals import referral_record
 from services.teams import managed_reps, track_rep
 from storage.engine import run_in_transaction, session_scope
-from storage.queries import add_imported_ask, find_imported_keys, list_asks_between, list_referrals_between
+from storage.report_queries import add_imported_ask, find_imported_keys, list_asks_between, list_referrals_between
 
 BATCH = 200
 ALL_TIME = (date(2000, 1, 1), date(2999, 12, 31))

@@ -10,7 +10,8 @@ from sqlmodel import SQLModel
 
 from domain.funnel import Workspace
 from storage.engine import session_scope
-from storage.queries import add_ask, add_referral, count_kpis, find_referrals_by_prospect, list_asks
+from storage.queries import add_ask, add_referral, find_referrals_by_prospect
+from storage.report_queries import count_kpis, list_asks
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
