@@ -173,3 +173,19 @@ def test_a_burst_from_one_person_waits_its_collapse_window_and_runs_once():
     assert outbox.drain(timeout=10)  # a drain (tests, SIGTERM) does not wait the window out
     assert ran == [4]
     outbox.shutdown(timeout=10)
+
+
+def test_a_waiting_refresh_is_brought_forward_when_the_person_looks():
+    outbox = Outbox(workers=1, collapse_window=0.01)
+    ran: list[str] = []
+    looked = threading.Event()
+    outbox.submit(lambda: ran.append("after a command"), key=("home", "U1"), delay=3600)
+    assert outbox.pending == 1 and ran == []  # waiting an hour for more changes
+    outbox.submit(lambda: (ran.append("opened"), looked.set()), key=("home", "U1"))
+    assert looked.wait(10)  # ran after the short window, not the hour, without a drain
+    assert ran == ["opened"]
+    outbox.submit(lambda: ran.append("later change"), key=("home", "U1"), delay=3600)
+    outbox.submit(lambda: ran.append("a longer wait changes nothing"), key=("home", "U1"), delay=7200)
+    assert outbox.drain(timeout=10)
+    assert ran == ["opened", "a longer wait changes nothing"]
+    outbox.shutdown(timeout=10)
