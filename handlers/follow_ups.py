@@ -47,6 +47,19 @@ def _open_view(client: Any, trigger_id: str, view: dict[str, Any]) -> None:
         log.info("couldn't open a form (%s)", error.response.get("error"))
 
 
+def update_view(ctx: AppContext, client: Any, *, view_id: str, view_hash: str | None, view: dict[str, Any]) -> None:
+    """Redraw an open modal right after the ack, on the urgent lane: the person is looking at it. A stale
+    ``hash`` (they changed the form meanwhile) is refused by Slack and leaves their newer form as it is."""
+    ctx.outbox.submit(partial(_update_view, client, view_id, view_hash, view), urgent=True)
+
+
+def _update_view(client: Any, view_id: str, view_hash: str | None, view: dict[str, Any]) -> None:
+    try:
+        client.views_update(view_id=view_id, hash=view_hash, view=view)
+    except SlackApiError as error:
+        log.info("couldn't redraw a form (%s)", error.response.get("error"))
+
+
 def respond_later(ctx: AppContext, respond: Any, **reply: Any) -> None:
     """A reply through a button's response_url, off the request path (a response_url may hang)."""
     ctx.outbox.submit(partial(respond, **reply))

@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 
 from domain.grammar.forget import MENTION_ID
 from domain.parsing import CommandError
+from handlers import follow_ups
 from handlers.payloads import acting
 from services import forget as forget_service
 from services.context import AppContext
@@ -29,9 +30,10 @@ def register(app: App, ctx: AppContext) -> None:
             reply = forget_views.forgotten(label=done.label, asks=done.asks, referrals=done.referrals)
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
-        respond(replace_original=True, response_type="ephemeral", **reply)
+        follow_ups.respond_later(ctx, respond, replace_original=True, response_type="ephemeral", **reply)
 
     @app.action(ids.FORGET_CANCEL)
     def cancel(ack: Ack, respond: Respond) -> None:
         ack()
-        respond(replace_original=True, response_type="ephemeral", **forget_views.forget_cancelled())
+        follow_ups.respond_later(ctx, respond, replace_original=True, response_type="ephemeral",
+                                 **forget_views.forget_cancelled())

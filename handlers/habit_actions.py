@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from domain.periods import local_today
+from handlers import follow_ups
 from handlers.payloads import acting
 from services import client_followups as followup_service
 from services import connectors as connector_service
@@ -33,9 +34,10 @@ def register(app: App, ctx: AppContext) -> None:
         win = followup_service.get_win(engine=ctx.engine, workspace=who.workspace, rep=rep,
                                        win_id=win_id) if win_id is not None else None
         if win is None:
-            respond(response_type="ephemeral", replace_original=False, **followup_views.gone())
+            follow_ups.respond_later(ctx, respond, response_type="ephemeral", replace_original=False,
+                                     **followup_views.gone())
             return
-        client.views_open(trigger_id=body["trigger_id"], view=followup_views.prefilled_ask_modal(
+        follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"), view=followup_views.prefilled_ask_modal(
             today=local_today(now, rep.timezone), person_name=win.client_name))
 
     @app.action(ids.SNOOZE_CLIENT_FOLLOWUP)
@@ -46,7 +48,7 @@ def register(app: App, ctx: AppContext) -> None:
         win = followup_service.snooze_followup(engine=ctx.engine, workspace=who.workspace, rep=rep, win_id=win_id,
                                                now=now) if win_id is not None else None
         reply = followup_views.snoozed(win, local_today(now, rep.timezone)) if win else followup_views.gone()
-        respond(replace_original=win is not None, **reply)
+        follow_ups.respond_later(ctx, respond, replace_original=win is not None, **reply)
 
     @app.action(ids.ASK_USER_ACTION)
     def person_picked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -60,5 +62,6 @@ def register(app: App, ctx: AppContext) -> None:
         warnings = connector_service.heads_up_before_asking(
             engine=ctx.engine, workspace=who.workspace, rep=rep, person_user_id=selected, person_name="",
             now=now) if isinstance(selected, str) and selected else ()
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=connector_views.ask_form_with_heads_up(
-            view, warnings, me=rep.user_id, today=local_today(now, rep.timezone)))
+        follow_ups.update_view(ctx, client, view_id=view["id"], view_hash=view.get("hash"),
+                               view=connector_views.ask_form_with_heads_up(view, warnings, me=rep.user_id,
+                                                                           today=local_today(now, rep.timezone)))

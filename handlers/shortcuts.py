@@ -9,9 +9,9 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from domain.forms import FormErrors
+from domain.forms import channel_id as valid_channel_id
 from domain.intros import intro_from_form
 from domain.periods import local_today
 from handlers import follow_ups
@@ -39,7 +39,7 @@ def register(app: App, ctx: AppContext) -> None:
         text = message.get("text") if isinstance(message.get("text"), str) else ""
         form = intro_service.intro_form(engine=ctx.engine, workspace=who.workspace, rep=rep, text=text[:40_000],
                                         author_user_id=message.get("user"), message_ts=message.get("ts"), now=now)
-        client.views_open(trigger_id=body["trigger_id"], view=intro_views.intro_modal(
+        follow_ups.open_view(ctx, client, trigger_id=body.get("trigger_id"), view=intro_views.intro_modal(
             form, channel_id=(body.get("channel") or {}).get("id")))
 
     @app.view(ids.INTRO_MODAL)
@@ -64,11 +64,6 @@ def register(app: App, ctx: AppContext) -> None:
         logged = intro_service.log_intro(engine=ctx.engine, workspace=who.workspace, rep=rep, prospect=prospect,
                                          referrer=referrer, occurred_on=occurred_on, link_ask_id=link_id, now=now)
         reply = replies.referral_logged(referral=logged.referral, linked_ask=logged.linked_ask, today=today)
-        channel = metadata(view).get("channel_id")
-        try:
-            if not channel:
-                raise ValueError("no channel")
-            client.chat_postEphemeral(channel=channel, user=who.user_id, **reply)
-        except (SlackApiError, ValueError):
-            client.chat_postMessage(channel=who.user_id, **reply)
+        follow_ups.tell(ctx, client, channel_id=valid_channel_id(metadata(view).get("channel_id")),
+                        user_id=who.user_id, reply=reply)
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)

@@ -189,3 +189,25 @@ def test_a_waiting_refresh_is_brought_forward_when_the_person_looks():
     assert outbox.drain(timeout=10)
     assert ran == ["opened", "a longer wait changes nothing"]
     outbox.shutdown(timeout=10)
+
+
+def test_no_listener_calls_slack_on_the_request_path():
+    """Every Web API call and response_url post a listener causes goes through handlers/follow_ups.py (the
+    outbox). A direct ``client.x(...)``, ``respond(...)`` or ``say(...)`` in a listener would run before the
+    ack goes back (process_before_response), so a slow Slack would delay the answer."""
+    import ast
+    from pathlib import Path
+
+    handlers = Path(__file__).resolve().parent.parent / "handlers"
+    direct = []
+    for path in sorted(handlers.glob("*.py")):
+        if path.name == "follow_ups.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "client") \
+                    or (isinstance(func, ast.Name) and func.id in ("respond", "say")):
+                direct.append(f"{path.name}:{node.lineno}")
+    assert direct == []
