@@ -11,7 +11,9 @@ signed and unique (so none is a replay):
 3. slow Slack: the same, with the fake Slack answering every Web API call after 2 s and every
    response_url hanging. The Home refreshes queue on the outbox; the acks must not notice.
 
-Figures are ratios against the same run's bare app (throughput, p99) and against phase 2 (p99).
+Figures are ratios against the same run's bare app (throughput, p99, CPU per ack) and against phase 2
+(p99). CPU per ack is this process's CPU time over a phase divided by its acks (server, clients and the
+fake Slack share the process, in every phase alike).
 """
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ class Phase:
     latencies: list[float]
     wall: float
     confirmed: int
+    cpu: float  # this process's CPU seconds over the phase: server, clients and fake Slack together
 
     @property
     def throughput(self) -> float:
@@ -63,7 +66,7 @@ class Phase:
         return (f"{self.name:<12} {self.throughput:7.0f} acks/s  p50 {self.quantile(0.5) * 1000:6.1f} ms  "
                 f"p99 {self.quantile(0.99) * 1000:6.1f} ms  max {max(self.latencies) * 1000:6.0f} ms  "
                 f"over 3 s: {sum(lat > 3 for lat in self.latencies)}  confirmed in the ack: "
-                f"{self.confirmed}/{len(self.latencies)}")
+                f"{self.confirmed}/{len(self.latencies)}  CPU {self.cpu / len(self.latencies) * 1000:.2f} ms per ack")
 
 
 def drive(base: str, fake: FakeSlack, *, requests: int, clients: int, tag: str) -> Phase:
@@ -94,11 +97,11 @@ def drive(base: str, fake: FakeSlack, *, requests: int, clients: int, tag: str) 
                 confirmed += response.status == 200 and CONFIRMED in text
         connection.close()
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(max_workers=clients) as pool:
         for future in [pool.submit(client) for _ in range(clients)]:
             future.result()
-    return Phase(tag, latencies, time.perf_counter() - started, confirmed)
+    return Phase(tag, latencies, time.perf_counter() - started, confirmed, time.process_time() - cpu_started)
 
 
 def start_bare_app(fake: FakeSlack) -> tuple[str, Callable[[], None]]:
@@ -196,6 +199,8 @@ def main() -> None:
         print(phase.line())
     print(f"full / bare: throughput {full.throughput / bare.throughput:.2f}× (target ≥ {1 / 1.3:.2f}), "
           f"p99 {full.quantile(0.99) / bare.quantile(0.99):.2f}× (target ≤ 1.5)")
+    print(f"CPU per ack, full / bare: {full.cpu / bare.cpu:.2f}× (moves less with other load on the machine than "
+          f"the wall-clock ratios)")
     print(f"confirmed acks / bare acks: {full.confirmed / full.wall / bare.throughput:.2f}× (target ≥ 0.5)")
     print(f"slow Slack / full: p99 {slow.quantile(0.99) / full.quantile(0.99):.2f}× (target ≤ 1.5), "
           f"acks over 3 s: {sum(lat > 3 for lat in slow.latencies)} (target 0); "

@@ -18,9 +18,10 @@ change that takes Slack off the request path, and it is drainable for tests and 
   only ever refreshes and notices; everything stored was stored before the ack.
 - Collapsing: jobs submitted with the same ``key`` while one is still waiting run once,
   with the newest job (a person's Home tab is refreshed once however many things they log).
-  A keyed job waits ``collapse_window`` seconds before it queues, so a burst from one person
-  becomes one refresh instead of one per command (each refresh is 30 to 50 ms of CPU that
-  would otherwise be taken from the acks).
+  A keyed job waits ``collapse_window`` seconds (or its own ``delay``) before it queues, so a
+  burst from one person becomes one refresh instead of one per command (each refresh is 20 to
+  50 ms of CPU that would otherwise be taken from the acks). A job submitted with a shorter
+  delay brings a waiting one of the same key forward (the person opened their Home tab).
 - Priority lane: ``urgent`` jobs (``views.open``: its trigger_id expires in 3 s) have their
   own threads, so they never wait behind the queue.
 """
@@ -53,7 +54,7 @@ class _Lane:
         self._collapse_window = collapse_window
         self._queue: queue.Queue[Hashable | None] = queue.Queue(maxsize=capacity)
         self._waiting: dict[Hashable, Job] = {}
-        self._timers: dict[Hashable, threading.Timer] = {}
+        self._timers: dict[Hashable, tuple[threading.Timer, float]] = {}  # with when each fires (monotonic)
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._busy = 0
@@ -61,32 +62,45 @@ class _Lane:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, job: Job, key: Hashable, *, collapsible: bool = False) -> bool:
+    def submit(self, job: Job, key: Hashable, *, collapsible: bool = False, delay: float | None = None) -> bool:
+        """``delay``: how long a collapsible job waits for later ones (the lane's window when None). A job
+        with a shorter delay than the one already waiting for its key brings that key forward."""
+        wait = (self._collapse_window if delay is None else delay) if collapsible else 0.0
+        due = time.monotonic() + wait
         with self._lock:
             if key in self._waiting:
                 self._waiting[key] = job  # the newest wins; the one queued entry runs it
-                return True
+                scheduled = self._timers.get(key)
+                if scheduled is None or due >= scheduled[1]:
+                    return True
+                scheduled[0].cancel()  # wanted sooner than the waiting one: reschedule below
+                del self._timers[key]
             self._waiting[key] = job
-        if collapsible and self._collapse_window > 0:
-            timer = threading.Timer(self._collapse_window, self._enqueue, args=(key,))
-            timer.daemon = True
-            with self._lock:
-                self._timers[key] = timer
-            timer.start()
-            return True
+            if wait > 0:
+                timer = threading.Timer(wait, self._fire, args=(key, due))
+                timer.daemon = True
+                self._timers[key] = (timer, due)
+                timer.start()
+                return True
         return self._enqueue(key)
 
     def flush(self) -> None:
         """Queue the jobs still inside their collapse window now (a drain does not wait them out)."""
         with self._lock:
             timers, self._timers = self._timers, {}
-        for key, timer in timers.items():
+        for key, (timer, _due) in timers.items():
             timer.cancel()
             self._enqueue(key)
 
-    def _enqueue(self, key: Hashable) -> bool:
+    def _fire(self, key: Hashable, due: float) -> None:
         with self._lock:
-            self._timers.pop(key, None)
+            scheduled = self._timers.get(key)
+            if scheduled is None or scheduled[1] != due:
+                return  # rescheduled or flushed since: the newer schedule queues it
+            del self._timers[key]
+        self._enqueue(key)
+
+    def _enqueue(self, key: Hashable) -> bool:
         try:
             self._queue.put(key, timeout=SUBMIT_WAIT_SECONDS)
         except queue.Full:
@@ -147,14 +161,17 @@ class Outbox:
         self._unique = itertools.count()
         self._closed = False
 
-    def submit(self, job: Job, *, key: Hashable | None = None, urgent: bool = False) -> bool:
-        """Run ``job`` soon, off the request thread. False when it was dropped (full queue or shut down)."""
+    def submit(self, job: Job, *, key: Hashable | None = None, urgent: bool = False, delay: float | None = None) -> bool:
+        """Run ``job`` soon, off the request thread. False when it was dropped (full queue or shut down).
+
+        A keyed job waits ``delay`` seconds (the collapse window when None) for later jobs of the same key."""
         if self._closed:
             log.warning("outbox is shut down; dropped a job")
             return False
         if urgent:
             return self._urgent.submit(job, ("job", next(self._unique)) if key is None else key)
-        return self._lane.submit(job, ("job", next(self._unique)) if key is None else key, collapsible=key is not None)
+        return self._lane.submit(job, ("job", next(self._unique)) if key is None else key, collapsible=key is not None,
+                                 delay=delay)
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Wait until every submitted job (and any job those submit) has run. False on timeout."""

@@ -58,7 +58,7 @@ def register(app: App, ctx: AppContext) -> None:
         follow_ups.respond_later(ctx, respond, replace_original=True, response_type="ephemeral", **replies.ask_removed(
             removed=removed, reason="; ".join(reasons) or None, progress=progress,
             today=local_today(now, rep.timezone)))
-        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now, looking=True)
 
     @app.action(ids.OPEN_ASK_MODAL)
     def open_ask_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -104,7 +104,7 @@ def register(app: App, ctx: AppContext) -> None:
         except CommandError as error:
             reply = replies.command_error(problem=error.message, usage=error.usage)
         follow_ups.respond_later(ctx, respond, replace_original=replace_original, response_type="ephemeral", **reply)
-        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now, looking=True)
 
     @app.action(ids.ADD_CLOSE_REASON)
     def open_close_reason(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -165,7 +165,7 @@ def register(app: App, ctx: AppContext) -> None:
         except CommandError as error:
             follow_ups.tell(ctx, client, channel_id=None, user_id=who.user_id,
                             reply=replies.command_error(problem=error.message, usage=error.usage))
-        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now, looking=True)
 
     @app.action(ids.OPEN_COMMIT_MODAL)
     def open_commit_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -185,7 +185,7 @@ def register(app: App, ctx: AppContext) -> None:
 
         who, rep, now, until = ctx.writing(work)
         follow_ups.respond_later(ctx, respond, replace_original=True, **team_views.paused(until))
-        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now, looking=True)
 
     @app.action(ids.LOG_ASK_OUTCOME)
     def log_outcome(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,

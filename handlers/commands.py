@@ -143,10 +143,9 @@ def register(app: App, ctx: AppContext) -> None:
                     reply = replies.ask_removed(removed=[result.removed] if result.removed else [],
                                                 reason=result.reason, progress=result.progress, today=today)
                 case LogAsks():
-                    reply = habits.with_connector_heads_up(ctx, replies.asks_logged(
+                    reply = habits.with_connector_heads_up(replies.asks_logged(
                         logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today,
-                        again_today=result.again_today), workspace=who.workspace, rep=rep, logged=result.logged,
-                        now=now)
+                        again_today=result.again_today), result.heads_ups, rep=rep, now=now)
         except Exception:
             log.exception("/asked stored its change but could not build the reply")
             reply = replies.stored_but_unanswered(f"/asked {text}") if isinstance(command, LogAsks | UndoLastAsk) \

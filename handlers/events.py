@@ -19,7 +19,7 @@ def register(app: App, ctx: AppContext) -> None:
         if event.get("tab") != "home":  # the Messages tab needs nothing from us
             return
         who, person, now = acting(ctx, client, body)
-        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=person, now=now)
+        follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=person, now=now, looking=True)
 
     @app.event("user_change")
     def user_changed(body: dict[str, Any], event: dict[str, Any]) -> None:

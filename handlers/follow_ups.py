@@ -134,11 +134,22 @@ def _check_team_channel(ctx: AppContext, client: Any, respond: Any, *, workspace
         respond(response_type="ephemeral", replace_original=False, **reply)
 
 
-def refresh_home(ctx: AppContext, client: Any, *, workspace: Workspace, user: Person, now: datetime) -> None:
-    """Publish the person's Home tab: on app_home_opened, and after each thing they log, so it is never stale.
-    On the outbox; refreshes for one person that pile up while one waits run once."""
+# After something logged away from the Home tab (a command, a form, a shortcut), the tab is republished
+# within this many seconds: the person is looking elsewhere, and opening the tab republishes it at once
+# (app_home_opened). Everything they log meanwhile collapses into one refresh, which keeps the refreshes'
+# CPU away from the acks and a busy workspace's views.publish calls well inside Slack's rate tier.
+REFRESH_AFTER_CHANGE_SECONDS = 10.0
+
+
+def refresh_home(ctx: AppContext, client: Any, *, workspace: Workspace, user: Person, now: datetime,
+                 looking: bool = False) -> None:
+    """Publish the person's Home tab, on the outbox, so it is never stale when they look at it.
+
+    ``looking``: they opened the tab or clicked a button on it, so it goes out now (after the outbox's
+    short collapse window) and brings forward a refresh already waiting. Otherwise it waits
+    ``REFRESH_AFTER_CHANGE_SECONDS`` for more changes. Refreshes for one person that pile up run once."""
     ctx.outbox.submit(partial(publish_home, ctx, client, workspace=workspace, user=user, now=now),
-                      key=("home", workspace, user.user_id))
+                      key=("home", workspace, user.user_id), delay=None if looking else REFRESH_AFTER_CHANGE_SECONDS)
 
 
 def publish_home(ctx: AppContext, client: Any, *, workspace: Workspace, user: Person, now: datetime) -> None:

@@ -6,8 +6,10 @@ command, rendered by a pure builder; the listener replies with what comes back.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from domain.connectors import HeadsUp
 from domain.funnel import Workspace
 from domain.habit_commands import (
     AddClient,
@@ -20,7 +22,6 @@ from domain.habit_commands import (
     SkipNudge,
 )
 from domain.periods import local_today
-from domain.records import AskRecord
 from services import client_followups as followup_service
 from services import connectors as connector_service
 from services import habit_settings as habit_settings_service
@@ -63,8 +64,6 @@ def answer(ctx: AppContext, client: Any, *, workspace: Workspace, rep: Person, c
     raise AssertionError(f"unhandled {command!r}")
 
 
-def with_connector_heads_up(ctx: AppContext, reply: Message, *, workspace: Workspace, rep: Person,
-                            logged: tuple[AskRecord, ...], now: Any) -> Message:
-    """An ask's confirmation, with a private heads-up for anyone the team keeps asking."""
-    warnings = connector_service.heads_up_for(engine=ctx.engine, workspace=workspace, rep=rep, logged=logged, now=now)
-    return connector_views.with_heads_up(reply, warnings, me=rep.user_id, today=local_today(now, rep.timezone))
+def with_connector_heads_up(reply: Message, heads_ups: Sequence[HeadsUp], *, rep: Person, now: Any) -> Message:
+    """An ask's confirmation, with a private heads-up for anyone the team keeps asking (read with the asks)."""
+    return connector_views.with_heads_up(reply, heads_ups, me=rep.user_id, today=local_today(now, rep.timezone))

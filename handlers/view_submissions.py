@@ -82,10 +82,9 @@ def register(app: App, ctx: AppContext) -> None:
         result = ctx.writing(lambda session: ask_service.log_asks(session=session, workspace=who.workspace,
                                                                   rep=rep, entries=(entry,), now=now))
         follow_ups.tell(ctx, client, channel_id=valid_channel_id(metadata(view).get("channel_id")), user_id=who.user_id,
-                        reply=habits.with_connector_heads_up(ctx, replies.asks_logged(
+                        reply=habits.with_connector_heads_up(replies.asks_logged(
                             logged=result.logged, duplicates=result.duplicates, progress=result.progress, today=today,
-                            again_today=result.again_today), workspace=who.workspace, rep=rep, logged=result.logged,
-                            now=now))
+                            again_today=result.again_today), result.heads_ups, rep=rep, now=now))
         follow_ups.refresh_home(ctx, client, workspace=who.workspace, user=rep, now=now)
 
     @app.view(ids.ASK_OUTCOME_MODAL)

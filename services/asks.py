@@ -5,21 +5,25 @@ writes what one action needs in one transaction, and replies in its ack.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from domain.connectors import HeadsUp
 from domain.funnel import AskOutcome, Workspace
 from domain.kpis import MINIMUM_ASKS_PER_WEEK
 from domain.parsing import AskEntry
 from domain.periods import days_left_in_week, local_today, period_containing
 from domain.records import AskRecord, WeekProgress
 from services.commitments import keep_commitments_for
+from services.connectors import heads_up_for
 from services.people import Person
 from services.teams import track_rep
 from storage.models import Ask
 from storage.queries import (
+    StoredAsk,
     add_ask,
     count_asks,
     count_referrals_of_ask,
@@ -29,7 +33,7 @@ from storage.queries import (
     get_ask,
     set_ask_outcome,
 )
-from storage.team_queries import teams_of
+from storage.team_queries import RepTeam, list_rep_teams
 
 UNDO_WINDOW = timedelta(hours=24)
 
@@ -41,6 +45,8 @@ class LoggedAsks:
     progress: WeekProgress
     # Logged now and counted, though the rep had already logged the same person that day.
     again_today: tuple[AskRecord, ...] = ()
+    # Someone the rep's teams keep asking: said with the confirmation (services/connectors.py).
+    heads_ups: tuple[HeadsUp, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,27 +56,35 @@ class RemovedAsk:
     progress: WeekProgress
 
 
-def ask_record(ask: Ask) -> AskRecord:
+def ask_record(ask: Ask | StoredAsk) -> AskRecord:
     return AskRecord(id=ask.id or 0, asked_user_id=ask.asked_user_id, asked_name=ask.asked_name,
                      for_whom=ask.for_whom, asked_on=ask.asked_on, outcome=ask.outcome)
 
 
-def week_progress(*, session: Session, workspace: Workspace, rep: Person, now: datetime) -> WeekProgress:
+def week_progress(*, session: Session, workspace: Workspace, rep: Person, now: datetime,
+                  teams: Sequence[RepTeam] | None = None) -> WeekProgress:
+    """The rep's asks this week against their minimum; ``teams``: the rep's teams, when the caller read them."""
     today = local_today(now, rep.timezone)
     week = period_containing("week", today)
     asks = count_asks(session=session, workspace=workspace, rep_user_ids=[rep.user_id], start=week.start,
                       end=week.end)
+    if teams is None:
+        teams = list_rep_teams(session=session, workspace=workspace, user_id=rep.user_id)
     # The same minimum the reminder holds the rep to: the strictest of their teams'.
-    minimum = max((t.minimum for t in teams_of(session=session, workspace=workspace, user_id=rep.user_id,
-                                               role="rep")), default=MINIMUM_ASKS_PER_WEEK)
+    minimum = max((team.minimum for team in teams), default=MINIMUM_ASKS_PER_WEEK)
     return WeekProgress(asks=asks, minimum=minimum, days_left=days_left_in_week(today), week=week)
 
 
 def log_asks(
     *, session: Session, workspace: Workspace, rep: Person, entries: tuple[AskEntry, ...], now: datetime,
 ) -> LoggedAsks:
-    """Store every entry in the caller's transaction: all of them or, on error, none."""
-    track_rep(session=session, workspace=workspace, user_id=rep.user_id, now=now)
+    """Store every entry in the caller's transaction: all of them or, on error, none.
+
+    The rep's teams are read once (one indexed statement) for the tracking, the minimum and the heads-up."""
+    teams = list_rep_teams(session=session, workspace=workspace, user_id=rep.user_id)
+    if not teams:  # their first activity: tracked in the default team
+        track_rep(session=session, workspace=workspace, user_id=rep.user_id, now=now)
+        teams = list_rep_teams(session=session, workspace=workspace, user_id=rep.user_id)
     logged, duplicates, again = [], [], []
     for entry in entries:
         ask, created = add_ask(
@@ -86,7 +100,8 @@ def log_asks(
                 again.append(ask_record(ask))
         (logged if created else duplicates).append(ask_record(ask))
     return LoggedAsks(tuple(logged), tuple(duplicates),
-                      week_progress(session=session, workspace=workspace, rep=rep, now=now), tuple(again))
+                      week_progress(session=session, workspace=workspace, rep=rep, now=now, teams=teams), tuple(again),
+                      heads_up_for(session=session, workspace=workspace, rep=rep, teams=teams, logged=logged, now=now))
 
 
 def remove_ask(

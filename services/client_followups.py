@@ -24,8 +24,9 @@ from services.delivery import Outgoing
 from services.habit_settings import habits_of_teams, strictest
 from services.people import Person
 from storage.engine import run_in_transaction, session_scope
-from storage.habit_queries import add_client_win, get_client_win, list_client_wins_due, list_teammates
+from storage.habit_queries import add_client_win, get_client_win, list_client_wins_due
 from storage.models import ClientWin
+from storage.team_queries import list_rep_teams
 
 
 def win_record(row: ClientWin) -> ClientWinRecord:
@@ -36,7 +37,7 @@ def win_record(row: ClientWin) -> ClientWinRecord:
 def start_client_clock(*, session: Session, workspace: Workspace, rep_user_id: str, client_name: str,
                        referral_id: int | None, won_on: date, now: datetime) -> ClientWinRecord:
     """The follow-up of a new client, after the days the rep's team sets (the soonest, on several teams)."""
-    team_ids, _ = list_teammates(session=session, workspace=workspace, user_id=rep_user_id)
+    team_ids = [team.team_id for team in list_rep_teams(session=session, workspace=workspace, user_id=rep_user_id)]
     days = strictest(habits_of_teams(session=session, workspace=workspace, team_ids=team_ids).values()
                      ).client_followup_days
     return win_record(add_client_win(session=session, workspace=workspace, rep_user_id=rep_user_id,

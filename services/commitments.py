@@ -14,6 +14,7 @@ from services.people import Person
 from storage.commitment_queries import add_commitment, keep_commitment, list_commitments
 from storage.engine import read_scope
 from storage.models import Ask
+from storage.queries import StoredAsk
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def week_commitments(*, session: Session, workspace: Workspace, rep_user_id: str
     return WeekCommitments(week_start, open_, kept)
 
 
-def keep_commitments_for(*, session: Session, workspace: Workspace, ask: Ask) -> bool:
+def keep_commitments_for(*, session: Session, workspace: Workspace, ask: Ask | StoredAsk) -> bool:
     """Called in the transaction that logs an ask: the commitment it fulfils, in the ask's own week."""
     return keep_commitment(session=session, workspace=workspace, rep_user_id=ask.rep_user_id,
                            week_start=period_containing("week", ask.asked_on).start,

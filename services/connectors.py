@@ -28,46 +28,48 @@ from domain.habit_records import ConnectorReport
 from domain.parsing import CommandError
 from domain.periods import local_today
 from domain.records import AskRecord
-from services.habit_settings import habits_of_teams, strictest
+from services.habit_settings import TeamHabits, habits_of_teams, strictest
 from services.people import Person
-from storage.engine import session_scope
-from storage.habit_queries import list_asks_of_person, list_asks_since, list_referrals_of_reps, list_teammates
+from storage.engine import read_scope
+from storage.habit_queries import list_asks_of_person, list_asks_since, list_referrals_of_reps
 from storage.models import Ask, Referral
+from storage.team_queries import RepTeam, list_rep_teams
 
 
-def heads_up_for(*, engine: sa.Engine, workspace: Workspace, rep: Person, logged: Sequence[AskRecord],
-                 now: datetime) -> tuple[HeadsUp, ...]:
+def heads_up_for(*, session: Session, workspace: Workspace, rep: Person, teams: Sequence[RepTeam],
+                 logged: Sequence[AskRecord], now: datetime) -> tuple[HeadsUp, ...]:
     """For each person just asked: who on the rep's teams asked them in the last 90 days, when that
-    reaches the team's threshold. The asks just logged are not counted as earlier ones."""
+    reaches the team's threshold. In the caller's transaction (the one that logged the asks, which read
+    the rep's ``teams``); the asks just logged are not counted as earlier ones."""
     people = {person_key(a.asked_user_id, a.asked_name): (a.asked_user_id, a.asked_name) for a in logged}
-    return _heads_ups(engine=engine, workspace=workspace, rep=rep, people=list(people.values()),
+    return _heads_ups(session=session, workspace=workspace, rep=rep, teams=teams, people=list(people.values()),
                       skip_ask_ids={ask.id for ask in logged}, now=now)
 
 
 def heads_up_before_asking(*, engine: sa.Engine, workspace: Workspace, rep: Person, person_user_id: str | None,
                            person_name: str, now: datetime) -> tuple[HeadsUp, ...]:
-    """While the rep fills in the ask form: the same heads-up, before anything is logged."""
-    return _heads_ups(engine=engine, workspace=workspace, rep=rep, people=[(person_user_id, person_name)],
-                      skip_ask_ids=set(), now=now)
+    """While the rep fills in the ask form: the same heads-up, before anything is logged (read-only)."""
+    with read_scope(engine) as session:
+        teams = list_rep_teams(session=session, workspace=workspace, user_id=rep.user_id)
+        return _heads_ups(session=session, workspace=workspace, rep=rep, teams=teams,
+                          people=[(person_user_id, person_name)], skip_ask_ids=set(), now=now)
 
 
-def _heads_ups(*, engine: sa.Engine, workspace: Workspace, rep: Person, people: list[tuple[str | None, str]],
-               skip_ask_ids: set[int], now: datetime) -> tuple[HeadsUp, ...]:
+def _heads_ups(*, session: Session, workspace: Workspace, rep: Person, teams: Sequence[RepTeam],
+               people: list[tuple[str | None, str]], skip_ask_ids: set[int], now: datetime) -> tuple[HeadsUp, ...]:
     if not people:
         return ()
     since = local_today(now, rep.timezone) - LOOKBACK
+    threshold = strictest(TeamHabits(connector_threshold=team.connector_threshold) if team.connector_threshold
+                          else TeamHabits() for team in teams).connector_threshold
     found = []
-    with session_scope(engine) as session:
-        team_ids, teammates = list_teammates(session=session, workspace=workspace, user_id=rep.user_id)
-        threshold = strictest(habits_of_teams(session=session, workspace=workspace, team_ids=team_ids).values()
-                              ).connector_threshold
-        for user_id, name in people:
-            earlier = [EarlierAsk(row.rep_user_id, row.asked_on) for row in list_asks_of_person(
-                session=session, workspace=workspace, rep_user_ids=teammates | {rep.user_id},
-                person_user_id=user_id, person_name=name, since=since) if row.id not in skip_ask_ids]
-            warning = heads_up(person_user_id=user_id, person_name=name, earlier=earlier, threshold=threshold)
-            if warning is not None:
-                found.append(warning)
+    for user_id, name in people:
+        earlier = [EarlierAsk(row.rep_user_id, row.asked_on) for row in list_asks_of_person(
+            session=session, workspace=workspace, rep_user_id=rep.user_id, team_ids=[team.team_id for team in teams],
+            person_user_id=user_id, person_name=name, since=since) if row.id not in skip_ask_ids]
+        warning = heads_up(person_user_id=user_id, person_name=name, earlier=earlier, threshold=threshold)
+        if warning is not None:
+            found.append(warning)
     return tuple(found)
 
 
@@ -76,7 +78,7 @@ def connector_report(*, engine: sa.Engine, workspace: Workspace, manager: Person
     from storage.team_queries import list_members, teams_of
 
     since = local_today(now, manager.timezone) - LOOKBACK
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         teams = teams_of(session=session, workspace=workspace, user_id=manager.user_id, role="manager")
         if not teams:
             raise CommandError("`connectors` is for managers: it shows the referral sources of the teams you manage.",
@@ -85,13 +87,14 @@ def connector_report(*, engine: sa.Engine, workspace: Workspace, manager: Person
         threshold = strictest(habits_of_teams(session=session, workspace=workspace,
                                               team_ids=[t.id or 0 for t in teams]).values()).connector_threshold
         sources = _sources(session, workspace, reps, since)
-    return ConnectorReport(tuple(sorted(t.name for t in teams)), rank_sources(sources, threshold=threshold), threshold)
+        names = tuple(sorted(t.name for t in teams))  # read before the read-only transaction ends
+    return ConnectorReport(names, rank_sources(sources, threshold=threshold), threshold)
 
 
 def top_connectors_of(*, engine: sa.Engine, workspace: Workspace, rep: Person, now: datetime) -> tuple[Source, ...]:
     """The Home tab: the people who introduced this rep the most (with what came of it)."""
     since = local_today(now, rep.timezone) - LOOKBACK
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         sources = _sources(session, workspace, {rep.user_id}, since)
     return tuple(s for s in rank_sources(sources, threshold=10**6) if s.introductions)[:HOME_CONNECTORS]
 

@@ -21,7 +21,8 @@ __all__ = ["AppContext", "FollowUps", "Replayed", "RunNow"]
 class FollowUps(Protocol):
     """Where listeners hand the work that talks to Slack (bot/outbox.py): it runs after the ack."""
 
-    def submit(self, job: Callable[[], object], *, key: Hashable | None = None, urgent: bool = False) -> bool: ...
+    def submit(self, job: Callable[[], object], *, key: Hashable | None = None, urgent: bool = False,
+               delay: float | None = None) -> bool: ...
 
     def drain(self, timeout: float = ...) -> bool: ...
 
@@ -29,7 +30,8 @@ class FollowUps(Protocol):
 class RunNow:
     """Runs each follow-up at once, on the caller's thread: for one-shot CLI jobs that have no outbox."""
 
-    def submit(self, job: Callable[[], object], *, key: Hashable | None = None, urgent: bool = False) -> bool:
+    def submit(self, job: Callable[[], object], *, key: Hashable | None = None, urgent: bool = False,
+               delay: float | None = None) -> bool:
         job()
         return True
 

@@ -31,7 +31,8 @@ class TeamHabits:
 
 def habits_of_teams(*, session: Session, workspace: Workspace, team_ids: Iterable[int]) -> dict[int, TeamHabits]:
     """Every given team's settings, the defaults where a team set none; one query."""
-    rows = list_habit_settings(session=session, workspace=workspace)
+    team_ids = list(team_ids)
+    rows = list_habit_settings(session=session, workspace=workspace, team_ids=team_ids)
     return {team_id: TeamHabits(rows[team_id].leaderboard_mode, rows[team_id].connector_threshold,
                                 rows[team_id].client_followup_days) if team_id in rows else TeamHabits()
             for team_id in team_ids}

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from domain.funnel import Workspace
 from storage.engine import read_scope, run_in_transaction
-from storage.queries import get_profile, list_profiles, save_profile
+from storage.queries import get_profile, get_profile_facts, list_profiles, save_profile
 
 log = logging.getLogger(__name__)
 PROFILE_TTL = timedelta(hours=24)
@@ -69,7 +69,7 @@ class PeopleDirectory:
     def known(self, *, session: Session, workspace: Workspace, user_id: str, now: datetime) -> tuple[Person, bool]:
         """The person as cached, read in the caller's transaction, and whether Slack should be asked again
         (never asked, or asked more than a day ago). No Slack call."""
-        cached = get_profile(session=session, workspace=workspace, user_id=user_id)
+        cached = get_profile_facts(session=session, workspace=workspace, user_id=user_id)
         if cached is None:
             return self._person(user_id, None, False), True
         return self._person(user_id, cached.timezone, cached.is_admin), now - cached.fetched_at >= PROFILE_TTL

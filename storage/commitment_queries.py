@@ -30,28 +30,31 @@ def list_commitments(*, session: Session, workspace: Workspace, rep_user_ids: It
     ).order_by(col(Commitment.id))).all()
 
 
-def _open_commitment(who: sa.ColumnElement[bool]) -> Prebuilt:
-    return Prebuilt(lambda in_workspace: select(Commitment).where(
-        in_workspace(Commitment), Commitment.rep_user_id == sa.bindparam("rep_user_id"),
-        Commitment.week_start == sa.bindparam("week_start"), col(Commitment.kept_ask_id).is_(None), who,
-    ).order_by(col(Commitment.id)))
+_COMMITMENT = Commitment.__table__.c
 
 
-# Built once: logging an ask checks it against the week's commitments every time.
-_OPEN_COMMITMENT_TO_USER = _open_commitment(Commitment.person_user_id == sa.bindparam("person_user_id"))
-_OPEN_COMMITMENT_TO_NAME = _open_commitment(sa.func.lower(Commitment.person_name) == sa.bindparam("person_name"))
+def _first_open(who: sa.ColumnElement[bool]) -> Prebuilt:
+    return Prebuilt(lambda in_workspace: sa.select(_COMMITMENT.id).where(
+        in_workspace(_COMMITMENT), _COMMITMENT.rep_user_id == sa.bindparam("rep_user_id"),
+        _COMMITMENT.week_start == sa.bindparam("week_start"), _COMMITMENT.kept_ask_id.is_(None), who,
+    ).order_by(_COMMITMENT.id).limit(1))
+
+
+# Built once, in Core: logging an ask checks it against the week's commitments every time.
+_FIRST_OPEN_TO_USER = _first_open(_COMMITMENT.person_user_id == sa.bindparam("person_user_id"))
+_FIRST_OPEN_TO_NAME = _first_open(sa.func.lower(_COMMITMENT.person_name) == sa.bindparam("person_name"))
+_KEEP = sa.update(Commitment.__table__).where(_COMMITMENT.id == sa.bindparam("commitment_id")).values(
+    kept_ask_id=sa.bindparam("ask_id"))
 
 
 def keep_commitment(*, session: Session, workspace: Workspace, rep_user_id: str, week_start: date,
                     person_user_id: str | None, person_name: str, ask_id: int) -> bool:
     """Mark the first open commitment to this person in that week as kept by this ask."""
     week = dict(rep_user_id=rep_user_id, week_start=week_start)
-    commitment = (_OPEN_COMMITMENT_TO_USER.run(session, workspace, **week, person_user_id=person_user_id)
-                  if person_user_id else
-                  _OPEN_COMMITMENT_TO_NAME.run(session, workspace, **week, person_name=person_name.lower())).first()
-    if commitment is None:
+    commitment_id = (_FIRST_OPEN_TO_USER.rows(session, workspace, **week, person_user_id=person_user_id)
+                     if person_user_id else
+                     _FIRST_OPEN_TO_NAME.rows(session, workspace, **week, person_name=person_name.lower())).scalar()
+    if commitment_id is None:
         return False
-    commitment.kept_ask_id = ask_id
-    session.add(commitment)
-    session.flush()
+    session.execute(_KEEP, {"commitment_id": commitment_id, "ask_id": ask_id})
     return True

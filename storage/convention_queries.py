@@ -11,11 +11,16 @@ from sqlmodel import Session, col, select
 from domain.conventions import Conventions
 from domain.funnel import ReferralStatus, Workspace
 from storage.models import Referral, WorkspaceSetting
-from storage.queries import scoped
+from storage.queries import Prebuilt, scoped
+
+_SETTING = WorkspaceSetting.__table__.c
+_CONVENTIONS = Prebuilt(lambda in_workspace: sa.select(_SETTING.date_order, _SETTING.decimal_mark, _SETTING.currency)
+                        .where(in_workspace(_SETTING)))
 
 
 def get_conventions(*, session: Session, workspace: Workspace) -> Conventions:
-    row = session.exec(select(WorkspaceSetting).where(scoped(WorkspaceSetting, workspace))).first()
+    """Read on every command that parses dates or amounts: built once (see ``Prebuilt``)."""
+    row = _CONVENTIONS.rows(session, workspace).first()
     if row is None:
         return Conventions()
     return Conventions(date_order=row.date_order, decimal_mark=row.decimal_mark, currency=row.currency)

@@ -11,16 +11,26 @@ from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
 from storage.models import Ask, ClientWin, Delivery, NudgeNote, Referral, TeamHabitSetting, TeamMember
-from storage.queries import scoped
+from storage.queries import Prebuilt, scoped
 
 SKIPPED = "skipped"  # a delivery-ledger status: a manager skipped this message; it is never sent
 
 
 # --- team habit settings ---------------------------------------------------------------------------
 
-def list_habit_settings(*, session: Session, workspace: Workspace) -> dict[int, TeamHabitSetting]:
-    rows = session.exec(select(TeamHabitSetting).where(scoped(TeamHabitSetting, workspace))).all()
-    return {row.sales_team_id: row for row in rows}
+_HABIT = TeamHabitSetting.__table__.c
+_HABIT_SETTINGS = Prebuilt(lambda in_workspace: sa.select(
+    _HABIT.sales_team_id, _HABIT.leaderboard_mode, _HABIT.connector_threshold, _HABIT.client_followup_days,
+).where(in_workspace(_HABIT), _HABIT.sales_team_id.in_(sa.bindparam("ids", expanding=True))))
+
+
+def list_habit_settings(*, session: Session, workspace: Workspace, team_ids: Iterable[int]) -> dict[int, sa.Row]:
+    """The settings of these teams, as rows of (sales_team_id, leaderboard_mode, connector_threshold,
+    client_followup_days); teams that never changed a setting have none."""
+    ids = list(team_ids)
+    if not ids:
+        return {}
+    return {row.sales_team_id: row for row in _HABIT_SETTINGS.rows(session, workspace, ids=ids).all()}
 
 
 def save_habit_setting(*, session: Session, workspace: Workspace, sales_team_id: int, setting: str, value: object,
@@ -123,17 +133,34 @@ def list_ledger_rows(*, session: Session, workspace: Workspace, kind: str, recip
 
 # --- connectors ------------------------------------------------------------------------------------
 
-def list_asks_of_person(*, session: Session, workspace: Workspace, rep_user_ids: Iterable[str],
-                        person_user_id: str | None, person_name: str, since: date) -> Sequence[Ask]:
-    """Asks of one person by these reps since a day: by Slack user, or by name when outside Slack.
+_ASK = Ask.__table__.c
+_MEMBER = TeamMember.__table__.c
 
-    Goes through the (workspace, rep, date) index, so it costs what the team's own recent asks cost.
+
+def _asks_of_person(who: sa.ColumnElement[bool]) -> Prebuilt:
+    teammates = sa.select(_MEMBER.user_id).where(_MEMBER.sales_team_id.in_(sa.bindparam("team_ids", expanding=True)),
+                                                 _MEMBER.role == "rep")
+    return Prebuilt(lambda in_workspace: sa.select(_ASK.id, _ASK.rep_user_id, _ASK.asked_on).where(
+        in_workspace(_ASK), who, _ASK.asked_on >= sa.bindparam("since"),
+        sa.or_(_ASK.rep_user_id == sa.bindparam("rep_user_id"), _ASK.rep_user_id.in_(teammates)),
+    ).order_by(_ASK.asked_on.desc(), _ASK.id.desc()))
+
+
+_ASKS_OF_USER = _asks_of_person(_ASK.asked_user_id == sa.bindparam("person"))
+_ASKS_OF_NAME = _asks_of_person(sa.func.lower(_ASK.asked_name) == sa.bindparam("person"))
+
+
+def list_asks_of_person(*, session: Session, workspace: Workspace, rep_user_id: str, team_ids: Iterable[int],
+                        person_user_id: str | None, person_name: str, since: date) -> Sequence[sa.Row]:
+    """(id, rep_user_id, asked_on) of one person's asks since a day, newest first, by this rep or any rep
+    on these teams: by Slack user, or by name when outside Slack.
+
+    Served by ``ix_ask_person_user`` / ``ix_ask_person_name``: it reads that person's asks only, so it
+    costs the same however many asks, or reps, the teams have.
     """
-    who = Ask.asked_user_id == person_user_id if person_user_id else \
-        sa.func.lower(Ask.asked_name) == person_name.lower()
-    return session.exec(select(Ask).where(scoped(Ask, workspace), col(Ask.rep_user_id).in_(list(rep_user_ids)),
-                                          Ask.asked_on >= since, who)
-                        .order_by(col(Ask.asked_on).desc(), col(Ask.id).desc())).all()
+    query, person = (_ASKS_OF_USER, person_user_id) if person_user_id else (_ASKS_OF_NAME, person_name.lower())
+    return query.rows(session, workspace, person=person, since=since, rep_user_id=rep_user_id,
+                      team_ids=list(team_ids)).all()
 
 
 def list_asks_since(*, session: Session, workspace: Workspace, rep_user_ids: Iterable[str],
@@ -145,15 +172,6 @@ def list_asks_since(*, session: Session, workspace: Workspace, rep_user_ids: Ite
 def list_referrals_of_reps(*, session: Session, workspace: Workspace, rep_user_ids: Iterable[str]) -> Sequence[Referral]:
     return session.exec(select(Referral).where(scoped(Referral, workspace),
                                                col(Referral.rep_user_id).in_(list(rep_user_ids)))).all()
-
-
-def list_teammates(*, session: Session, workspace: Workspace, user_id: str) -> tuple[list[int], set[str]]:
-    """The teams this person is a rep of, and every rep on them (the person included), in one query."""
-    mine = select(TeamMember.sales_team_id).where(scoped(TeamMember, workspace), TeamMember.user_id == user_id,
-                                                  TeamMember.role == "rep")
-    rows = session.exec(select(TeamMember.sales_team_id, TeamMember.user_id).where(
-        col(TeamMember.sales_team_id).in_(mine), TeamMember.role == "rep")).all()
-    return sorted({team_id for team_id, _ in rows}), {uid for _, uid in rows}
 
 
 def last_ask_dates(*, session: Session, workspace: Workspace, rep_user_ids: Iterable[str]) -> dict[str, date]:

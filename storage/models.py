@@ -64,6 +64,10 @@ class Ask(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("team_id", "rep_user_id", "dedupe_key", name="uq_ask_dedupe"),
         sa.Index("ix_ask_rep_date", "team_id", "rep_user_id", "asked_on"),
+        # The connector heads-up on every /asked: one person's recent asks, by Slack user or by name,
+        # found without reading the team's other asks.
+        sa.Index("ix_ask_person_user", "team_id", "asked_user_id", "asked_on"),
+        sa.Index("ix_ask_person_name", "team_id", sa.text("lower(asked_name)"), "asked_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -32,7 +32,10 @@ class Prebuilt:
     On the request path, building a SQLAlchemy statement (and its cache key) costs several times more
     than running it on SQLite; the hot queries of /asked are built once, lazily, in two shapes: with an
     Enterprise Grid id and without one. ``build`` gets ``in_workspace(model)``, the bound form of
-    ``scoped``.
+    ``scoped``; ``model`` may be a mapped class or a table's columns (``Ask.__table__.c``).
+
+    The hottest ones (every /asked) are Core statements on table columns, returning plain rows: the
+    ORM's loading and unit of work cost about three times the statement itself on SQLite.
     """
 
     def __init__(self, build: Callable[[Callable[..., sa.ColumnElement[bool]]], Any]) -> None:
@@ -40,6 +43,17 @@ class Prebuilt:
         self._shapes: dict[bool, Any] = {}
 
     def run(self, session: Session, workspace: Workspace, **params: Any) -> Any:
+        """Run through the ORM session (for statements that load mapped objects)."""
+        statement, bound = self._bound(workspace, params)
+        return session.exec(statement, params=bound)  # type: ignore[call-overload]
+
+    def rows(self, session: Session, workspace: Workspace, **params: Any) -> sa.CursorResult:
+        """Run a Core statement (built on ``Model.__table__.c``) on the transaction's connection: plain rows,
+        without the ORM session's per-statement bookkeeping."""
+        statement, bound = self._bound(workspace, params)
+        return session.connection().execute(statement, bound)
+
+    def _bound(self, workspace: Workspace, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         grid = workspace.enterprise_id is not None
         statement = self._shapes.get(grid)
         if statement is None:
@@ -47,8 +61,8 @@ class Prebuilt:
                 lambda model: sa.and_(model.team_id == sa.bindparam("team_id"),
                                       model.enterprise_id == sa.bindparam("enterprise_id")) if grid
                 else sa.and_(model.team_id == sa.bindparam("team_id"), col(model.enterprise_id).is_(None)))
-        bound = {"team_id": workspace.team_id, **({"enterprise_id": workspace.enterprise_id} if grid else {}), **params}
-        return session.exec(statement, params=bound)  # type: ignore[call-overload]
+        return statement, {"team_id": workspace.team_id,
+                           **({"enterprise_id": workspace.enterprise_id} if grid else {}), **params}
 
 
 # --- profiles -------------------------------------------------------------------------------------
@@ -59,6 +73,16 @@ _PROFILE = Prebuilt(lambda in_workspace: select(UserProfile).where(
 
 def get_profile(*, session: Session, workspace: Workspace, user_id: str) -> UserProfile | None:
     return _PROFILE.run(session, workspace, user_id=user_id).first()
+
+
+_PROFILE_FACTS = Prebuilt(lambda in_workspace: sa.select(
+    UserProfile.__table__.c.timezone, UserProfile.__table__.c.is_admin, UserProfile.__table__.c.fetched_at,
+).where(in_workspace(UserProfile.__table__.c), UserProfile.__table__.c.user_id == sa.bindparam("user_id")))
+
+
+def get_profile_facts(*, session: Session, workspace: Workspace, user_id: str) -> sa.Row | None:
+    """(timezone, is_admin, fetched_at) of a cached profile: read on every action, as a plain row."""
+    return _PROFILE_FACTS.rows(session, workspace, user_id=user_id).first()
 
 
 def list_profiles(*, session: Session, workspace: Workspace, user_ids: Iterable[str]) -> Sequence[UserProfile]:
@@ -92,19 +116,35 @@ def _ask_dedupe_key(*, asked_user_id: str | None, asked_name: str, for_whom: str
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
-_SAME_ASK_JUST_NOW = Prebuilt(lambda in_workspace: select(Ask).where(
-    in_workspace(Ask), Ask.rep_user_id == sa.bindparam("rep_user_id"),
-    sa.or_(Ask.dedupe_key == sa.bindparam("key"), Ask.dedupe_key == sa.bindparam("previous"))))
+_ASK = Ask.__table__.c
+
+
+class StoredAsk(NamedTuple):
+    """An ask as ``add_ask`` stored or found it: a plain record, not an ORM object."""
+    id: int
+    rep_user_id: str
+    asked_user_id: str | None
+    asked_name: str
+    for_whom: str | None
+    asked_on: date
+    outcome: AskOutcome
+
+
+_SAME_ASK_JUST_NOW = Prebuilt(lambda in_workspace: sa.select(*(getattr(_ASK, field) for field in StoredAsk._fields)).where(
+    in_workspace(_ASK), _ASK.rep_user_id == sa.bindparam("rep_user_id"),
+    _ASK.dedupe_key.in_([sa.bindparam("key"), sa.bindparam("previous")])))
+_INSERT_ASK = sa.insert(Ask.__table__).returning(_ASK.id)
 
 
 def add_ask(
     *, session: Session, workspace: Workspace, rep_user_id: str, asked_user_id: str | None, asked_name: str,
     for_whom: str | None, asked_on: date, now: datetime,
-) -> tuple[Ask, bool]:
+) -> tuple[StoredAsk, bool]:
     """Insert an ask, or return the identical one logged seconds ago. Returns (ask, created).
 
     The unique dedupe key catches two identical commands racing within one
     window; the look-back into the previous window catches a pair straddling it.
+    Written with Core (see ``Prebuilt``), and answered with a plain record.
     """
     bucket = int(now.timestamp()) // DUPLICATE_WINDOW_SECONDS
     keys = [
@@ -112,40 +152,37 @@ def add_ask(
                         bucket=b)
         for b in (bucket, bucket - 1)
     ]
-    existing = _SAME_ASK_JUST_NOW.run(session, workspace, rep_user_id=rep_user_id, key=keys[0], previous=keys[1]).first()
+    existing = _SAME_ASK_JUST_NOW.rows(session, workspace, rep_user_id=rep_user_id, key=keys[0], previous=keys[1]).first()
     if existing is not None:
-        return existing, False
-    ask = Ask(
+        return StoredAsk(*existing), False
+    ask_id = session.connection().execute(_INSERT_ASK, dict(
         team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, rep_user_id=rep_user_id,
         asked_user_id=asked_user_id, asked_name=asked_name, for_whom=for_whom, asked_on=asked_on,
-        outcome=AskOutcome.PENDING, dedupe_key=keys[0], created_at=now,
-    )
-    session.add(ask)
-    session.flush()
-    return ask, True
+        outcome=AskOutcome.PENDING, outcome_on=None, dedupe_key=keys[0], created_at=now)).scalar_one()
+    return StoredAsk(ask_id, rep_user_id, asked_user_id, asked_name, for_whom, asked_on, AskOutcome.PENDING), True
 
 
 def _earlier_ask(same_person: sa.ColumnElement[bool]) -> Prebuilt:
-    return Prebuilt(lambda in_workspace: select(Ask).where(
-        in_workspace(Ask), Ask.rep_user_id == sa.bindparam("rep_user_id"), Ask.asked_on == sa.bindparam("asked_on"),
-        col(Ask.id) < sa.bindparam("before_id"), same_person).order_by(col(Ask.id)).limit(1))
+    return Prebuilt(lambda in_workspace: sa.select(_ASK.id).where(
+        in_workspace(_ASK), _ASK.rep_user_id == sa.bindparam("rep_user_id"), _ASK.asked_on == sa.bindparam("asked_on"),
+        _ASK.id < sa.bindparam("before_id"), same_person).order_by(_ASK.id).limit(1))
 
 
-_EARLIER_ASK_OF_USER = _earlier_ask(Ask.asked_user_id == sa.bindparam("asked_user_id"))
-_EARLIER_ASK_OF_NAME = _earlier_ask(sa.and_(col(Ask.asked_user_id).is_(None),
-                                            sa.func.lower(Ask.asked_name) == sa.bindparam("asked_name")))
+_EARLIER_ASK_OF_USER = _earlier_ask(_ASK.asked_user_id == sa.bindparam("asked_user_id"))
+_EARLIER_ASK_OF_NAME = _earlier_ask(sa.and_(_ASK.asked_user_id.is_(None),
+                                            sa.func.lower(_ASK.asked_name) == sa.bindparam("asked_name")))
 
 
 def find_earlier_ask_that_day(
     *, session: Session, workspace: Workspace, rep_user_id: str, asked_user_id: str | None, asked_name: str,
     asked_on: date, before_id: int,
-) -> Ask | None:
-    """The rep's earlier ask of the same person on the same day, if any (ix_ask_rep_date serves it)."""
+) -> int | None:
+    """The id of the rep's earlier ask of the same person on the same day, if any (ix_ask_rep_date serves it)."""
     if asked_user_id:
-        return _EARLIER_ASK_OF_USER.run(session, workspace, rep_user_id=rep_user_id, asked_on=asked_on,
-                                        before_id=before_id, asked_user_id=asked_user_id).first()
-    return _EARLIER_ASK_OF_NAME.run(session, workspace, rep_user_id=rep_user_id, asked_on=asked_on,
-                                    before_id=before_id, asked_name=asked_name.lower()).first()
+        return _EARLIER_ASK_OF_USER.rows(session, workspace, rep_user_id=rep_user_id, asked_on=asked_on,
+                                        before_id=before_id, asked_user_id=asked_user_id).scalar()
+    return _EARLIER_ASK_OF_NAME.rows(session, workspace, rep_user_id=rep_user_id, asked_on=asked_on,
+                                    before_id=before_id, asked_name=asked_name.lower()).scalar()
 
 
 def get_ask(*, session: Session, workspace: Workspace, rep_user_id: str, ask_id: int) -> Ask | None:
@@ -194,16 +231,16 @@ def set_ask_outcome(*, session: Session, ask: Ask, outcome: AskOutcome, outcome_
     return ask
 
 
-_ASKS_OF_REP_BETWEEN = Prebuilt(lambda in_workspace: select(sa.func.count()).select_from(Ask).where(
-    in_workspace(Ask), Ask.rep_user_id == sa.bindparam("rep_user_id"), Ask.asked_on >= sa.bindparam("start"),
-    Ask.asked_on <= sa.bindparam("end")))
+_ASKS_OF_REP_BETWEEN = Prebuilt(lambda in_workspace: sa.select(sa.func.count()).select_from(Ask.__table__).where(
+    in_workspace(_ASK), _ASK.rep_user_id == sa.bindparam("rep_user_id"), _ASK.asked_on >= sa.bindparam("start"),
+    _ASK.asked_on <= sa.bindparam("end")))
 
 
 def count_asks(*, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date) -> int:
     """Asks of these reps made between start and end (inclusive): one statement, served by ix_ask_rep_date."""
     reps = list(rep_user_ids)
     if len(reps) == 1:  # a rep's own week: every /asked
-        return _ASKS_OF_REP_BETWEEN.run(session, workspace, rep_user_id=reps[0], start=start, end=end).one()
+        return _ASKS_OF_REP_BETWEEN.rows(session, workspace, rep_user_id=reps[0], start=start, end=end).scalar_one()
     return session.exec(
         select(sa.func.count()).select_from(Ask)
         .where(scoped(Ask, workspace), col(Ask.rep_user_id).in_(reps), Ask.asked_on >= start,

@@ -82,12 +82,13 @@ def remember_request(*, session: Session, key: str, now: datetime, keep_for: tim
     dialect = session.get_bind().dialect.name
     statement = _REMEMBER.get(dialect)
     if statement is None:
-        insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(SeenRequest)
-        received_at = sa.bindparam("received_at", type_=SeenRequest.__table__.c.received_at.type)
+        table = SeenRequest.__table__  # Core, not the ORM: see storage.queries.Prebuilt
+        insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(table)
+        received_at = sa.bindparam("received_at", type_=table.c.received_at.type)
         statement = _REMEMBER[dialect] = insert.values(
             signature=sa.bindparam("signature"), received_at=received_at,
-        ).on_conflict_do_nothing(index_elements=["signature"]).returning(SeenRequest.id)
-    inserted = session.exec(statement, params={"signature": key, "received_at": now}).first()  # type: ignore[call-overload]
+        ).on_conflict_do_nothing(index_elements=["signature"]).returning(table.c.id)
+    inserted = session.connection().execute(statement, {"signature": key, "received_at": now}).first()
     if _prune_due(now):
         session.exec(sa.delete(SeenRequest).where(col(SeenRequest.received_at) < now - keep_for))  # type: ignore[call-overload]
     return inserted is not None

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
-from storage.models import Pause, SalesTeam, TeamMember
+from storage.models import Pause, SalesTeam, TeamHabitSetting, TeamMember
 from storage.queries import Prebuilt, scoped
 
 DEFAULT_TEAM_NAME = "everyone"
@@ -67,22 +68,46 @@ def list_members(*, session: Session, team: SalesTeam, role: str) -> list[str]:
         TeamMember.sales_team_id == team.id, TeamMember.role == role).order_by(col(TeamMember.user_id))).all())
 
 
-_ROLE_ANYWHERE = Prebuilt(lambda in_workspace: select(TeamMember.id).where(
-    in_workspace(TeamMember), TeamMember.user_id == sa.bindparam("user_id"), TeamMember.role == sa.bindparam("role"),
+_MEMBER = TeamMember.__table__.c
+_ROLE_ANYWHERE = Prebuilt(lambda in_workspace: sa.select(_MEMBER.id).where(
+    in_workspace(_MEMBER), _MEMBER.user_id == sa.bindparam("user_id"), _MEMBER.role == sa.bindparam("role"),
 ).limit(1))
+_TEAM = SalesTeam.__table__.c
 
 
 def has_role(*, session: Session, workspace: Workspace, user_id: str, role: str) -> bool:
     """Whether the person has this role on any team of the workspace (ix_team_member_user)."""
-    return _ROLE_ANYWHERE.run(session, workspace, user_id=user_id, role=role).first() is not None
+    return _ROLE_ANYWHERE.rows(session, workspace, user_id=user_id, role=role).first() is not None
+
+
+class RepTeam(NamedTuple):
+    """A team someone is a rep on, with what logging an ask needs of it."""
+    team_id: int
+    minimum: int
+    connector_threshold: int | None  # None: the team never changed it (services/habit_settings.py has the default)
+
+
+_HABIT = TeamHabitSetting.__table__.c
+_REP_TEAMS = Prebuilt(lambda in_workspace: sa.select(_TEAM.id, _TEAM.minimum, _HABIT.connector_threshold).select_from(
+    TeamMember.__table__.join(SalesTeam.__table__, _MEMBER.sales_team_id == _TEAM.id)
+    .outerjoin(TeamHabitSetting.__table__, _HABIT.sales_team_id == _TEAM.id)).where(
+    in_workspace(_MEMBER), _MEMBER.user_id == sa.bindparam("user_id"), _MEMBER.role == "rep").order_by(_TEAM.id))
+
+
+def list_rep_teams(*, session: Session, workspace: Workspace, user_id: str) -> list[RepTeam]:
+    """The teams this person is a rep on, with their minimum and heads-up threshold: one indexed statement
+    (ix_team_member_user) whose rows are the person's own teams, whatever the size of the workspace."""
+    return [RepTeam(*row) for row in _REP_TEAMS.rows(session, workspace, user_id=user_id)]
+
+
+_TEAMS_OF = Prebuilt(lambda in_workspace: select(SalesTeam).join(TeamMember, col(TeamMember.sales_team_id) == SalesTeam.id)
+                     .where(in_workspace(SalesTeam), TeamMember.user_id == sa.bindparam("user_id"),
+                            TeamMember.role == sa.bindparam("role")).order_by(col(SalesTeam.name)))
 
 
 def teams_of(*, session: Session, workspace: Workspace, user_id: str, role: str) -> Sequence[SalesTeam]:
-    return session.exec(
-        select(SalesTeam).join(TeamMember, col(TeamMember.sales_team_id) == SalesTeam.id)
-        .where(scoped(SalesTeam, workspace), TeamMember.user_id == user_id, TeamMember.role == role)
-        .order_by(col(SalesTeam.name))
-    ).all()
+    """The teams this person has this role on (often on the request path: built once, see ``Prebuilt``)."""
+    return _TEAMS_OF.run(session, workspace, user_id=user_id, role=role).all()
 
 
 def add_pause(*, session: Session, workspace: Workspace, user_id: str, starts_on: date, until_on: date,

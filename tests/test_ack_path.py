@@ -214,3 +214,41 @@ def test_a_burst_from_one_person_waits_its_collapse_window_and_runs_once():
     assert outbox.drain(timeout=10)  # a drain (tests, SIGTERM) does not wait the window out
     assert ran == [4]
     outbox.shutdown(timeout=10)
+
+
+def test_a_waiting_refresh_is_brought_forward_when_the_person_looks():
+    outbox = Outbox(workers=1, collapse_window=0.01)
+    ran: list[str] = []
+    looked = threading.Event()
+    outbox.submit(lambda: ran.append("after a command"), key=("home", "U1"), delay=3600)
+    assert outbox.pending == 1 and ran == []  # waiting an hour for more changes
+    outbox.submit(lambda: (ran.append("opened"), looked.set()), key=("home", "U1"))
+    assert looked.wait(10)  # ran after the short window, not the hour, without a drain
+    assert ran == ["opened"]
+    outbox.submit(lambda: ran.append("later change"), key=("home", "U1"), delay=3600)
+    outbox.submit(lambda: ran.append("a longer wait changes nothing"), key=("home", "U1"), delay=7200)
+    assert outbox.drain(timeout=10)
+    assert ran == ["opened", "a longer wait changes nothing"]
+    outbox.shutdown(timeout=10)
+
+
+def test_no_listener_calls_slack_on_the_request_path():
+    """Every Web API call and response_url post a listener causes goes through handlers/follow_ups.py (the
+    outbox). A direct ``client.x(...)``, ``respond(...)`` or ``say(...)`` in a listener would run before the
+    ack goes back (process_before_response), so a slow Slack would delay the answer."""
+    import ast
+    from pathlib import Path
+
+    handlers = Path(__file__).resolve().parent.parent / "handlers"
+    direct = []
+    for path in sorted(handlers.glob("*.py")):
+        if path.name == "follow_ups.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "client") \
+                    or (isinstance(func, ast.Name) and func.id in ("respond", "say")):
+                direct.append(f"{path.name}:{node.lineno}")
+    assert direct == []

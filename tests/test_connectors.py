@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from domain.funnel import Workspace
 from services.connectors import heads_up_for
-from storage.engine import session_scope
+from storage.engine import read_scope, session_scope
 from storage.models import Ask
 from storage.queries import add_ask
-from storage.team_queries import add_member, add_team
+from storage.team_queries import add_member, add_team, list_rep_teams
 from tests.driver import TEAM_ID
 from tests.support.teams import ADMIN, BERLIN, MANAGER, NY, SYDNEY
 from views import ids
@@ -89,14 +89,17 @@ def test_the_heads_up_costs_the_same_statements_as_the_workspace_grows(team, sla
     def measured() -> tuple[int, tuple]:
         statements = []
 
-        def count(conn, cursor, statement, *rest) -> None:  # noqa: ANN001
-            statements.append(statement)
+        def count(conn, cursor, statement, parameters, *rest) -> None:  # noqa: ANN001
+            statements.append((statement, parameters))
 
         sa.event.listen(engine, "before_cursor_execute", count)
         try:
-            result = heads_up_for(engine=engine, workspace=workspace, rep=rep, logged=logged, now=now)
+            with read_scope(engine) as session:
+                result = heads_up_for(session=session, workspace=workspace, rep=rep, logged=logged, now=now,
+                                      teams=list_rep_teams(session=session, workspace=workspace, user_id=NY))
         finally:
             sa.event.remove(engine, "before_cursor_execute", count)
+        measured.statements = statements
         return len(statements), result
 
     small, before = measured()
@@ -113,6 +116,12 @@ def test_the_heads_up_costs_the_same_statements_as_the_workspace_grows(team, sla
     large, after = measured()
     assert before and after == before  # the other team's asks aren't the team's
     assert small == large
+    if engine.dialect.name == "sqlite":  # and it reads Maria's asks by index, not the teams' other asks
+        statement, parameters = next((s, p) for s, p in measured.statements if "lower(ask.asked_name)" in s)
+        with engine.connect() as connection:
+            plan = " ".join(str(row) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                                            parameters))
+        assert "ix_ask_person_name" in plan, plan
     print(f"connector heads-up: {small} SQL statements before and {large} after the workspace grew")
 
 

@@ -10,7 +10,8 @@ class HeldOutbox:
     def __init__(self) -> None:
         self.jobs: list[tuple[Callable[[], object], Hashable | None, bool]] = []
 
-    def submit(self, job: Callable[[], object], *, key: Hashable | None = None, urgent: bool = False) -> bool:
+    def submit(self, job: Callable[[], object], *, key: Hashable | None = None, urgent: bool = False,
+               delay: float | None = None) -> bool:
         # Like the real outbox: a job waiting under the same key is replaced by the newest.
         self.jobs = [j for j in self.jobs if key is None or j[1] != key] + [(job, key, urgent)]
         return True
