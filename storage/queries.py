@@ -6,13 +6,12 @@ services) decide where transactions begin and end.
 from __future__ import annotations
 
 import hashlib
+import importlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from domain.funnel import CLOSED_STATUSES, AskOutcome, ReferralStatus, Workspace
@@ -94,7 +93,9 @@ def remember_request(*, session: Session, key: str, now: datetime, keep_for: tim
     dialect = session.get_bind().dialect.name
     statement = _REMEMBER.get(dialect)
     if statement is None:
-        insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(SeenRequest)
+        # The dialect's own insert (ON CONFLICT), imported for the dialect in use only: loading the PostgreSQL
+        # dialect's modules into a SQLite process would cost about 2 MB of idle memory for nothing.
+        insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(SeenRequest)
         received_at = sa.bindparam("received_at", type_=SeenRequest.__table__.c.received_at.type)
         statement = _REMEMBER[dialect] = insert.values(
             signature=sa.bindparam("signature"), received_at=received_at,
