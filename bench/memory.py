@@ -5,7 +5,9 @@ tests (it checks its token with ``auth.test`` before it listens, and its first t
 in this process so that it weighs nothing in serve's figure. Each run of serve starts on a new SQLite
 database. Once each answers on its port (serve: ``/healthz`` 200, i.e. ready), and after ``--settle``
 seconds (long enough for the scheduler's first tick, which comes 20 seconds after start), its resident set
-size (VmRSS, Linux) is read, then it is stopped. The ratio is serve's RSS over the bare app's.
+size (VmRSS, Linux) is read, then it is stopped. The ratio is serve's RSS over the bare app's. A third
+process, the bare app with the bot's storage layer imported, shows how much of that SQLAlchemy and SQLModel
+alone account for.
 
     .venv/bin/python -m bench.memory [--settle 25] [--runs 3]
 """
@@ -41,6 +43,10 @@ def hello(ack):
 
 app.start(port=int(os.environ["PORT"]), path="/slack/events")
 """
+
+# The same app with the bot's storage layer loaded and nothing else: SQLAlchemy, SQLModel (which brings
+# pydantic) and the bot's table models. What serve can't go below without another way to reach the database.
+STORAGE_FLOOR_APP = "import storage.models  # noqa: F401\n" + BARE_BOLT_APP
 
 
 def free_port() -> int:
@@ -104,18 +110,24 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as workdir, FakeSlack() as fake:
         bare_script = Path(workdir) / "bare_bolt_app.py"
         bare_script.write_text(BARE_BOLT_APP)
+        floor_script = Path(workdir) / "storage_floor_app.py"
+        floor_script.write_text(STORAGE_FLOOR_APP)
         serve_env = {**base_env, "SLACK_BOT_TOKEN": "xoxb-bench-token", "SLACK_SIGNING_SECRET": "bench-signing-secret",
                      "SLACK_API_URL": fake.api_url}
-        bare, serve = [], []
+        bare, floor, serve = [], [], []
         for run in range(args.runs):
             bare.append(measure([sys.executable, str(bare_script)], base_env, args.settle, workdir))
+            floor.append(measure([sys.executable, str(floor_script)], base_env, args.settle, workdir))
             serve.append(measure([sys.executable, "-m", "bot.cli", "serve", "--http", "--host", "127.0.0.1"],
                                  {**serve_env, "DATABASE_URL": f"sqlite:///{workdir}/bench-{run}.db"}, args.settle,
                                  workdir, ready_only=True))
     bare_rss = statistics.median(r for r, _ in bare)
+    floor_rss = statistics.median(r for r, _ in floor)
     serve_rss = statistics.median(r for r, _ in serve)
     serve_ready = statistics.median(t for _, t in serve)
     print(f"bare Bolt app idle RSS: {bare_rss:.1f} MB (runs: {', '.join(f'{r:.1f}' for r, _ in bare)})")
+    print(f"bare Bolt app + the bot's storage layer (SQLAlchemy, SQLModel, tables) idle RSS: {floor_rss:.1f} MB "
+          f"(runs: {', '.join(f'{r:.1f}' for r, _ in floor)}; ratio {floor_rss / bare_rss:.2f})")
     print(f"referral-bot serve idle RSS: {serve_rss:.1f} MB (runs: {', '.join(f'{r:.1f}' for r, _ in serve)})")
     print(f"ratio: {serve_rss / bare_rss:.2f} (target at most 2.00)")
     print(f"serve: start on a new database to /healthz 200, median {serve_ready:.2f} s "
