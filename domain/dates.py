@@ -1,12 +1,10 @@
 """Dates as reps type them: ISO, 11/20 or 20/11, Nov 20, 20 Nov, today, yesterday, tomorrow, weekdays.
 
-The phrase is read in the rep's own calendar, because "yesterday" depends on
-where the rep is; the caller passes that local ``today``. Only these few shapes
-count as a date at all (so that a name like "May" or "Jane" is never read as
-one), and they are read here, in plain Python: dateparser, which read them
-before, cost about 8 MB of idle memory and a second to load, and gave the same
-days (``tests/test_date_reader.py`` compares the two). A phrase without a year
-points one way:
+The phrase is read by dateparser (imported lazily: it is big, and most commands
+carry no date) in the rep's own calendar, because "yesterday" depends on where
+the rep is; the caller passes that local ``today``. This module only decides
+which shapes count as a date at all (so that a name like "May" or "Jane" is
+never read as one) and which way a phrase without a year points:
 
 - Past events (asks, referrals, meetings held, outcomes) take the most recent
   such day, today included: ``friday`` typed on a Sunday is two days ago.
@@ -21,7 +19,7 @@ Every function takes ``today`` explicitly, and tests pin it.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 __all__ = [
     "ACCEPTED_DATES",
@@ -56,28 +54,12 @@ _WEEKDAYS: dict[str, int] = {
 # ASCII digits only: \d would also accept other scripts' digits, which no rep means as a date.
 _ISO_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _WEEKDAY = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
-
-
-def _month(group: str) -> str:
-    return (rf"(?P<{group}>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-            r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
-
-
-def _day(group: str) -> str:
-    return rf"(?P<{group}>[0-9]{{1,2}})(?:st|nd|rd|th)?"
-
-
+_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?" \
+         r"|nov(?:ember)?|dec(?:ember)?)\.?"
+_DAY = r"[0-9]{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+(?P<year>[0-9]{4}))?"
 _NUMERIC = re.compile(r"(?P<a>[0-9]{1,2})/(?P<b>[0-9]{1,2})(?:/(?P<year>[0-9]{4}|[0-9]{2}))?")
-_NAMED = re.compile(rf"(?:{_month('month')}\s+(?:the\s+)?{_day('day')}"
-                    rf"|(?:the\s+)?{_day('day_first')}\s+(?:of\s+)?{_month('month_last')}){_YEAR}")
-# Every spelling of a month that counts (the shape above also lets through e.g. "sepember", which doesn't).
-_MONTHS: dict[str, int] = {
-    spelling: number
-    for number, name in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
-                                   "september", "october", "november", "december"), start=1)
-    for spelling in (name, name[:3], *(("sept",) if number == 9 else ()))
-}
+_NAMED = re.compile(rf"(?:{_MONTH}\s+(?:the\s+)?{_DAY}|(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}){_YEAR}")
 _RELATIVE = re.compile(rf"today|yesterday|tomorrow|(?:(?P<which>last|next|this)\s+)?(?P<weekday>{_WEEKDAY})")
 _LONGEST_PHRASE = 5  # words: "the 20th of november 2026"
 
@@ -119,55 +101,23 @@ def parse_date_phrase(text: str, *, today: date, direction: str = PAST, date_ord
     numeric = _NUMERIC.fullmatch(phrase)
     if numeric:
         return _numeric_date(numeric, phrase, today=today, direction=direction, date_order=date_order)
-    relative = _RELATIVE.fullmatch(phrase)
-    if relative:
-        return _relative_date(relative, today=today, direction=direction)
-    named = _NAMED.fullmatch(phrase)
-    if not named:
+    named, relative = _NAMED.fullmatch(phrase), _RELATIVE.fullmatch(phrase)
+    if not (named or relative):
         return None
-    found = _named_date(named, today=today, direction=direction)
+    if relative and relative.group("weekday"):
+        weekday = _WEEKDAYS[relative.group("weekday")]
+        if not relative.group("which") and weekday == today.weekday():
+            return today  # dateparser skips today's own weekday; a rep typing "friday" on a Friday means today
+        if relative.group("which") == "this":  # the one in this Monday-to-Sunday week, either side of today
+            return today + timedelta(days=weekday - today.weekday())
+        # dateparser reads "sun" but not "last sun": hand it the full name.
+        phrase = f"{relative.group('which') or ''} {WEEKDAY_NAMES[weekday]}".strip()
+    found = _dateparser(phrase, today=today, direction=direction)
     if found is None:
         raise DateError(f"“{phrase}” isn't a real date; try {ACCEPTED_DATES}.")
+    if named and not named.group("year") and (found.month, found.day) == (today.month, today.day):
+        return today  # "Nov 20" typed on Nov 20 is today, in either direction
     return found
-
-
-def _relative_date(match: re.Match[str], *, today: date, direction: str) -> date:
-    """``today``, ``yesterday``, ``tomorrow`` or ``[last|next|this] <weekday>``."""
-    if match.group("weekday") is None:
-        return today + timedelta(days={"today": 0, "yesterday": -1, "tomorrow": 1}[match.group(0)])
-    weekday, which = _WEEKDAYS[match.group("weekday")], match.group("which")
-    if which == "this":  # the one in this Monday-to-Sunday week, either side of today
-        return today + timedelta(days=weekday - today.weekday())
-    if which is None and weekday == today.weekday():
-        return today  # a rep typing "friday" on a Friday means today
-    if which == "last" or (which is None and direction == PAST):  # the latest such day before today
-        return today - timedelta(days=(today.weekday() - weekday) % 7 or 7)
-    return today + timedelta(days=(weekday - today.weekday()) % 7 or 7)  # "next": the first one after today
-
-
-def _named_date(match: re.Match[str], *, today: date, direction: str) -> date | None:
-    """``Nov 20``, ``20 November``, ``the 20th of Nov, 2026``…; None when that day doesn't exist (``Nov 31``,
-    ``Feb 29 2027``, ``Nov 0``, ``Nov 45``) or the month is misspelt. Without a year: the nearest such day on
-    the ``direction`` side of today, today included (``Feb 29`` reaches back or ahead to a leap year)."""
-    month = _MONTHS.get(match.group("month") or match.group("month_last"))
-    day = int(match.group("day") or match.group("day_first"))
-    if month is None:
-        return None
-    if match.group("year"):
-        return _valid_date(int(match.group("year")), month, day)
-    step = -1 if direction == PAST else 1
-    for year in range(today.year, today.year + 9 * step, step):  # leap years are at most 8 years apart
-        found = _valid_date(year, month, day)
-        if found is not None and (found <= today if direction == PAST else found >= today):
-            return found
-    return None
-
-
-def _valid_date(year: int, month: int, day: int) -> date | None:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
 
 
 def _numeric_date(match: re.Match[str], phrase: str, *, today: date, direction: str, date_order: str | None) -> date:
@@ -198,6 +148,23 @@ def _real_date(year: int | None, month: int, day: int, *, today: date, direction
         if year is not None or (found <= today if direction == PAST else found >= today):
             return found
     return None
+
+
+def _dateparser(phrase: str, *, today: date, direction: str) -> date | None:
+    import dateparser  # lazily: a large library that most commands never need
+
+    found = dateparser.parse(phrase, languages=["en"], settings={
+        "RELATIVE_BASE": datetime(today.year, today.month, today.day, 12),
+        "PREFER_DATES_FROM": "past" if direction == PAST else "future",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    })
+    return found.date() if found else None
+
+
+def warm_up_date_reader() -> None:
+    """Load dateparser's language data once, ahead of the first typed date: loading it takes a second or
+    more, and the first dated command must still be answered within Slack's 3-second ack deadline."""
+    _dateparser("last tuesday", today=date(2026, 1, 1), direction=PAST)
 
 
 def parse_iso_date(text: str) -> date | None:
