@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default: 0.0.0.0).")
     serve.add_argument("--no-scheduler", action="store_true",
                        help="Don't send scheduled nudges from this process (extra web replicas, tests).")
+    serve.add_argument("--first-tick-seconds", type=float, default=None,
+                       help="Delay of the scheduler's first tick (default 20).")
 
     worker = sub.add_parser("worker", help="Run the scheduler and deliveries alone, beside `serve --no-scheduler`.")
     worker.add_argument("--port", type=int, default=None, help="Health port (default: WORKER_PORT, then 8081).")

@@ -100,7 +100,8 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
         from bot.oauth import workspace_clients
         from bot.scheduler import create_scheduler
 
-        scheduler = create_scheduler(ctx=ctx, client=workspace_clients(app))
+        scheduler = create_scheduler(ctx=ctx, client=workspace_clients(app),
+                                     first_tick_seconds=args.first_tick_seconds)
         scheduler.start()
         log.info("scheduler started: reminders, digests and leaderboards tick every few minutes")
 

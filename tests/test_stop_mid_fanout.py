@@ -26,14 +26,14 @@ DRAIN_SECONDS = 10
 
 
 def start(mode: str, env: dict[str, str], log: Path) -> subprocess.Popen:
-    """The production entry point; ``serve`` ticks first 20 s after start, ``worker`` is told to tick at once."""
+    """The production entry point, told to tick at once (the first tick otherwise waits 20 s)."""
     if mode == "worker":
         command = ["worker", "--host", "127.0.0.1", "--port", str(free_port()), "--first-tick-seconds", "0",
                    "--tick-seconds", "3600", "--drain-seconds", str(DRAIN_SECONDS)]
     elif mode == "http":
-        command = ["serve", "--http", "--host", "127.0.0.1", "--port", str(free_port())]
+        command = ["serve", "--http", "--host", "127.0.0.1", "--port", str(free_port()), "--first-tick-seconds", "0"]
     else:
-        command = ["serve", "--host", "127.0.0.1"]
+        command = ["serve", "--host", "127.0.0.1", "--first-tick-seconds", "0"]
     return subprocess.Popen([sys.executable, "-m", "bot.cli", *command], env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=log.open("w"), text=True)
 
