@@ -386,10 +386,12 @@ def list_open_referrals_of(*, session: Session, workspace: Workspace, rep_user_i
 
 def list_unthanked_referrals(
     *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], introduced_before: date, since: date,
-) -> Sequence[Referral]:
-    """Introductions between ``since`` and ``introduced_before`` whose referrer was never thanked."""
+) -> Sequence[sa.Row]:
+    """Introductions between ``since`` and ``introduced_before`` whose referrer was never thanked: the columns
+    the digest shows (rep, number, prospect, referrer, introduced on), not whole rows."""
     return session.exec(
-        select(Referral)
+        select(Referral.rep_user_id, Referral.number, Referral.prospect_name, Referral.referrer_name,
+               Referral.introduced_on)
         .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),
                col(Referral.thanked_on).is_(None), Referral.introduced_on < introduced_before,
                Referral.introduced_on >= since)

@@ -115,6 +115,22 @@ def list_pauses(*, session: Session, workspace: Workspace, user_ids: Sequence[st
     )).all()
 
 
+def list_reps_of_teams(*, session: Session, workspace: Workspace, team_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each of these teams' reps (deactivated or not), by team, in one query; a team without reps maps to an
+    empty list and a team that does not exist is missing."""
+    rows = session.exec(
+        select(SalesTeam.id, TeamMember.user_id).select_from(SalesTeam)
+        .outerjoin(TeamMember, sa.and_(col(TeamMember.sales_team_id) == SalesTeam.id, TeamMember.role == "rep"))
+        .where(scoped(SalesTeam, workspace), col(SalesTeam.id).in_(list(team_ids)))
+        .order_by(col(SalesTeam.id), col(TeamMember.user_id))).all()
+    reps: dict[int, list[str]] = {}
+    for team_id, user_id in rows:
+        reps.setdefault(team_id, [])
+        if user_id is not None:
+            reps[team_id].append(user_id)
+    return reps
+
+
 def list_memberships(*, session: Session, workspace: Workspace) -> Sequence[tuple[SalesTeam, TeamMember]]:
     """Every (team, member) pair in the workspace, for the scheduler's fan-out."""
     return session.exec(
