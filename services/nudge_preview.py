@@ -31,7 +31,7 @@ from domain.schedule import local_instant
 from services.nudges import load_teams, rep_plans
 from services.people import PeopleDirectory, Person
 from services.teams import TeamInfo
-from storage.engine import run_in_transaction, session_scope
+from storage.engine import read_scope, run_in_transaction, session_scope
 from storage.habit_queries import (
     SKIPPED,
     add_skipped_delivery,
@@ -119,7 +119,7 @@ def change_nudge(*, engine: sa.Engine, workspace: Workspace, manager: Person, co
 def reminder_notes(*, engine: sa.Engine, workspace: Workspace, now: datetime) -> dict[tuple[str, date], str]:
     """For the reminder tick: every note for a week under way somewhere, in one query."""
     monday = period_containing("week", now.date()).start
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         notes = list_nudge_notes(session=session, workspace=workspace,
                                  week_starts=[monday - timedelta(weeks=1), monday, monday + timedelta(weeks=1)])
         return {(n.rep_user_id, n.week_start): n.note for n in notes}

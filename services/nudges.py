@@ -61,7 +61,7 @@ from storage.due_queries import (
     list_stuck_candidates,
     week_number,
 )
-from storage.engine import session_scope
+from storage.engine import read_scope, session_scope
 from storage.models import SalesTeam
 from storage.queries import count_asks_by_day, count_kpis, list_unthanked_referrals
 from storage.team_queries import list_memberships, list_pauses
@@ -75,15 +75,15 @@ UNTHANKED_LOOKBACK = timedelta(days=90)
 
 
 def load_teams(*, engine: sa.Engine, workspace: Workspace) -> list[TeamInfo]:
-    with session_scope(engine) as session:
-        rows = list_memberships(session=session, workspace=workspace)
-    teams: dict[int, SalesTeam] = {}
-    members: dict[int, dict[str, list[str]]] = {}
-    for team, member in rows:
-        teams[team.id or 0] = team
-        members.setdefault(team.id or 0, {"rep": [], "manager": [], FORMER_ROLE: []})[member.role].append(member.user_id)
-    return [team_info(team, reps=members[team_id]["rep"], managers=members[team_id]["manager"],
-                      former=members[team_id][FORMER_ROLE]) for team_id, team in teams.items()]
+    with read_scope(engine) as session:  # the rows are read before its rollback expires them
+        teams: dict[int, SalesTeam] = {}
+        members: dict[int, dict[str, list[str]]] = {}
+        for team, member in list_memberships(session=session, workspace=workspace):
+            teams[team.id or 0] = team
+            members.setdefault(team.id or 0, {"rep": [], "manager": [], FORMER_ROLE: []})[member.role].append(
+                member.user_id)
+        return [team_info(team, reps=members[team_id]["rep"], managers=members[team_id]["manager"],
+                          former=members[team_id][FORMER_ROLE]) for team_id, team in teams.items()]
 
 
 @dataclass(frozen=True)
