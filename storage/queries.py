@@ -389,7 +389,7 @@ def list_unthanked_referrals(
 ) -> Sequence[sa.Row]:
     """Introductions between ``since`` and ``introduced_before`` whose referrer was never thanked: the columns
     the digest shows (rep, number, prospect, referrer, introduced on), not whole rows."""
-    return session.exec(
+    return session.connection().execute(
         select(Referral.rep_user_id, Referral.number, Referral.prospect_name, Referral.referrer_name,
                Referral.introduced_on)
         .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),

@@ -118,7 +118,7 @@ def list_pauses(*, session: Session, workspace: Workspace, user_ids: Sequence[st
 def list_reps_of_teams(*, session: Session, workspace: Workspace, team_ids: Sequence[int]) -> dict[int, list[str]]:
     """Each of these teams' reps (deactivated or not), by team, in one query; a team without reps maps to an
     empty list and a team that does not exist is missing."""
-    rows = session.exec(
+    rows = session.connection().execute(
         select(SalesTeam.id, TeamMember.user_id).select_from(SalesTeam)
         .outerjoin(TeamMember, sa.and_(col(TeamMember.sales_team_id) == SalesTeam.id, TeamMember.role == "rep"))
         .where(scoped(SalesTeam, workspace), col(SalesTeam.id).in_(list(team_ids)))
