@@ -20,7 +20,7 @@ from services.nudge_preview import touches_in
 from storage.engine import read_scope
 from storage.habit_queries import list_client_wins_of
 from storage.queries import list_asks_between
-from storage.team_queries import list_reps_of_teams
+from storage.team_queries import list_reps_of_teams, reps_of_teams
 
 
 @dataclass(frozen=True)
@@ -36,19 +36,22 @@ def digest_habits_of_teams(*, engine: sa.Engine, workspace: Workspace,
     """Each digest's habit lines (keyed as given), from one read of every team, rep and week they cover: the
     teams' reps (deactivated ones too) come from one query. A digest whose team no longer exists is left out."""
     with read_scope(engine) as session:
-        reps = list_reps_of_teams(session=session, workspace=workspace,
-                                  team_ids=sorted({team_id for team_id, _week in digests.values()}))
+        team_ids = sorted({team_id for team_id, _week in digests.values()})
+        reps = list_reps_of_teams(session=session, workspace=workspace, team_ids=team_ids)
         return _habits(session, workspace, {key: DigestScope(reps[team_id], week)
-                                            for key, (team_id, week) in digests.items() if team_id in reps})
+                                            for key, (team_id, week) in digests.items() if team_id in reps},
+                       reps_query=reps_of_teams(team_ids))
 
 
-def _habits(session: Session, workspace: Workspace, digests: Mapping[str, DigestScope]) -> dict[str, DigestHabits]:
+def _habits(session: Session, workspace: Workspace, digests: Mapping[str, DigestScope],
+            reps_query: sa.Select) -> dict[str, DigestHabits]:
+    """``reps_query`` selects the digests' reps, for the reads to filter by."""
     reps = sorted({uid for scope in digests.values() for uid in scope.reps})
     if not reps:
         return {key: DigestHabits(0, 0, ()) for key in digests}
     start = min(scope.week.start for scope in digests.values())
     end = max(scope.week.end for scope in digests.values())
-    wins = list_client_wins_of(session=session, workspace=workspace, rep_user_ids=reps,
+    wins = list_client_wins_of(session=session, workspace=workspace, rep_user_ids=reps_query,
                                won_since=start - NEW_CLIENT_WINDOW)
     # Plain values out of the rows while the read is open.
     wins = [(win.rep_user_id, win.client_name, win.won_on) for win in wins]
@@ -56,7 +59,7 @@ def _habits(session: Session, workspace: Workspace, digests: Mapping[str, Digest
     asks = list_asks_between(session=session, workspace=workspace, start=start, end=end,
                              rep_user_ids=sorted({rep for rep, _name, _won_on in wins}))
     asks = [(ask.rep_user_id, ask.asked_name, ask.asked_on) for ask in asks]
-    touches = touches_in(session=session, workspace=workspace, rep_user_ids=reps,
+    touches = touches_in(session=session, workspace=workspace, rep_user_ids=reps, reps_query=reps_query,
                          week_starts={scope.week.start for scope in digests.values()})
     wins_of: dict[str, list] = {}
     for rep, client_name, won_on in wins:

@@ -126,14 +126,15 @@ def reminder_notes(*, engine: sa.Engine, workspace: Workspace, now: datetime) ->
 
 
 def touches_in(*, session: Session, workspace: Workspace, rep_user_ids: Sequence[str],
-               week_starts: set[date]) -> tuple[tuple[date, ManagerTouch], ...]:
+               week_starts: set[date], reps_query: sa.Select | None = None) -> tuple[tuple[date, ManagerTouch], ...]:
     """For the digest: the managers' notes on, and skips of, these reps' reminders in these weeks, each with its
-    week's Monday (two queries)."""
+    week's Monday (two queries). ``reps_query``, when given, selects the same reps, for the reads to filter by."""
     if not rep_user_ids:
         return ()
-    notes = list_nudge_notes(session=session, workspace=workspace, rep_user_ids=list(rep_user_ids),
+    among = reps_query if reps_query is not None else list(rep_user_ids)
+    notes = list_nudge_notes(session=session, workspace=workspace, rep_user_ids=among,
                              week_starts=week_starts)
-    skips = list_ledger_rows(session=session, workspace=workspace, kind=REMINDER, recipients=list(rep_user_ids),
+    skips = list_ledger_rows(session=session, workspace=workspace, kind=REMINDER, recipients=among,
                              period_keys={start.isoformat() for start in week_starts})
     found = [(n.week_start, ManagerTouch(n.rep_user_id, n.manager_user_id, "note", n.note)) for n in notes]
     found += [(date.fromisoformat(row.period_key), ManagerTouch(row.recipient, row.claimed_by or "", "skip", row.note or ""))

@@ -63,7 +63,7 @@ from storage.due_queries import (
 )
 from storage.engine import read_scope, session_scope
 from storage.models import SalesTeam
-from storage.queries import count_asks_by_day, count_kpis, list_unthanked_referrals
+from storage.queries import People, count_asks_by_day, count_kpis, list_unthanked_referrals
 from storage.team_queries import list_memberships, list_pauses
 
 STREAK_LOOKBACK_WEEKS = 52
@@ -185,28 +185,30 @@ def digest_spans(manager_today: date, fiscal_start_month: int) -> dict[str, tupl
 
 def digest_contents(
     *, session: Session, workspace: Workspace, dues: Sequence[DigestDue], manager_today: date,
-    fiscal_start_month: int,
+    fiscal_start_month: int, reps_query: sa.Select | None = None,
 ) -> list[DigestContent]:
     """The digests of many teams whose managers share one calendar day, from a fixed handful of grouped
-    queries (counted in the tests), whatever the number of teams and reps."""
+    queries (counted in the tests), whatever the number of teams and reps. ``reps_query``, when given,
+    selects the same reps as the dues hold (active and departed), for the reads to filter by."""
     spans = digest_spans(manager_today, fiscal_start_month)
     week = spans["Last week"][0]
     flat = [(p.start, p.end) for pair in spans.values() for p in pair]
     reps = sorted({uid for due in dues for uid in (*due.team.reps, *due.left)})
+    among: People = reps_query if reps_query is not None else reps
     # One pass over the asks for every span and the recent weeks of the streaks; one over the referrals.
     recent = _recent_weeks(week, STREAK_LOOKBACK_WEEKS)
-    asks = count_asks_in_spans(session=session, workspace=workspace, rep_user_ids=reps, spans=flat + recent)
-    referrals = count_referrals_in_spans(session=session, workspace=workspace, rep_user_ids=reps, spans=flat)
+    asks = count_asks_in_spans(session=session, workspace=workspace, rep_user_ids=among, spans=flat + recent)
+    referrals = count_referrals_in_spans(session=session, workspace=workspace, rep_user_ids=among, spans=flat)
     series = _weekly_series(session, workspace, reps, week, STREAK_LOOKBACK_WEEKS,
-                            recent={uid: row[len(flat):] for uid, row in asks.items()})
+                            recent={uid: row[len(flat):] for uid, row in asks.items()}, among=among)
     # Won value in each current span, per rep and currency: one grouped query, never per rep.
-    won = sum_won_by_rep_and_currency(session=session, workspace=workspace, rep_user_ids=reps,
+    won = sum_won_by_rep_and_currency(session=session, workspace=workspace, rep_user_ids=among,
                                       spans=[(current.start, current.end) for current, _previous in spans.values()])
     promised: dict[str, list] = {}
-    for row in list_commitments(session=session, workspace=workspace, rep_user_ids=reps, week_starts=[week.start]):
+    for row in list_commitments(session=session, workspace=workspace, rep_user_ids=among, week_starts=[week.start]):
         promised.setdefault(row.rep_user_id, []).append(row)
     stuck: dict[str, list[StuckReferral]] = {}
-    for row in list_stuck_candidates(session=session, workspace=workspace, rep_user_ids=reps,
+    for row in list_stuck_candidates(session=session, workspace=workspace, rep_user_ids=among,
                                      introduced_before=manager_today - STUCK_WITHOUT_MEETING,
                                      held_before=manager_today - STUCK_WITHOUT_OUTCOME):
         reason = stuck_reason(row, manager_today)
@@ -214,7 +216,7 @@ def digest_contents(
             stuck.setdefault(row.rep_user_id, []).append(
                 StuckReferral(row.rep_user_id, row.number, row.prospect_name, reason))
     unthanked: dict[str, list[StuckReferral]] = {}
-    for row in list_unthanked_referrals(session=session, workspace=workspace, rep_user_ids=reps,
+    for row in list_unthanked_referrals(session=session, workspace=workspace, rep_user_ids=among,
                                         introduced_before=manager_today - UNTHANKED_AFTER,
                                         since=manager_today - UNTHANKED_LOOKBACK):
         unthanked.setdefault(row.rep_user_id, []).append(StuckReferral(
@@ -281,22 +283,25 @@ def _recent_weeks(last: Period, weeks: int) -> list[tuple[date, date]]:
 
 
 def _weekly_series(session: Session, workspace: Workspace, reps: Sequence[str], last: Period, weeks: int,
-                   recent: Mapping[str, Sequence[int]] | None = None) -> dict[str, list[RepWeek]]:
+                   recent: Mapping[str, Sequence[int]] | None = None,
+                   among: People | None = None) -> dict[str, list[RepWeek]]:
     """Each rep's asks in the ``weeks`` weeks ending with ``last``, newest first, with their time off.
 
     A week without asks or time off ends any streak (minimums are 1 or more), so a rep's series stops there
     (after the four weeks of the trend). The recent weeks are read first (``recent``: each rep's asks in
     ``_recent_weeks``, when the caller counted them with its own figures); older weeks only for the reps
-    whose streak runs through all of them: most reps' history is never read.
+    whose streak runs through all of them: most reps' history is never read. ``among``: the same reps as a
+    subquery, for the reads to filter by.
     """
+    among = reps if among is None else among
     earliest = last.start - timedelta(weeks=weeks - 1)
     pauses: dict[str, list] = {}
-    for pause in list_pauses(session=session, workspace=workspace, user_ids=reps, start=earliest, end=last.end):
+    for pause in list_pauses(session=session, workspace=workspace, user_ids=among, start=earliest, end=last.end):
         pauses.setdefault(pause.user_id, []).append(pause)
     newest = week_number(last.start)
     weeks_read = _recent_weeks(last, weeks)
     if recent is None:
-        recent = count_asks_in_spans(session=session, workspace=workspace, rep_user_ids=reps, spans=weeks_read)
+        recent = count_asks_in_spans(session=session, workspace=workspace, rep_user_ids=among, spans=weeks_read)
     older: dict[str, dict[int, int]] = {}
     starts = [last.start - timedelta(weeks=back) for back in range(max(weeks, TREND_WEEKS))]  # newest first
     none_recent = (0,) * len(weeks_read)

@@ -35,6 +35,7 @@ from storage.due_queries import (
     list_slots,
     list_team_reps,
     list_team_zones,
+    page_reps,
 )
 from storage.engine import read_scope
 
@@ -178,11 +179,13 @@ def due_digests(*, engine: sa.Engine, workspace: Workspace, kind: str, default: 
                                         after=after, limit=page)
                 if not rows:  # the last page was full: nothing more to count
                     break
-                reps = _split_reps(session, sorted({team.id or 0 for team, _ in rows}))
+                team_ids = sorted({team.id or 0 for team, _ in rows})
+                reps = _split_reps(session, team_ids)
                 dues = [DigestDue(team_info(team, reps=reps[team.id or 0][0], managers=(manager,)), manager,
                                   tuple(reps[team.id or 0][1])) for team, manager in rows]
                 contents = digest_contents(session=session, workspace=workspace, dues=dues,
-                                           manager_today=group.clock.today, fiscal_start_month=fiscal)
+                                           manager_today=group.clock.today, fiscal_start_month=fiscal,
+                                           reps_query=page_reps(team_ids))
                 # Read while the read is open: its rollback expires the rows.
                 last, full = (rows[-1][0].id or 0, rows[-1][1]), len(rows) == page
             yield from (DueDigest(group, due.team, content) for due, content in zip(dues, contents, strict=True))

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from domain.conventions import Conventions
 from domain.funnel import ReferralStatus, Workspace
 from storage.models import Referral, WorkspaceSetting
-from storage.queries import scoped
+from storage.queries import People, among, scoped
 
 
 def get_conventions(*, session: Session, workspace: Workspace) -> Conventions:
@@ -49,7 +49,7 @@ def sum_won_by_currency(
 
 
 def sum_won_by_rep_and_currency(
-    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], spans: Sequence[tuple[date, date]],
+    *, session: Session, workspace: Workspace, rep_user_ids: People, spans: Sequence[tuple[date, date]],
 ) -> list[dict[str, dict[str | None, Decimal]]]:
     """Won amounts closed in each (inclusive) span, per rep and currency, from one grouped query: the digest's
     totals for many teams at once add up the lines of the reps they show."""
@@ -60,7 +60,7 @@ def sum_won_by_rep_and_currency(
     rows = session.exec(
         select(Referral.rep_user_id, Referral.currency,
                *(sa.func.sum(Referral.amount).filter(closed >= start, closed <= end) for start, end in spans))
-        .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),
+        .where(scoped(Referral, workspace), among(Referral.rep_user_id, rep_user_ids),
                Referral.status == ReferralStatus.WON, col(Referral.amount).is_not(None),
                closed >= first, closed <= last)
         .group_by(Referral.rep_user_id, Referral.currency)

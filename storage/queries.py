@@ -23,6 +23,16 @@ from storage.models import Ask, Referral, SeenRequest, UserProfile
 DUPLICATE_WINDOW_SECONDS = 10
 
 
+# Whom a grouped read is narrowed to: their user IDs, or a subquery that selects them. A tick's page binds a few
+# hundred team IDs in such a subquery rather than thousands of user IDs, which SQLAlchemy expands one by one and
+# PostgreSQL parses and plans on every statement.
+People = Iterable[str] | sa.Select
+
+
+def among(column, people: People) -> sa.ColumnElement[bool]:  # noqa: ANN001
+    return col(column).in_(people if isinstance(people, sa.Select) else list(people))
+
+
 def scoped(model, workspace: Workspace):  # noqa: ANN001, ANN202
     return sa.and_(model.team_id == workspace.team_id, model.enterprise_id == workspace.enterprise_id) \
         if workspace.enterprise_id is not None \
@@ -385,14 +395,14 @@ def list_open_referrals_of(*, session: Session, workspace: Workspace, rep_user_i
 
 
 def list_unthanked_referrals(
-    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], introduced_before: date, since: date,
+    *, session: Session, workspace: Workspace, rep_user_ids: People, introduced_before: date, since: date,
 ) -> Sequence[sa.Row]:
     """Introductions between ``since`` and ``introduced_before`` whose referrer was never thanked: the columns
     the digest shows (rep, number, prospect, referrer, introduced on), not whole rows."""
     return session.connection().execute(
         select(Referral.rep_user_id, Referral.number, Referral.prospect_name, Referral.referrer_name,
                Referral.introduced_on)
-        .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),
+        .where(scoped(Referral, workspace), among(Referral.rep_user_id, rep_user_ids),
                col(Referral.thanked_on).is_(None), Referral.introduced_on < introduced_before,
                Referral.introduced_on >= since)
         .order_by(col(Referral.introduced_on))

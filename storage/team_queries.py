@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
 from storage.models import Pause, SalesTeam, TeamMember
-from storage.queries import Prebuilt, scoped
+from storage.queries import People, Prebuilt, among, scoped
 
 DEFAULT_TEAM_NAME = "everyone"
 
@@ -108,10 +108,10 @@ def end_pauses(*, session: Session, workspace: Workspace, user_id: str, today: d
     return len(pauses)
 
 
-def list_pauses(*, session: Session, workspace: Workspace, user_ids: Sequence[str], start: date, end: date) -> Sequence[Pause]:
+def list_pauses(*, session: Session, workspace: Workspace, user_ids: People, start: date, end: date) -> Sequence[Pause]:
     """Pauses of these people that overlap [start, end]."""
     return session.exec(select(Pause).where(
-        scoped(Pause, workspace), col(Pause.user_id).in_(list(user_ids)), Pause.starts_on <= end, Pause.until_on >= start,
+        scoped(Pause, workspace), among(Pause.user_id, user_ids), Pause.starts_on <= end, Pause.until_on >= start,
     )).all()
 
 
@@ -129,6 +129,12 @@ def list_reps_of_teams(*, session: Session, workspace: Workspace, team_ids: Sequ
         if user_id is not None:
             reps[team_id].append(user_id)
     return reps
+
+
+def reps_of_teams(team_ids: Sequence[int]) -> sa.Select:
+    """The same reps as ``list_reps_of_teams``, as a subquery for grouped reads to filter by."""
+    return select(TeamMember.user_id).where(col(TeamMember.sales_team_id).in_(list(team_ids)),
+                                            TeamMember.role == "rep")
 
 
 def list_memberships(*, session: Session, workspace: Workspace) -> Sequence[tuple[SalesTeam, TeamMember]]:
