@@ -361,7 +361,7 @@ def list_stuck_candidates(
         scoped(Referral, workspace), among(Referral.rep_user_id, rep_user_ids),
         sa.or_(sa.and_(Referral.status == ReferralStatus.INTRODUCED, Referral.introduced_on < introduced_before),
                sa.and_(Referral.status == ReferralStatus.MEETING_HELD, Referral.meeting_held_on < held_before)),
-    ).order_by(col(Referral.introduced_on))).all()
+    ).order_by(col(Referral.introduced_on), col(Referral.id))).all()
     return [StuckCandidate(uid, number, name, _STATUSES[status], introduced, held)
             for uid, number, name, status, introduced, held in rows]
 

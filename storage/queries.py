@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Session, col, select
 
 from domain.funnel import CLOSED_STATUSES, AskOutcome, ReferralStatus, Workspace
@@ -30,7 +32,33 @@ People = Iterable[str] | sa.Select
 
 
 def among(column, people: People) -> sa.ColumnElement[bool]:  # noqa: ANN001
-    return col(column).in_(people if isinstance(people, sa.Select) else list(people))
+    if isinstance(people, sa.Select):
+        return _AmongSubquery(col(column), people.scalar_subquery())
+    return col(column).in_(list(people))
+
+
+class _AmongSubquery(sa.ColumnElement[bool]):
+    """``column IN (subquery)``; on PostgreSQL ``column = ANY(ARRAY(subquery))``, which runs the subquery once
+    and then walks the (workspace, rep, ...) index for each ID, as an IN list does. Given the subquery as is,
+    the planner may instead hash it and scan the whole table, in parallel, for every page of a tick."""
+
+    inherit_cache = True
+    type = sa.Boolean()
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
+                           ("query", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: sa.ColumnElement[Any], query: sa.ScalarSelect) -> None:
+        self.column, self.query = column, query
+
+
+@compiles(_AmongSubquery)
+def _among_subquery(element: _AmongSubquery, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.column.in_(element.query), **kw)
+
+
+@compiles(_AmongSubquery, "postgresql")
+def _among_array(element: _AmongSubquery, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} = ANY(ARRAY{compiler.process(element.query, **kw)})"
 
 
 def scoped(model, workspace: Workspace):  # noqa: ANN001, ANN202
@@ -405,7 +433,7 @@ def list_unthanked_referrals(
         .where(scoped(Referral, workspace), among(Referral.rep_user_id, rep_user_ids),
                col(Referral.thanked_on).is_(None), Referral.introduced_on < introduced_before,
                Referral.introduced_on >= since)
-        .order_by(col(Referral.introduced_on))
+        .order_by(col(Referral.introduced_on), col(Referral.id))  # ties in a stable order, whatever the plan
     ).all()
 
 
