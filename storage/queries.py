@@ -43,7 +43,7 @@ class _AmongSubquery(sa.ColumnElement[bool]):
     the planner may instead hash it and scan the whole table, in parallel, for every page of a tick."""
 
     inherit_cache = True
-    type = sa.Boolean()
+    type = sa.types.NullType()  # rendered as is: a Boolean would be compared with 1 on SQLite, off the index
     _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
                            ("query", InternalTraversal.dp_clauseelement)]
 
