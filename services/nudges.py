@@ -49,6 +49,7 @@ from domain.records import money_totals
 from domain.schedule import WeeklySlot
 from services.people import Person
 from services.teams import TeamInfo, fiscal_year_start, team_info
+from storage.among import People
 from storage.commitment_queries import list_commitments
 from storage.convention_queries import sum_won_by_rep_and_currency
 from storage.due_queries import (
@@ -63,7 +64,7 @@ from storage.due_queries import (
 )
 from storage.engine import read_scope, session_scope
 from storage.models import SalesTeam
-from storage.queries import People, count_asks_by_day, count_kpis, list_unthanked_referrals
+from storage.queries import count_asks_by_day, count_kpis, list_unthanked_referrals
 from storage.team_queries import list_memberships, list_pauses
 
 STREAK_LOOKBACK_WEEKS = 52

@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
+from storage.among import People, among
 from storage.models import Commitment
-from storage.queries import People, Prebuilt, among, scoped
+from storage.queries import Prebuilt, scoped
 
 
 def add_commitment(*, session: Session, workspace: Workspace, rep_user_id: str, week_start: date,

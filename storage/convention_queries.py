@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 
 from domain.conventions import Conventions
 from domain.funnel import ReferralStatus, Workspace
+from storage.among import People, among
 from storage.models import Referral, WorkspaceSetting
-from storage.queries import People, among, scoped
+from storage.queries import scoped
 
 
 def get_conventions(*, session: Session, workspace: Workspace) -> Conventions:

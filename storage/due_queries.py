@@ -19,8 +19,9 @@ from sqlmodel import Session, col, select
 from domain.forgetting import FORMER_ROLE
 from domain.funnel import ReferralStatus, Workspace
 from domain.kpis import KpiCounts
+from storage.among import People, among
 from storage.models import Ask, Commitment, Delivery, Pause, Referral, SalesTeam, TeamMember, UserProfile
-from storage.queries import People, among, scoped
+from storage.queries import scoped
 
 REP, MANAGER = "rep", "manager"
 NO_ZONE = ""  # how a person without a known zone is grouped: they get the workspace's default zone

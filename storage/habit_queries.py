@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
+from storage.among import People, among
 from storage.models import Ask, ClientWin, Delivery, NudgeNote, Referral, TeamHabitSetting, TeamMember
-from storage.queries import People, among, scoped
+from storage.queries import scoped
 
 SKIPPED = "skipped"  # a delivery-ledger status: a manager skipped this message; it is never sent
 

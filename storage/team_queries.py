@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
+from storage.among import People, among
 from storage.models import Pause, SalesTeam, TeamMember
-from storage.queries import People, Prebuilt, among, scoped
+from storage.queries import Prebuilt, scoped
 
 DEFAULT_TEAM_NAME = "everyone"
 
