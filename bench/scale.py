@@ -302,9 +302,14 @@ def main() -> None:  # noqa: PLR0915
                                          engine=engines["full"], clock=lambda: DIGEST_MONDAY)
             hand_written_aggregate(engines["full"])  # warm
             floor = min(hand_written_aggregate(engines["full"]) for _ in range(3))
-            digest_seconds, report = timed(lambda: run_job("digest", ctx=ctx, client=server_app.client,
-                                                           now=DIGEST_MONDAY, dry_run=True))
-            rows.append(line(f"Digest tick, dry run, {report.due} managers due", f"{digest_seconds:.2f} s",
+            # Measured like the aggregate: a dry run changes nothing, so the first (cold: statements compiled,
+            # pages read from disk) is printed apart and the figure is the best of the three after it.
+            cold, report = timed(lambda: run_job("digest", ctx=ctx, client=server_app.client, now=DIGEST_MONDAY,
+                                                 dry_run=True))
+            digest_seconds = min(timed(lambda: run_job("digest", ctx=ctx, client=server_app.client,
+                                                       now=DIGEST_MONDAY, dry_run=True))[0] for _ in range(3))
+            rows.append(line(f"Digest tick, dry run, {report.due} managers due (best of 3; first, cold: "
+                             f"{cold:.2f} s)", f"{digest_seconds:.2f} s",
                              f"{floor:.2f} s for one hand-written SQL aggregate", digest_seconds / floor))
             print(rows[-1], flush=True)
 

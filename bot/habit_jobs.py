@@ -20,7 +20,7 @@ from domain.periods import Period, period_containing, previous_period
 from services.client_followups import due_followups, followup_outgoing
 from services.context import AppContext
 from services.delivery import Outgoing
-from services.habit_digest import DigestScope, digest_habits_of
+from services.habit_digest import digest_habits_of_teams
 from services.habit_settings import habits_of_teams
 from services.leaderboard_modes import board_for_team
 from services.nudge_preview import reminder_notes
@@ -75,11 +75,15 @@ def with_habits(items: Iterable[Outgoing], *, ctx: AppContext, workspace: Worksp
     digests: list[Outgoing] = []
 
     def flush() -> Iterator[Outgoing]:
-        """A page of digests gets its habit lines from one grouped read, then goes on as planned."""
-        scopes = {str(n): DigestScope(team(item.recipient).reps, _digest_week(item.period_key))
-                  for n, item in enumerate(digests)}
-        habits = digest_habits_of(engine=ctx.engine, workspace=workspace, digests=scopes) if scopes else {}
+        """A page of digests gets its habit lines, and its teams' reps, from one grouped read, then goes on
+        as planned (never the whole workspace's memberships); a team gone meanwhile gets none."""
+        scopes = {str(n): (_team_id(item.recipient), _digest_week(item.period_key)) for n, item in enumerate(digests)}
+        habits = digest_habits_of_teams(engine=ctx.engine, workspace=workspace, digests=scopes) if scopes else {}
         for n, item in enumerate(digests):
+            if str(n) not in habits:
+                yield item
+                continue
+
             def render(item: Outgoing = item, found: Any = habits[str(n)]) -> list[dict[str, Any]]:
                 return habit_digest_views.with_habit_lines(item.render(), found)
 
@@ -87,7 +91,7 @@ def with_habits(items: Iterable[Outgoing], *, ctx: AppContext, workspace: Worksp
         digests.clear()
 
     for item in items:
-        if item.kind == DIGEST and team(item.recipient) is not None and _digest_week(item.period_key) is not None:
+        if item.kind == DIGEST and _team_id(item.recipient) is not None and _digest_week(item.period_key) is not None:
             digests.append(item)
             if len(digests) >= DIGEST_BATCH:
                 yield from flush()
@@ -122,6 +126,12 @@ def _digest_week(period_key: str) -> Period | None:
     """The week a digest covers: the one before the week its ledger key names (the manager's last week)."""
     monday = _day(period_key)
     return previous_period(period_containing("week", monday)) if monday else None
+
+
+def _team_id(recipient: str) -> int | None:
+    """Digest and leaderboard recipients end in ":<team id>"."""
+    suffix = recipient.rsplit(":", 1)[-1]
+    return int(suffix) if ":" in recipient and suffix.isdigit() else None
 
 
 def _day(period_key: str) -> date | None:

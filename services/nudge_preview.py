@@ -31,7 +31,7 @@ from domain.schedule import local_instant
 from services.nudges import load_teams, rep_plans
 from services.people import PeopleDirectory, Person
 from services.teams import TeamInfo
-from storage.engine import run_in_transaction, session_scope
+from storage.engine import read_scope, run_in_transaction, session_scope
 from storage.habit_queries import (
     SKIPPED,
     add_skipped_delivery,
@@ -119,21 +119,22 @@ def change_nudge(*, engine: sa.Engine, workspace: Workspace, manager: Person, co
 def reminder_notes(*, engine: sa.Engine, workspace: Workspace, now: datetime) -> dict[tuple[str, date], str]:
     """For the reminder tick: every note for a week under way somewhere, in one query."""
     monday = period_containing("week", now.date()).start
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         notes = list_nudge_notes(session=session, workspace=workspace,
                                  week_starts=[monday - timedelta(weeks=1), monday, monday + timedelta(weeks=1)])
         return {(n.rep_user_id, n.week_start): n.note for n in notes}
 
 
 def touches_in(*, session: Session, workspace: Workspace, rep_user_ids: Sequence[str],
-               week_starts: set[date]) -> tuple[tuple[date, ManagerTouch], ...]:
+               week_starts: set[date], reps_query: sa.Select | None = None) -> tuple[tuple[date, ManagerTouch], ...]:
     """For the digest: the managers' notes on, and skips of, these reps' reminders in these weeks, each with its
-    week's Monday (two queries)."""
+    week's Monday (two queries). ``reps_query``, when given, selects the same reps, for the reads to filter by."""
     if not rep_user_ids:
         return ()
-    notes = list_nudge_notes(session=session, workspace=workspace, rep_user_ids=list(rep_user_ids),
+    among = reps_query if reps_query is not None else list(rep_user_ids)
+    notes = list_nudge_notes(session=session, workspace=workspace, rep_user_ids=among,
                              week_starts=week_starts)
-    skips = list_ledger_rows(session=session, workspace=workspace, kind=REMINDER, recipients=list(rep_user_ids),
+    skips = list_ledger_rows(session=session, workspace=workspace, kind=REMINDER, recipients=among,
                              period_keys={start.isoformat() for start in week_starts})
     found = [(n.week_start, ManagerTouch(n.rep_user_id, n.manager_user_id, "note", n.note)) for n in notes]
     found += [(date.fromisoformat(row.period_key), ManagerTouch(row.recipient, row.claimed_by or "", "skip", row.note or ""))

@@ -49,10 +49,20 @@ from domain.records import money_totals
 from domain.schedule import WeeklySlot
 from services.people import Person
 from services.teams import TeamInfo, fiscal_year_start, team_info
+from storage.among import People
 from storage.commitment_queries import list_commitments
 from storage.convention_queries import sum_won_by_rep_and_currency
-from storage.due_queries import count_asks_by_week, count_kpis_by_rep, list_stuck_candidates, week_number
-from storage.engine import session_scope
+from storage.due_queries import (
+    REFERRAL_FIGURES,
+    count_asks_by_week,
+    count_asks_in_spans,
+    count_kpis_by_rep,
+    count_referrals_in_spans,
+    kpis_of,
+    list_stuck_candidates,
+    week_number,
+)
+from storage.engine import read_scope, session_scope
 from storage.models import SalesTeam
 from storage.report_queries import count_asks_by_day, count_kpis, list_unthanked_referrals
 from storage.team_queries import list_memberships, list_pauses
@@ -66,15 +76,15 @@ UNTHANKED_LOOKBACK = timedelta(days=90)
 
 
 def load_teams(*, engine: sa.Engine, workspace: Workspace) -> list[TeamInfo]:
-    with session_scope(engine) as session:
-        rows = list_memberships(session=session, workspace=workspace)
-    teams: dict[int, SalesTeam] = {}
-    members: dict[int, dict[str, list[str]]] = {}
-    for team, member in rows:
-        teams[team.id or 0] = team
-        members.setdefault(team.id or 0, {"rep": [], "manager": [], FORMER_ROLE: []})[member.role].append(member.user_id)
-    return [team_info(team, reps=members[team_id]["rep"], managers=members[team_id]["manager"],
-                      former=members[team_id][FORMER_ROLE]) for team_id, team in teams.items()]
+    with read_scope(engine) as session:  # the rows are read before its rollback expires them
+        teams: dict[int, SalesTeam] = {}
+        members: dict[int, dict[str, list[str]]] = {}
+        for team, member in list_memberships(session=session, workspace=workspace):
+            teams[team.id or 0] = team
+            members.setdefault(team.id or 0, {"rep": [], "manager": [], FORMER_ROLE: []})[member.role].append(
+                member.user_id)
+        return [team_info(team, reps=members[team_id]["rep"], managers=members[team_id]["manager"],
+                          former=members[team_id][FORMER_ROLE]) for team_id, team in teams.items()]
 
 
 @dataclass(frozen=True)
@@ -176,25 +186,30 @@ def digest_spans(manager_today: date, fiscal_start_month: int) -> dict[str, tupl
 
 def digest_contents(
     *, session: Session, workspace: Workspace, dues: Sequence[DigestDue], manager_today: date,
-    fiscal_start_month: int,
+    fiscal_start_month: int, reps_query: sa.Select | None = None,
 ) -> list[DigestContent]:
     """The digests of many teams whose managers share one calendar day, from a fixed handful of grouped
-    queries (counted in the tests), whatever the number of teams and reps."""
+    queries (counted in the tests), whatever the number of teams and reps. ``reps_query``, when given,
+    selects the same reps as the dues hold (active and departed), for the reads to filter by."""
     spans = digest_spans(manager_today, fiscal_start_month)
     week = spans["Last week"][0]
-    flat = [p for pair in spans.values() for p in pair]
+    flat = [(p.start, p.end) for pair in spans.values() for p in pair]
     reps = sorted({uid for due in dues for uid in (*due.team.reps, *due.left)})
-    counts = count_kpis_by_rep(session=session, workspace=workspace, rep_user_ids=reps,
-                               spans=[(p.start, p.end) for p in flat])
-    series = _weekly_series(session, workspace, reps, week, STREAK_LOOKBACK_WEEKS)
-    # Won value in each current span, per rep and currency: one grouped query per span, never per rep.
-    won = [sum_won_by_rep_and_currency(session=session, workspace=workspace, rep_user_ids=reps, start=current.start,
-                                       end=current.end) for current, _previous in spans.values()]
+    among: People = reps_query if reps_query is not None else reps
+    # One pass over the asks for every span and the recent weeks of the streaks; one over the referrals.
+    recent = _recent_weeks(week, STREAK_LOOKBACK_WEEKS)
+    asks = count_asks_in_spans(session=session, workspace=workspace, rep_user_ids=among, spans=flat + recent)
+    referrals = count_referrals_in_spans(session=session, workspace=workspace, rep_user_ids=among, spans=flat)
+    series = _weekly_series(session, workspace, reps, week, STREAK_LOOKBACK_WEEKS,
+                            recent={uid: row[len(flat):] for uid, row in asks.items()}, among=among)
+    # Won value in each current span, per rep and currency: one grouped query, never per rep.
+    won = sum_won_by_rep_and_currency(session=session, workspace=workspace, rep_user_ids=among,
+                                      spans=[(current.start, current.end) for current, _previous in spans.values()])
     promised: dict[str, list] = {}
-    for row in list_commitments(session=session, workspace=workspace, rep_user_ids=reps, week_starts=[week.start]):
+    for row in list_commitments(session=session, workspace=workspace, rep_user_ids=among, week_starts=[week.start]):
         promised.setdefault(row.rep_user_id, []).append(row)
     stuck: dict[str, list[StuckReferral]] = {}
-    for row in list_stuck_candidates(session=session, workspace=workspace, rep_user_ids=reps,
+    for row in list_stuck_candidates(session=session, workspace=workspace, rep_user_ids=among,
                                      introduced_before=manager_today - STUCK_WITHOUT_MEETING,
                                      held_before=manager_today - STUCK_WITHOUT_OUTCOME):
         reason = stuck_reason(row, manager_today)
@@ -202,30 +217,45 @@ def digest_contents(
             stuck.setdefault(row.rep_user_id, []).append(
                 StuckReferral(row.rep_user_id, row.number, row.prospect_name, reason))
     unthanked: dict[str, list[StuckReferral]] = {}
-    for row in list_unthanked_referrals(session=session, workspace=workspace, rep_user_ids=reps,
+    for row in list_unthanked_referrals(session=session, workspace=workspace, rep_user_ids=among,
                                         introduced_before=manager_today - UNTHANKED_AFTER,
                                         since=manager_today - UNTHANKED_LOOKBACK):
         unthanked.setdefault(row.rep_user_id, []).append(StuckReferral(
             row.rep_user_id, row.number, row.prospect_name,
             f"{row.referrer_name or 'the referrer'} not thanked "
             f"{(manager_today - row.introduced_on).days} days after the introduction"))
+    # A team's totals are column sums of its shown reps' rows (asks, referral figures): no KpiCounts per rep
+    # and span. The asks rows also hold the recent weeks, after the spans.
+    spanned, figures = len(flat), REFERRAL_FIGURES
+    no_asks, no_referrals = (0,) * len(flat), (0,) * (figures * len(flat))
     contents = []
     for due in dues:
         minimum = due.team.minimum
         lines = []
+        ask_rows, referral_rows = [], []
         members = [(uid, False) for uid in due.team.reps] + [(uid, True) for uid in due.left]
         for uid, left in members:
-            if left and all(c == KpiCounts() for c in counts[uid]):
+            own_asks, own_referrals = asks.get(uid), referrals.get(uid)
+            if left and not (own_asks and any(own_asks[:spanned])) and not (own_referrals and any(own_referrals)):
                 continue  # gone, and nothing of theirs in these periods
+            ask_rows.append(own_asks[:spanned] if own_asks else no_asks)
+            referral_rows.append(own_referrals or no_referrals)
             weeks = series[uid]
             made = promised.get(uid, [])
             lines.append(DigestRepLine(
-                user_id=uid, kpis=counts[uid][0], result=WeekResult.LEFT if left else week_result(weeks[0], minimum),
+                user_id=uid, kpis=kpis_of(own_asks, own_referrals, 0),
+                result=WeekResult.LEFT if left else week_result(weeks[0], minimum),
                 streak=0 if left else streak(weeks, minimum), trend=tuple(w.asks for w in reversed(weeks[:4])),
                 commitments_made=len(made), commitments_kept=sum(c.kept_ask_id is not None for c in made)))
+        ask_sums = [sum(column) for column in zip(*ask_rows, strict=True)] or no_asks
+        referral_sums = [sum(column) for column in zip(*referral_rows, strict=True)] or no_referrals
+
+        def total(span: int, ask_sums: Sequence[int] = ask_sums, referral_sums: Sequence[int] = referral_sums) -> KpiCounts:
+            return KpiCounts(ask_sums[span], *referral_sums[span * figures:(span + 1) * figures])
+
         shown = [line.user_id for line in lines]
         totals = tuple(
-            PeriodTotals(label, _sum(counts[uid][2 * i] for uid in shown), _sum(counts[uid][2 * i + 1] for uid in shown),
+            PeriodTotals(label, total(2 * i), total(2 * i + 1),
                          won_amounts=money_totals(_add_money(won[i].get(uid, {}) for uid in shown)))
             for i, label in enumerate(spans))
         ordered = order_digest(lines)
@@ -247,57 +277,62 @@ def _add_money(amounts: Iterable[Mapping[str | None, Decimal]]) -> dict[str | No
     return total
 
 
-def _sum(counts: Iterable[KpiCounts]) -> KpiCounts:
-    total = KpiCounts()
-    for count in counts:
-        total = total + count
-    return total
+def _recent_weeks(last: Period, weeks: int) -> list[tuple[date, date]]:
+    """The (start, end) of the most recent weeks a streak reads first, newest first, ending with ``last``."""
+    return [(last.start - timedelta(weeks=back), last.end - timedelta(weeks=back))
+            for back in range(min(weeks, RECENT_WEEKS))]
 
 
-def _weekly_series(session: Session, workspace: Workspace, reps: Sequence[str], last: Period,
-                   weeks: int) -> dict[str, list[RepWeek]]:
+def _weekly_series(session: Session, workspace: Workspace, reps: Sequence[str], last: Period, weeks: int,
+                   recent: Mapping[str, Sequence[int]] | None = None,
+                   among: People | None = None) -> dict[str, list[RepWeek]]:
     """Each rep's asks in the ``weeks`` weeks ending with ``last``, newest first, with their time off.
 
     A week without asks or time off ends any streak (minimums are 1 or more), so a rep's series stops there
-    (after the four weeks of the trend). The recent weeks are read first; older weeks only for the reps
-    whose streak runs through all of them: most reps' history is never read.
+    (after the four weeks of the trend). The recent weeks are read first (``recent``: each rep's asks in
+    ``_recent_weeks``, when the caller counted them with its own figures); older weeks only for the reps
+    whose streak runs through all of them: most reps' history is never read. ``among``: the same reps as a
+    subquery, for the reads to filter by.
     """
+    among = reps if among is None else among
     earliest = last.start - timedelta(weeks=weeks - 1)
     pauses: dict[str, list] = {}
-    for pause in list_pauses(session=session, workspace=workspace, user_ids=reps, start=earliest, end=last.end):
+    for pause in list_pauses(session=session, workspace=workspace, user_ids=among, start=earliest, end=last.end):
         pauses.setdefault(pause.user_id, []).append(pause)
     newest = week_number(last.start)
-    recent = min(weeks, RECENT_WEEKS)
-    by_week = count_asks_by_week(session=session, workspace=workspace, rep_user_ids=reps,
-                                 start=last.start - timedelta(weeks=recent - 1), end=last.end)
+    weeks_read = _recent_weeks(last, weeks)
+    if recent is None:
+        recent = count_asks_in_spans(session=session, workspace=workspace, rep_user_ids=among, spans=weeks_read)
+    older: dict[str, dict[int, int]] = {}
+    starts = [last.start - timedelta(weeks=back) for back in range(max(weeks, TREND_WEEKS))]  # newest first
+    none_recent = (0,) * len(weeks_read)
 
     def walk(uid: str, upto: int) -> tuple[list[RepWeek], bool]:
-        counts = by_week.get(uid, {})
+        counts, before = recent.get(uid, none_recent), older.get(uid, {})
         own = pauses.get(uid, ())
         rows = []
         for back in range(upto):
-            start = last.start - timedelta(weeks=back)
-            asks = counts.get(newest - back, 0)
+            start = starts[back]
+            asks = counts[back] if back < len(counts) else before.get(newest - back, 0)
             paused = bool(own) and any(p.starts_on <= start + timedelta(days=6) and p.until_on >= start for p in own)
             rows.append(RepWeek(start, asks, paused))
-            if asks == 0 and not paused and back >= TREND_WEEKS - 1:
+            if not asks and not paused and back >= TREND_WEEKS - 1:
                 return rows, True
         return rows, False
 
     series: dict[str, list[RepWeek]] = {}
     unbroken = []
     for uid in reps:
-        series[uid], broken = walk(uid, recent)
-        if not broken and weeks > recent:
+        series[uid], broken = walk(uid, len(weeks_read))
+        if not broken and weeks > len(weeks_read):
             unbroken.append(uid)
     if unbroken:
         older = count_asks_by_week(session=session, workspace=workspace, rep_user_ids=unbroken, start=earliest,
-                                   end=last.start - timedelta(weeks=recent - 1, days=1))
+                                   end=last.start - timedelta(weeks=len(weeks_read) - 1, days=1))
         for uid in unbroken:
-            by_week.setdefault(uid, {}).update(older.get(uid, {}))
             series[uid], _ = walk(uid, weeks)
     for rows in series.values():
-        rows.extend(RepWeek(last.start - timedelta(weeks=back), 0, False) for back in range(len(rows), TREND_WEEKS))
+        rows.extend(RepWeek(starts[back], 0, False) for back in range(len(rows), TREND_WEEKS))
     return series
 
 

@@ -35,8 +35,9 @@ from storage.due_queries import (
     list_slots,
     list_team_reps,
     list_team_zones,
+    page_reps,
 )
-from storage.engine import session_scope
+from storage.engine import read_scope
 
 PAGE = 200
 # No "who will you ask this week?" when less than this is left of the rep's week (install day on a Sunday).
@@ -83,12 +84,12 @@ def zone_groups(raw_zones: Sequence[str], *, default: ZoneInfo, now: datetime) -
 
 
 def _zones(engine: sa.Engine, lister: Callable[[Session], list[str]]) -> list[str]:
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return lister(session) or [NO_ZONE]
 
 
 def _slots(engine: sa.Engine, workspace: Workspace, kind: str) -> list[tuple[int, time]]:
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return list_slots(session=session, workspace=workspace, kind=kind)
 
 
@@ -112,7 +113,7 @@ def due_reminders(*, engine: sa.Engine, workspace: Workspace, kind: str, default
             continue
         after = ""
         while True:
-            with session_scope(engine) as session:
+            with read_scope(engine) as session:
                 rows = list_due_reminders(session=session, workspace=workspace, clock=group.clock, kind=kind,
                                           after=after, limit=page)
                 promised: dict[str, list[str]] = {}
@@ -139,7 +140,7 @@ def due_commitment_prompts(*, engine: sa.Engine, workspace: Workspace, kind: str
             continue
         after = ""
         while True:
-            with session_scope(engine) as session:
+            with read_scope(engine) as session:
                 reps = list_due_commitment_prompts(session=session, workspace=workspace, clock=clock, kind=kind,
                                                    after=after, limit=page)
             yield from ((group, uid) for uid in reps)
@@ -173,18 +174,24 @@ def due_digests(*, engine: sa.Engine, workspace: Workspace, kind: str, default: 
             continue
         after: tuple[int, str] = (0, "")
         while True:
-            with session_scope(engine) as session:
+            with read_scope(engine) as session:
                 rows = list_due_digests(session=session, workspace=workspace, clock=group.clock, kind=kind,
                                         after=after, limit=page)
-                reps = _split_reps(session, sorted({team.id or 0 for team, _ in rows}))
+                if not rows:  # the last page was full: nothing more to count
+                    break
+                team_ids = sorted({team.id or 0 for team, _ in rows})
+                reps = _split_reps(session, team_ids)
                 dues = [DigestDue(team_info(team, reps=reps[team.id or 0][0], managers=(manager,)), manager,
                                   tuple(reps[team.id or 0][1])) for team, manager in rows]
                 contents = digest_contents(session=session, workspace=workspace, dues=dues,
-                                           manager_today=group.clock.today, fiscal_start_month=fiscal)
+                                           manager_today=group.clock.today, fiscal_start_month=fiscal,
+                                           reps_query=page_reps(team_ids))
+                # Read while the read is open: its rollback expires the rows.
+                last, full = (rows[-1][0].id or 0, rows[-1][1]), len(rows) == page
             yield from (DueDigest(group, due.team, content) for due, content in zip(dues, contents, strict=True))
-            if len(rows) < page:
+            if not full:
                 break
-            after = (rows[-1][0].id or 0, rows[-1][1])
+            after = last
 
 
 @dataclass(frozen=True)
@@ -205,14 +212,15 @@ def due_leaderboards(*, engine: sa.Engine, workspace: Workspace, kind: str, defa
         period = previous_period(group.week)
         after = 0
         while True:
-            with session_scope(engine) as session:
+            with read_scope(engine) as session:
                 teams = list_due_leaderboards(session=session, workspace=workspace, clock=group.clock, kind=kind,
                                               after=after, limit=page)
                 reps = _split_reps(session, [t.id or 0 for t in teams])
                 infos = [team_info(t, reps=reps[t.id or 0][0], managers=()) for t in teams]
                 contents = leaderboard_contents(session=session, workspace=workspace, teams=infos, period=period,
                                                 streak_until=period)
+                last, full = (teams[-1].id or 0) if teams else 0, len(teams) == page
             yield from (DueLeaderboard(group, info, content) for info, content in zip(infos, contents, strict=True))
-            if len(teams) < page:
+            if not full:
                 break
-            after = teams[-1].id or 0
+            after = last

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
+from storage.among import People, among
 from storage.models import Commitment
 from storage.queries import Prebuilt, scoped
 
@@ -22,10 +23,10 @@ def add_commitment(*, session: Session, workspace: Workspace, rep_user_id: str, 
     return commitment
 
 
-def list_commitments(*, session: Session, workspace: Workspace, rep_user_ids: Iterable[str],
+def list_commitments(*, session: Session, workspace: Workspace, rep_user_ids: People,
                      week_starts: Iterable[date]) -> Sequence[Commitment]:
     return session.exec(select(Commitment).where(
-        scoped(Commitment, workspace), col(Commitment.rep_user_id).in_(list(rep_user_ids)),
+        scoped(Commitment, workspace), among(Commitment.rep_user_id, rep_user_ids),
         col(Commitment.week_start).in_(list(week_starts)),
     ).order_by(col(Commitment.id))).all()
 

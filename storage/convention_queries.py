@@ -1,7 +1,7 @@
 """The workspace's input conventions (currency, decimal mark, date order), kept on its settings row."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from domain.conventions import Conventions
 from domain.funnel import ReferralStatus, Workspace
+from storage.among import People, among
 from storage.models import Referral, WorkspaceSetting
 from storage.queries import Prebuilt, scoped
 
@@ -54,19 +55,25 @@ def sum_won_by_currency(
 
 
 def sum_won_by_rep_and_currency(
-    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
-) -> dict[str, dict[str | None, Decimal]]:
-    """Won amounts closed in [start, end], per rep and currency, in one grouped query: the digest's totals for
-    many teams at once add up the lines of the reps they show."""
+    *, session: Session, workspace: Workspace, rep_user_ids: People, spans: Sequence[tuple[date, date]],
+) -> list[dict[str, dict[str | None, Decimal]]]:
+    """Won amounts closed in each (inclusive) span, per rep and currency, from one grouped query: the digest's
+    totals for many teams at once add up the lines of the reps they show."""
+    if not spans:
+        return []
+    first, last = min(s for s, _ in spans), max(e for _, e in spans)
+    closed = col(Referral.closed_on)
     rows = session.exec(
-        select(Referral.rep_user_id, Referral.currency, sa.func.sum(Referral.amount))
-        .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),
+        select(Referral.rep_user_id, Referral.currency,
+               *(sa.func.sum(Referral.amount).filter(closed >= start, closed <= end) for start, end in spans))
+        .where(scoped(Referral, workspace), among(Referral.rep_user_id, rep_user_ids),
                Referral.status == ReferralStatus.WON, col(Referral.amount).is_not(None),
-               col(Referral.closed_on) >= start, col(Referral.closed_on) <= end)
+               closed >= first, closed <= last)
         .group_by(Referral.rep_user_id, Referral.currency)
     ).all()
-    totals: dict[str, dict[str | None, Decimal]] = {}
-    for rep, currency, total in rows:
-        if total is not None:
-            totals.setdefault(rep, {})[currency] = Decimal(total).quantize(Decimal("0.01"))
+    totals: list[dict[str, dict[str | None, Decimal]]] = [{} for _ in spans]
+    for rep, currency, *amounts in rows:
+        for per_span, total in zip(totals, amounts, strict=True):
+            if total is not None:
+                per_span.setdefault(rep, {})[currency] = Decimal(total).quantize(Decimal("0.01"))
     return totals

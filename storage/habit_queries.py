@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
+from storage.among import People, among
 from storage.models import Ask, ClientWin, Delivery, NudgeNote, Referral, TeamHabitSetting, TeamMember
 from storage.queries import Prebuilt, scoped
 
@@ -75,10 +76,10 @@ def list_client_wins_due(*, session: Session, workspace: Workspace, start: date,
                                                 ClientWin.follow_up_on <= end).order_by(col(ClientWin.id))).all()
 
 
-def list_client_wins_of(*, session: Session, workspace: Workspace, rep_user_ids: Iterable[str],
+def list_client_wins_of(*, session: Session, workspace: Workspace, rep_user_ids: People,
                         won_since: date) -> Sequence[ClientWin]:
     return session.exec(select(ClientWin).where(scoped(ClientWin, workspace),
-                                                col(ClientWin.rep_user_id).in_(list(rep_user_ids)),
+                                                among(ClientWin.rep_user_id, rep_user_ids),
                                                 ClientWin.won_on >= won_since)).all()
 
 
@@ -99,10 +100,10 @@ def save_nudge_note(*, session: Session, workspace: Workspace, rep_user_id: str,
 
 
 def list_nudge_notes(*, session: Session, workspace: Workspace, week_starts: Iterable[date],
-                     rep_user_ids: Iterable[str] | None = None) -> Sequence[NudgeNote]:
+                     rep_user_ids: People | None = None) -> Sequence[NudgeNote]:
     query = select(NudgeNote).where(scoped(NudgeNote, workspace), col(NudgeNote.week_start).in_(list(week_starts)))
     if rep_user_ids is not None:
-        query = query.where(col(NudgeNote.rep_user_id).in_(list(rep_user_ids)))
+        query = query.where(among(NudgeNote.rep_user_id, rep_user_ids))
     return session.exec(query).all()
 
 
@@ -124,10 +125,10 @@ def add_skipped_delivery(*, engine: sa.Engine, workspace: Workspace, kind: str, 
         return None
 
 
-def list_ledger_rows(*, session: Session, workspace: Workspace, kind: str, recipients: Iterable[str],
+def list_ledger_rows(*, session: Session, workspace: Workspace, kind: str, recipients: People,
                      period_keys: Iterable[str]) -> Sequence[Delivery]:
     return session.exec(select(Delivery).where(scoped(Delivery, workspace), Delivery.kind == kind,
-                                               col(Delivery.recipient).in_(list(recipients)),
+                                               among(Delivery.recipient, recipients),
                                                col(Delivery.period_key).in_(list(period_keys)))).all()
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
+from storage.among import People, among
 from storage.models import Pause, SalesTeam, TeamHabitSetting, TeamMember
 from storage.queries import Prebuilt, scoped
 
@@ -133,11 +134,33 @@ def end_pauses(*, session: Session, workspace: Workspace, user_id: str, today: d
     return len(pauses)
 
 
-def list_pauses(*, session: Session, workspace: Workspace, user_ids: Sequence[str], start: date, end: date) -> Sequence[Pause]:
+def list_pauses(*, session: Session, workspace: Workspace, user_ids: People, start: date, end: date) -> Sequence[Pause]:
     """Pauses of these people that overlap [start, end]."""
     return session.exec(select(Pause).where(
-        scoped(Pause, workspace), col(Pause.user_id).in_(list(user_ids)), Pause.starts_on <= end, Pause.until_on >= start,
+        scoped(Pause, workspace), among(Pause.user_id, user_ids), Pause.starts_on <= end, Pause.until_on >= start,
     )).all()
+
+
+def list_reps_of_teams(*, session: Session, workspace: Workspace, team_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each of these teams' reps (deactivated or not), by team, in one query; a team without reps maps to an
+    empty list and a team that does not exist is missing."""
+    rows = session.connection().execute(
+        select(SalesTeam.id, TeamMember.user_id).select_from(SalesTeam)
+        .outerjoin(TeamMember, sa.and_(col(TeamMember.sales_team_id) == SalesTeam.id, TeamMember.role == "rep"))
+        .where(scoped(SalesTeam, workspace), col(SalesTeam.id).in_(list(team_ids)))
+        .order_by(col(SalesTeam.id), col(TeamMember.user_id))).all()
+    reps: dict[int, list[str]] = {}
+    for team_id, user_id in rows:
+        reps.setdefault(team_id, [])
+        if user_id is not None:
+            reps[team_id].append(user_id)
+    return reps
+
+
+def reps_of_teams(team_ids: Sequence[int]) -> sa.Select:
+    """The same reps as ``list_reps_of_teams``, as a subquery for grouped reads to filter by."""
+    return select(TeamMember.user_id).where(col(TeamMember.sales_team_id).in_(list(team_ids)),
+                                            TeamMember.role == "rep")
 
 
 def list_memberships(*, session: Session, workspace: Workspace) -> Sequence[tuple[SalesTeam, TeamMember]]:

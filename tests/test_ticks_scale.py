@@ -190,3 +190,24 @@ def test_a_streak_longer_than_a_quarter_is_counted_in_full(team, fake_slack, app
     digest = json.dumps([c.params for c in dms(fake_slack, MANAGER)], ensure_ascii=False)
     assert "20-week streak" in digest[digest.index(f"<@{NY}>"):][:300]
     assert "3-week streak" in digest[digest.index(f"<@{BERLIN}>"):][:300]
+
+
+def test_a_page_of_digests_reads_its_reps_through_the_rep_index_on_both_databases():
+    """The page's reps come as a subquery of its teams: a plain IN on SQLite (not compared with 1, which kept
+    SQLite off the (workspace, rep, date) index) and = ANY(ARRAY(...)) on PostgreSQL (a hashed IN (subquery)
+    let the planner scan the whole ask table for every page)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from storage.among import among
+    from storage.due_queries import page_reps
+    from storage.models import Ask
+
+    query = select(Ask.id).where(among(Ask.rep_user_id, page_reps([1, 2])), Ask.team_id == "T0001")
+    # Two pages differ only in their bound team IDs: one cached statement serves both.
+    other_page = select(Ask.id).where(among(Ask.rep_user_id, page_reps([3, 4, 5])), Ask.team_id == "T0001")
+    assert query._generate_cache_key().key == other_page._generate_cache_key().key
+    on_sqlite = " ".join(str(query.compile(dialect=sqlite.dialect())).split())
+    on_postgresql = " ".join(str(query.compile(dialect=postgresql.dialect())).split())
+    assert "WHERE ask.rep_user_id IN (SELECT team_member.user_id FROM team_member" in on_sqlite
+    assert ") AND ask.team_id" in on_sqlite and "= 1" not in on_sqlite
+    assert "WHERE ask.rep_user_id = ANY(ARRAY(SELECT team_member.user_id FROM team_member" in on_postgresql

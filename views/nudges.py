@@ -53,8 +53,9 @@ def _rep_line(line: DigestRepLine) -> str:
 
 
 def digest_messages(content: DigestContent) -> list[Message]:
+    week_label, team_name = digest_week_label(content.week), escape(content.team_name)
     blocks: list[dict[str, Any]] = [section(
-        f":bar_chart: *{escape(content.team_name)}*, last week: {digest_week_label(content.week)} in your calendar "
+        f":bar_chart: *{team_name}*, last week: {week_label} in your calendar "
         f"(minimum {content.minimum} a week). Each rep's line counts what they logged for those dates.")]
     for totals in content.totals:
         rows = []
@@ -79,7 +80,7 @@ def digest_messages(content: DigestContent) -> list[Message]:
     for n, chunk in enumerate(chunks, start=1):
         if n > 1:
             chunk = [context(f"(continued, part {n} of {len(chunks)})"), *chunk]
-        messages.append(message(f"Referral digest for {escape(content.team_name)}, {digest_week_label(content.week)}"
+        messages.append(message(f"Referral digest for {team_name}, {week_label}"
                                 + (f" (part {n} of {len(chunks)})" if len(chunks) > 1 else ""), chunk))
     return messages
 
