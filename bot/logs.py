@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -82,10 +83,26 @@ class DropBoltStartNoise(logging.Filter):
         return not (record.name.startswith("slack_bolt") and str(record.msg).startswith(_BOLT_START_NOISE))
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted, unless given another stream
+    (``setStream``): a process never swaps stderr, but tests capture it per test, and a handler holding an
+    earlier test's closed stream turned later log lines into "Logging error" tracebacks."""
+
+    _chosen = None  # a stream set with setStream; None follows sys.stderr
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201
+        return self._chosen if self._chosen is not None else sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # noqa: ANN001
+        self._chosen = None if value is sys.stderr else value
+
+
 def configure_logging(level: str, secrets: Iterable[str | None], log_format: str = "text") -> None:
     """One handler on the root logger. Quiet by default: APScheduler's two INFO lines a tick (about 2,900 a
     day) are dropped; the scheduler logs one line for a tick that sent or failed something, none otherwise."""
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     if log_format == "json":
         from pythonjsonlogger.json import JsonFormatter
 

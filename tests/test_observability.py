@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -187,3 +188,20 @@ def test_log_format_and_metrics_port_are_checked_at_start():
     with pytest.raises(ConfigError) as caught:
         load_settings({**base, "LOG_FORMAT": "xml", "METRICS_PORT": "0"})
     assert any("LOG_FORMAT" in p for p in caught.value.problems) and any("METRICS_PORT" in p for p in caught.value.problems)
+
+
+def test_log_lines_follow_stderr_when_it_is_swapped(monkeypatch):
+    """The root handler writes to the stderr of the moment, so a stream closed since it was configured (a
+    captured stream of an earlier test) never turns a log line into a "Logging error" traceback."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    first, second = io.StringIO(), io.StringIO()
+    try:
+        monkeypatch.setattr(sys, "stderr", first)
+        configure_logging("INFO", secrets=[])
+        first.close()
+        monkeypatch.setattr(sys, "stderr", second)
+        logging.getLogger("referral.test").warning("still heard")
+        assert "still heard" in second.getvalue() and "Logging error" not in second.getvalue()
+    finally:
+        root.handlers[:], root.level = saved
