@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 
 from domain.funnel import Workspace
-from storage.engine import session_scope
+from storage.engine import read_scope, session_scope
 from storage.profile_queries import count_members_without_profile, save_profiles, save_unknown_members
 
 log = logging.getLogger(__name__)
@@ -83,8 +83,9 @@ def sync_profiles(
 
 
 def ensure_profiles(*, engine: sa.Engine, client: Any, workspace: Workspace, now: datetime) -> SyncReport | None:
-    """Before a tick: a bulk sync only when some member has no profile yet (one cheap query otherwise)."""
-    with session_scope(engine) as session:
+    """Before a tick: a bulk sync only when some member has no profile yet (one read-only query otherwise,
+    which never queues for SQLite's write lock nor makes an ack wait behind it)."""
+    with read_scope(engine) as session:
         missing = count_members_without_profile(session=session, workspace=workspace)
     if not missing:
         return None
