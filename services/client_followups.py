@@ -23,7 +23,7 @@ from domain.schedule import local_instant
 from services.delivery import Outgoing
 from services.habit_settings import habits_of_teams, strictest
 from services.people import Person
-from storage.engine import run_in_transaction, session_scope
+from storage.engine import read_scope, run_in_transaction
 from storage.habit_queries import add_client_win, get_client_win, list_client_wins_due
 from storage.models import ClientWin
 from storage.team_queries import list_rep_teams
@@ -70,7 +70,7 @@ def due_followups(*, engine: sa.Engine, workspace: Workspace, zone_of: Callable[
     """For the tick: follow-ups whose date has come and whose rep is in working hours now."""
     utc_today = now.astimezone(UTC).date()
     # Every zone's date lies within a day of UTC's; a follow-up stays due for STAYS_DUE after its date.
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         wins = [win_record(row) for row in list_client_wins_due(
             session=session, workspace=workspace, start=utc_today - STAYS_DUE - timedelta(days=1),
             end=utc_today + timedelta(days=1))]
@@ -90,7 +90,7 @@ def followup_outgoing(due: FollowupDue, render: Callable[[ClientWinRecord], dict
 
 
 def get_win(*, engine: sa.Engine, workspace: Workspace, rep: Person, win_id: int) -> ClientWinRecord | None:
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         row = get_client_win(session=session, workspace=workspace, rep_user_id=rep.user_id, win_id=win_id)
         return win_record(row) if row else None
 

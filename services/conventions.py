@@ -11,11 +11,11 @@ from domain.funnel import Workspace
 from domain.parsing import SETTINGS_USAGE, ChangeConvention, CommandError
 from services.people import Person
 from storage.convention_queries import get_conventions, set_convention
-from storage.engine import run_in_transaction, session_scope
+from storage.engine import read_scope, run_in_transaction
 
 
 def workspace_conventions(*, engine: sa.Engine, workspace: Workspace) -> Conventions:
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return conventions_of(session=session, workspace=workspace)
 
 

@@ -19,7 +19,7 @@ from domain.grammar.forget import FORGET_USAGE
 from domain.parsing import CommandError
 from services.people import Person
 from services.spreadsheets import ALL_TIME
-from storage.engine import run_in_transaction, session_scope
+from storage.engine import read_scope, run_in_transaction
 from storage.forget_queries import FORGET, add_audit_entry, anonymize_person, count_forgotten, is_known_person
 from storage.report_queries import count_kpis
 
@@ -48,7 +48,7 @@ def _check(session: Session, workspace: Workspace, actor: Person, user_id: str) 
 
 
 def preview_forget(*, engine: sa.Engine, workspace: Workspace, actor: Person, user_id: str) -> ForgetPreview:
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         _check(session, workspace, actor, user_id)
         counts = count_kpis(session=session, workspace=workspace, rep_user_ids=[user_id], start=ALL_TIME[0],
                             end=ALL_TIME[1])

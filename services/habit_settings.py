@@ -14,7 +14,7 @@ from domain.leaderboard_modes import DEFAULT_MODE
 from domain.parsing import CommandError
 from domain.words import count_of
 from services.people import Person
-from storage.engine import run_in_transaction, session_scope
+from storage.engine import read_scope, run_in_transaction
 from storage.habit_queries import list_habit_settings, save_habit_setting
 from storage.team_queries import get_team
 
@@ -46,7 +46,7 @@ def strictest(habits: Iterable[TeamHabits]) -> TeamHabits:
 
 
 def team_habits(*, engine: sa.Engine, workspace: Workspace, team_id: int) -> TeamHabits:
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return habits_of_teams(session=session, workspace=workspace, team_ids=[team_id])[team_id]
 
 

@@ -17,7 +17,7 @@ from domain.periods import local_today
 from services.asks import ask_record
 from services.people import Person as Rep
 from services.referrals import ReferralLogged, log_referral
-from storage.engine import run_in_transaction, session_scope
+from storage.engine import read_scope, run_in_transaction
 from storage.queries import find_open_ask_of_referrer, get_ask
 
 
@@ -35,7 +35,7 @@ def intro_form(*, engine: sa.Engine, workspace: Workspace, rep: Rep, text: str, 
     draft = read_intro(text, author_user_id=author_user_id, rep_user_id=rep.user_id)
     open_ask = None
     if draft.referrer is not None:
-        with session_scope(engine) as session:
+        with read_scope(engine) as session:
             ask = find_open_ask_of_referrer(session=session, workspace=workspace, rep_user_id=rep.user_id,
                                             referrer_user_id=draft.referrer.user_id, referrer_name=draft.referrer.name)
             open_ask = ask_record(ask) if ask else None

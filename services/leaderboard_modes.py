@@ -28,7 +28,7 @@ from services.habit_settings import team_habits
 from services.nudges import leaderboard_content, load_teams
 from services.people import PeopleDirectory, Person
 from services.teams import TeamInfo, fiscal_year_start
-from storage.engine import session_scope
+from storage.engine import read_scope
 from storage.report_queries import count_asks_by_day
 
 Board = LeaderboardContent | ModeBoard
@@ -42,7 +42,7 @@ def board_for_team(*, engine: sa.Engine, workspace: Workspace, team: TeamInfo, r
         return leaderboard_content(engine=engine, workspace=workspace, team=team, reps=reps, period=period, now=now)
     before = previous_period(period)
     baseline_start = period.start - timedelta(weeks=BASELINE_WEEKS)
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         daily = count_asks_by_day(session=session, workspace=workspace, rep_user_ids=list(reps),
                                   start=min(before.start, baseline_start), end=period.end)
 

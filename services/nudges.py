@@ -108,7 +108,7 @@ def rep_plans(teams: Sequence[TeamInfo]) -> dict[str, RepPlan]:
 
 
 def is_paused(*, engine: sa.Engine, workspace: Workspace, user_id: str, day: date) -> bool:
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return bool(list_pauses(session=session, workspace=workspace, user_ids=[user_id], start=day, end=day))
 
 
@@ -121,7 +121,7 @@ def reminder_content(
     week = period_containing("week", today)
     if is_paused(engine=engine, workspace=workspace, user_id=rep.user_id, day=today):
         return None
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         asks = count_kpis(session=session, workspace=workspace, rep_user_ids=[rep.user_id], start=week.start,
                           end=week.end).asks
     if asks >= minimum:
@@ -343,7 +343,7 @@ def digest_content(
     """One team's digest (the demo and previews); ticks build many at once with ``digest_contents``."""
     manager_today = local_today(now, manager.timezone)
     fiscal = fiscal_year_start(engine=engine, workspace=workspace)
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         [content] = digest_contents(session=session, workspace=workspace,
                                     dues=[DigestDue(replace(team, reps=tuple(reps)), manager.user_id)],
                                     manager_today=manager_today, fiscal_start_month=fiscal)
@@ -376,7 +376,7 @@ def leaderboard_content(
 ) -> LeaderboardContent:
     """One team's board (on demand): streaks run to the last complete week before ``now``."""
     streak_until = previous_period(period_containing("week", now.date()))
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         [content] = leaderboard_contents(session=session, workspace=workspace, teams=[replace(team, reps=tuple(reps))],
                                          period=period, streak_until=streak_until)
     return content

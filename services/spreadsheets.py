@@ -29,7 +29,7 @@ from domain.spreadsheet import (
 from services.people import Person
 from services.referrals import referral_record
 from services.teams import managed_reps, track_rep
-from storage.engine import run_in_transaction, session_scope
+from storage.engine import read_scope, run_in_transaction
 from storage.report_queries import add_imported_ask, find_imported_keys, list_asks_between, list_referrals_between
 
 BATCH = 200
@@ -147,7 +147,7 @@ class Export:
 
 def export_data(*, engine: sa.Engine, workspace: Workspace, rep_user_ids: set[str] | None, start: date = ALL_TIME[0],
                 end: date = ALL_TIME[1], scope: str = "") -> Export:
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         asks = list_asks_between(session=session, workspace=workspace, rep_user_ids=rep_user_ids, start=start, end=end)
         referrals = list_referrals_between(session=session, workspace=workspace, rep_user_ids=rep_user_ids,
                                            start=start, end=end)
