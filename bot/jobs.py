@@ -28,7 +28,7 @@ from services.prep import due_checklists, prep_outgoing
 from services.profiles import ensure_profiles
 from services.teams import TeamInfo
 from services.ticks import PAGE, due_commitment_prompts, due_digests, due_leaderboards, due_reminders
-from storage.engine import session_scope
+from storage.engine import read_scope
 from storage.team_queries import list_workspaces
 from views import chart
 from views import coaching as coaching_views
@@ -43,7 +43,7 @@ def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: 
         raise ValueError(f"unknown job {kind!r}; expected one of {', '.join(KINDS)}")
     planner = {COMMITMENT_PROMPT: plan_commitment_prompts, REMINDER: plan_reminders, DIGEST: plan_digests,
                LEADERBOARD: plan_leaderboards, PREP: plan_prep_checklists, CLIENT_FOLLOWUP: plan_client_followups}[kind]
-    with session_scope(ctx.engine) as session:
+    with read_scope(ctx.engine) as session:
         workspaces = list_workspaces(session=session)
     if isinstance(client, WorkspaceClients):
         if client.multi_workspace:

@@ -26,7 +26,7 @@ from domain.nudges import KINDS
 from domain.words import count_of
 from services.context import AppContext
 from services.profiles import sync_profiles
-from storage.engine import session_scope
+from storage.engine import read_scope
 from storage.team_queries import list_workspaces
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def _timed_tick(kind: str, ctx: AppContext, client: Any) -> None:
 
 def _sync_profiles(ctx: AppContext, client: Any) -> None:
     try:
-        with session_scope(ctx.engine) as session:
+        with read_scope(ctx.engine) as session:
             workspaces = list_workspaces(session=session)
         for workspace in workspaces:
             report = sync_profiles(engine=ctx.engine, client=client, workspace=workspace, now=ctx.clock())

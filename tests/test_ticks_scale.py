@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import select
@@ -81,6 +82,18 @@ def test_a_quiet_tick_costs_the_same_statements_at_any_size(engine, app_and_ctx,
     assert small[1] == large[1] == 0
     assert small[0] == large[0]
     assert fake_slack.calls_to("users.info") == []  # zones come from the stored profiles
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the write lock is SQLite's
+def test_a_quiet_tick_and_a_dry_run_digest_never_take_the_write_lock(engine, app_and_ctx, fake_slack):
+    """Reads never queue for SQLite's one write lock, so an ack's write never waits behind a tick's reads."""
+    seed(engine, first=0, teams=3)
+    app, ctx = app_and_ctx
+    with counting(ctx.engine) as statements:
+        quiet = run_job("reminder", ctx=ctx, client=app.client, now=MONDAY_MORNING, pace=FAST)
+        digests = run_job("digest", ctx=ctx, client=app.client, now=NEXT_MONDAY, pace=FAST, dry_run=True)
+    assert quiet.due == 0 and digests.due == 3
+    assert statements and not [s for s in statements if s.startswith("BEGIN IMMEDIATE")]
 
 
 def test_due_reminders_digests_and_leaderboards_cost_constant_statements(engine, app_and_ctx, fake_slack):
