@@ -60,8 +60,10 @@ def _heads_ups(*, session: Session, workspace: Workspace, rep: Person, teams: Se
     if not people:
         return ()
     since = local_today(now, rep.timezone) - LOOKBACK
-    threshold = strictest(TeamHabits(connector_threshold=team.connector_threshold) if team.connector_threshold
-                          else TeamHabits() for team in teams).connector_threshold
+    # A team that never set its threshold (no settings row: None) keeps the default.
+    threshold = strictest(TeamHabits() if team.connector_threshold is None
+                          else TeamHabits(connector_threshold=team.connector_threshold) for team in teams
+                          ).connector_threshold
     found = []
     for user_id, name in people:
         earlier = [EarlierAsk(row.rep_user_id, row.asked_on) for row in list_asks_of_person(
