@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
+import os
 import tempfile
 import threading
 import time
@@ -34,6 +35,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.server import create_http_server, stop_http_server
 from domain.funnel import Workspace
+from storage.checkpoints import start_checkpoints
 from storage.engine import create_db_engine, session_scope
 from storage.migrate import upgrade_schema
 from storage.queries import save_profile
@@ -43,6 +45,7 @@ from tests.fake_slack import FakeSlack
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench-token"
 USERS = [f"U0BENCH{n:02d}" for n in range(10)]
+NO_CHECKPOINTER = bool(os.environ.get("BENCH_COMMIT_CHECKPOINTS"))  # compare: checkpoints inside commits
 CONFIRMED = "this week"  # in every /asked confirmation: "Logged 1 ask(s). N this week."
 
 
@@ -170,6 +173,7 @@ def main() -> None:
             for user in USERS:
                 save_profile(session=session, workspace=Workspace("T0001"), user_id=user,
                              timezone="America/New_York", is_admin=False, real_name=None, fetched_at=now)
+        checkpoints = None if NO_CHECKPOINTER else start_checkpoints(engine)  # as serve does
         settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=fake.api_url,
                             database_url=url, default_timezone="America/New_York")
         app, ctx = create_app(settings, engine=engine)
@@ -193,6 +197,8 @@ def main() -> None:
         ctx.outbox.shutdown(timeout=120)
         stop_http_server(server)
         stop_bare()
+        if checkpoints is not None:
+            checkpoints.stop()
         engine.dispose()
 
     for phase in (bare, full, slow):

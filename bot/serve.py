@@ -48,6 +48,7 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
     from bot.server import Gate, create_http_server, stop_http_server
     from bot.slack_client import create_web_client
     from services.delivery import GATE as DELIVERY_GATE
+    from storage.checkpoints import CHECKPOINT_EVERY_SECONDS, start_checkpoints
 
     # The same checks as `doctor`, each failure one clear line and a non-zero exit, never a traceback.
     engine, database = check_database(settings.database_url, require_migrated=False)
@@ -65,6 +66,10 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
         scopes = scope_problem(identity, manifest_bot_scopes())
         if scopes:
             log.warning("token: %s", scopes)
+    checkpoints = start_checkpoints(engine)  # SQLite: off the commits of acks, on a thread of their own
+    if checkpoints is not None:
+        log.info("SQLite: WAL checkpoints every %g s on their own thread, never inside a commit",
+                 CHECKPOINT_EVERY_SECONDS)
     app, ctx = create_app(settings, engine=engine, identity=identity)
     socket_mode = bool(settings.slack_app_token) and not args.http
     gate, server, server_thread, handler = Gate(), None, None, None
@@ -121,6 +126,8 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
     if server is not None:
         stop_http_server(server)
         server_thread.join(2)
+    if checkpoints is not None:
+        checkpoints.stop()
     engine.dispose()
     if overran:
         # Bolt's and the scheduler's worker threads are not daemons: the interpreter would wait for the

@@ -83,11 +83,13 @@ def run_worker(settings: Any, *, host: str, port: int, drain_seconds: float, tic
     from bot.app import create_app
     from bot.scheduler import create_scheduler
     from services.delivery import GATE
+    from storage.checkpoints import start_checkpoints
     from storage.engine import create_db_engine
     from storage.migrate import upgrade_schema
 
     engine = create_db_engine(settings.database_url)
     upgrade_schema(engine)
+    checkpoints = start_checkpoints(engine)  # SQLite: off the commits of deliveries, on a thread of their own
     app, ctx = create_app(settings, engine=engine)
     scheduler = create_scheduler(ctx=ctx, client=app.client, tick_seconds=tick_seconds,
                                  first_tick_seconds=first_tick_seconds)
@@ -104,6 +106,8 @@ def run_worker(settings: Any, *, host: str, port: int, drain_seconds: float, tic
     scheduler.shutdown(wait=False)
     drained = GATE.drain(drain_seconds)
     server.stop()
+    if checkpoints is not None:
+        checkpoints.stop()
     engine.dispose()
     log.info("worker stopped%s", "" if drained else " (unfinished deliveries handed back to the ledger)")
     if not drained:

@@ -104,6 +104,8 @@ def test_sigterm_finishes_the_work_in_flight_and_exits_0(serve_factory, fake_sla
     with Session(engine) as session:
         assert [a.asked_name for a in session.exec(select(Ask))] == ["Jane"]
     assert "Traceback" not in serve.output()
+    # On SQLite, serve took the WAL checkpoints off the acks' commits (storage/checkpoints.py).
+    assert "WAL checkpoints every 1 s on their own thread" in serve.output()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
