@@ -63,8 +63,12 @@ def acting(ctx: AppContext, client: Any, body: dict[str, Any], *,
 
 
 def request_key(request: Any) -> str | None:
-    """What makes a signed request unique (its timestamp and signature), for taking it once; None in
-    Socket Mode, where nothing is signed (Slack authenticates the socket)."""
+    """What makes a request unique, for taking it once (storage/replays.py).
+
+    Over HTTP: its timestamp and signature. In Socket Mode nothing is signed (Slack authenticates the
+    socket) and delivery is at least once (an envelope can come again around a reconnect), so the key is
+    the id Slack gives the person's action itself: the ``trigger_id`` of a command, click, shortcut or form,
+    the ``event_id`` of an event. None when there is neither."""
     headers = getattr(request, "headers", None) or {}
 
     def header(name: str) -> str:
@@ -72,4 +76,11 @@ def request_key(request: Any) -> str | None:
         return (values[0] if isinstance(values, list | tuple) and values else str(values or ""))[:80]
 
     signature, timestamp = header("x-slack-signature"), header("x-slack-request-timestamp")
-    return f"{timestamp}:{signature}" if signature else None
+    if signature:
+        return f"{timestamp}:{signature}"
+    if getattr(request, "mode", None) == "socket_mode":
+        body = getattr(request, "body", None) or {}
+        action = body.get("trigger_id") or body.get("event_id")
+        if isinstance(action, str) and action:
+            return f"socket:{action[:72]}"
+    return None

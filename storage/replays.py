@@ -46,7 +46,8 @@ _HANDLING: ContextVar[SignedRequest | None] = ContextVar("signed_request", defau
 
 @contextmanager
 def handling_signed_request(key: str | None, *, now: datetime) -> Iterator[SignedRequest | None]:
-    """While a listener handles the request with this key (None: nothing signed, as in Socket Mode)."""
+    """While a listener handles the request with this key (None: nothing identifies it; see
+    handlers.payloads.request_key for what does, over HTTP and in Socket Mode)."""
     token = _HANDLING.set(SignedRequest(key, now) if key else None)
     try:
         yield _HANDLING.get()

@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 import sqlalchemy as sa
+from slack_bolt import BoltRequest
 from sqlmodel import Session, select
 
 from bot.app import create_app
 from domain.prep import PREP_QUESTIONS
 from storage.models import Ask, ClientWin
-from tests.driver import SlackDriver
+from tests.driver import SlackDriver, command_body
 from tests.support.teams import ADMIN, MANAGER, NY
 from views import ids
 
@@ -214,3 +216,43 @@ def test_a_request_that_stores_nothing_leaves_no_trace_and_answers_again(team, s
     stored = everything_stored(engine)
     again = slack.ack_reply(slack.replay())
     assert "Already received" not in json.dumps(again) and everything_stored(engine) == stored
+
+
+def _socket_delivery(slack: SlackDriver, body: dict[str, Any]) -> dict[str, Any]:
+    """What Bolt's Socket Mode adapter hands the app: the envelope's payload, unsigned."""
+    response = slack.app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+    slack.settle()
+    assert response.status == 200, (response.status, response.body)
+    return slack.ack_reply(response)
+
+
+def test_in_socket_mode_a_redelivered_command_takes_effect_once_by_its_trigger_id(team, slack, fake_slack, engine):
+    """Socket Mode delivers at least once (an envelope may come again around a reconnect) and signs
+    nothing: the person's action is known by its trigger_id instead."""
+    def command(text: str, trigger_id: str) -> dict[str, Any]:
+        return dict(parse_qsl(command_body("/asked", text, user_id=NY, response_url=fake_slack.response_url(),
+                                           trigger_id=trigger_id)))
+
+    first = _socket_delivery(slack, command("Jane", "1001.2002.aaa"))
+    assert "Jane" in first["text"]
+    stored, calls = everything_stored(engine), len(fake_slack.calls)
+    again = _socket_delivery(slack, command("Jane", "1001.2002.aaa"))
+    assert "Already received" in again["text"]
+    assert everything_stored(engine) == stored and fake_slack.calls[calls:] == []
+    # A new action has a trigger_id of its own and is stored.
+    assert "Bob" in _socket_delivery(slack, command("Bob", "1001.2002.bbb"))["text"]
+    with Session(engine) as session:
+        assert sorted(a.asked_name for a in session.exec(select(Ask))) == ["Bob", "Jane"]
+
+
+def test_in_socket_mode_a_redelivered_event_is_taken_once_by_its_event_id(team, slack, fake_slack, engine):
+    event = {"type": "event_callback", "team_id": "T0001", "api_app_id": "A0001", "event_id": "Ev0SOCKET1",
+             "event_time": 1_700_000_000,
+             "event": {"type": "user_change", "user": {"id": NY, "tz": "Europe/Paris", "deleted": False,
+                                                       "is_admin": False, "real_name": "New York"}}}
+    _socket_delivery(slack, event)
+    assert "seen_request" in everything_stored(engine) and any(
+        "socket:Ev0SOCKET1" in row for row in everything_stored(engine)["seen_request"])
+    stored = everything_stored(engine)
+    _socket_delivery(slack, event)
+    assert everything_stored(engine) == stored
