@@ -54,6 +54,8 @@ DEFAULT_DRAIN_SECONDS = 10.0
 # never waits longer than MARK_SECONDS, far inside the lease.
 MARK_BATCH = 50
 MARK_SECONDS = 1.0
+# The longest a send waits for the requests this process is answering (see Foreground).
+YIELD_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,36 @@ class DeliveryGate:
 GATE = DeliveryGate()
 
 
+class Foreground:
+    """The Slack requests this process is answering. A fan-out in the same process (a single ``serve``) lets
+    them go first: a send about to start waits, up to YIELD_SECONDS, until none is in flight, so the claim's
+    write does not take SQLite's write lock, nor the send's work the GIL, while an ack needs them. The pace is
+    a ceiling, so a late send costs nothing; the bound keeps a stream of requests from starving the fan-out."""
+
+    def __init__(self) -> None:
+        self._active = 0
+        self._idle = threading.Condition()
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        with self._idle:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._active -= 1
+                if not self._active:
+                    self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = YIELD_SECONDS) -> None:
+        with self._idle:
+            if self._active:
+                self._idle.wait_for(lambda: not self._active, timeout)
+
+
+FOREGROUND = Foreground()
+
 
 def deliver(
     outgoing: Iterable[Outgoing], *, engine: sa.Engine, client: Any, now: datetime, dry_run: bool = False,
@@ -228,6 +260,7 @@ def deliver(
         if gate.stopping.is_set():
             return  # stopping: not claimed, so the next process sends it
         pace.wait()  # before the claim: a claim says "the next part goes out now"
+        FOREGROUND.wait_idle()
         at = instant()
         claim = claim_delivery(engine=engine, workspace=item.workspace, kind=item.kind, recipient=item.recipient,
                                period_key=item.period_key, now=at, claimed_by=claimed_by, lease_until=at + lease)

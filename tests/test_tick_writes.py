@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 import services.delivery as delivery
 from domain.funnel import Workspace
-from services.delivery import DeliveryGate, Outgoing, Pace, deliver
+from services.delivery import FOREGROUND, DeliveryGate, Outgoing, Pace, deliver
 from storage.models import Delivery
 
 WORKSPACE = Workspace("T0001")
@@ -130,3 +130,9 @@ def test_a_drain_out_of_time_marks_what_slack_accepted_before_handing_back_the_r
     assert sorted(posted(fake_slack)) == [f"U0T{n:04d}" for n in range(6)]  # each exactly once
     assert {r.status for r in ledger(engine)} == {"sent"}
 
+
+def test_a_request_that_never_ends_delays_the_fan_out_but_never_stops_it(engine, fake_slack, app_and_ctx):
+    app, _ctx = app_and_ctx
+    with FOREGROUND.answering():
+        report = deliver(items(3), engine=engine, client=app.client, now=NOW, pace=FAST)
+    assert report.sent == 3 and len(posted(fake_slack)) == 3
