@@ -5,7 +5,10 @@
 
 Every figure is a ratio against a baseline measured in the same run:
 - /asked ack p50 and p99 at full size against the same on an empty workspace;
-- ack p99 while a reminder tick to every rep runs inside the same (single-process) server, against idle;
+- ack p99 while a reminder tick to every rep runs inside the same (single-process) server, against the same
+  probe for as long with no tick: at the default pace (``DELIVERY_MESSAGES_PER_SECOND``, 20 a second, so a
+  10,000-rep tick sends for minutes) over its first ``--busy-seconds``, due computation included, then stopped
+  by the delivery gate's drain; and, as a stress, the whole tick at an artificial 1,000 a second;
 - the Monday digest tick (dry run, every manager due) against one hand-written SQL aggregate of the same
   per-rep counts (last week, month to date, quarter to date);
 - a quiet tick (nobody due) against the same tick on an empty database;
@@ -36,10 +39,10 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.jobs import run_job
 from bot.server import create_http_server, stop_http_server
-from services.delivery import Pace
+from services.delivery import DEFAULT_DRAIN_SECONDS, GATE, Pace, TickReport
 from storage.engine import create_db_engine
 from storage.migrate import upgrade_schema
-from storage.models import Ask, Referral, SalesTeam, TeamMember, UserProfile
+from storage.models import Ask, Delivery, Referral, SalesTeam, TeamMember, UserProfile
 from tests.fake_slack import FakeSlack
 
 TEAM = "T0001"
@@ -255,6 +258,8 @@ def main() -> None:  # noqa: PLR0915
     parser.add_argument("--fanout", type=int, default=10_000, help="DMs in the capped fan-out (0 skips it)")
     parser.add_argument("--cap", type=float, default=20.0, help="the fake Slack's workspace-wide cap per second")
     parser.add_argument("--skip-busy", action="store_true", help="skip the acks measured during a tick to every rep")
+    parser.add_argument("--busy-seconds", type=float, default=30.0,
+                        help="how long the acks are probed idle and during the default-pace tick")
     args = parser.parse_args()
 
     rows: list[str] = []
@@ -330,30 +335,9 @@ def main() -> None:  # noqa: PLR0915
                                  f"{empty * 1000:.1f} ms on an empty workspace", full / empty))
                 print(rows[-1], flush=True)
 
-            # Ack p99 while a reminder tick to every rep runs in the same process, against idle.
+            # Ack p99 while a reminder tick to every rep runs in the same process, against the same probe idle.
             if not args.skip_busy:
-                with engines["full"].begin() as connection:
-                    connection.execute(sa.update(SalesTeam.__table__).values(minimum=50))
-                server = servers["full"]
-                idle = latencies["full"]
-                busy: list[float] = []
-                done = threading.Event()
-
-                def probe() -> None:
-                    while not done.is_set():
-                        busy.extend(timed_acks(server.base, fake, 5, stop=done))
-
-                prober = threading.Thread(target=probe)
-                prober.start()
-                tick_seconds, tick = timed(lambda: run_job("reminder", ctx=server.ctx, client=server.app.client,
-                                                           now=datetime(2026, 11, 19, 23, 0, tzinfo=UTC),
-                                                           pace=Pace(1000)))
-                done.set()
-                prober.join()
-                rows.append(line(f"Ack p99 while a {tick.sent}-DM tick runs ({tick_seconds:.0f} s)",
-                                 f"{percentile(busy, .99) * 1000:.1f} ms (n={len(busy)})",
-                                 f"{percentile(idle, .99) * 1000:.1f} ms idle", percentile(busy, .99) / percentile(idle, .99)))
-                print(rows[-1], flush=True)
+                rows.extend(busy_rows(servers["full"], engines["full"], fake, args.busy_seconds))
 
             if args.fanout:
                 rows.append(fanout(urls["fanout"], engines["fanout"], fake, args.fanout, args.cap))
@@ -369,6 +353,63 @@ def main() -> None:  # noqa: PLR0915
     print("\n".join(rows))
     if FAILED_ACKS:
         print(f"({len(FAILED_ACKS)} commands failed in the app and are left out of the ack figures)")
+
+
+def probed(server: Server, fake: FakeSlack, work) -> tuple[list[float], float, object]:  # noqa: ANN001
+    """Ack latencies taken back to back by one client while ``work`` runs, its wall time and its result."""
+    latencies: list[float] = []
+    done = threading.Event()
+
+    def probe() -> None:
+        while not done.is_set():
+            latencies.extend(timed_acks(server.base, fake, 5, stop=done))
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    try:
+        seconds, result = timed(work)
+    finally:
+        done.set()
+        prober.join()
+    return latencies, seconds, result
+
+
+def busy_rows(server: Server, engine: sa.Engine, fake: FakeSlack, window: float) -> list[str]:
+    """Acks during a reminder tick to every rep, at the default pace for ``window`` seconds and at 1,000 a second
+    to the end, each against the same probe run for ``window`` seconds with no tick (as many samples)."""
+    at = datetime(2026, 11, 19, 23, 0, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(sa.update(SalesTeam.__table__).values(minimum=50))
+    idle, _, _ = probed(server, fake, lambda: time.sleep(window))
+    idle_p99 = percentile(idle, .99)
+    baseline = f"{idle_p99 * 1000:.1f} ms idle (n={len(idle)}, {window:.0f} s)"
+    rows = []
+
+    def tick(pace: Pace | None) -> TickReport:
+        return run_job("reminder", ctx=server.ctx, client=server.app.client, now=at, pace=pace)
+
+    # The default pace: the tick as `serve` runs it, stopped after the window by the drain SIGTERM uses.
+    stopper = threading.Timer(window, lambda: GATE.drain(DEFAULT_DRAIN_SECONDS))
+    stopper.start()
+    try:
+        busy, seconds, report = probed(server, fake, lambda: tick(None))
+    finally:
+        stopper.cancel()
+        GATE.reopen()
+    rows.append(line(f"Ack p99 during the first {seconds:.0f} s of a tick to every rep at the default pace "
+                     f"({report.sent} DMs sent, then drained)", f"{percentile(busy, .99) * 1000:.1f} ms (n={len(busy)})",
+                     baseline, percentile(busy, .99) / idle_p99))
+    print(rows[-1], flush=True)
+
+    # The stress: every rep at an artificial 1,000 a second, from a ledger emptied again.
+    with engine.begin() as connection:
+        connection.execute(sa.delete(Delivery.__table__))
+    busy, seconds, report = probed(server, fake, lambda: tick(Pace(1000)))
+    rows.append(line(f"Ack p99 while a {report.sent}-DM tick runs at 1,000/s ({seconds:.0f} s)",
+                     f"{percentile(busy, .99) * 1000:.1f} ms (n={len(busy)})", baseline,
+                     percentile(busy, .99) / idle_p99))
+    print(rows[-1], flush=True)
+    return rows
 
 
 def fanout(url: str, engine: sa.Engine, fake: FakeSlack, reps: int, cap: float) -> str:

@@ -28,6 +28,7 @@ from bot.slack_client import create_web_client
 from handlers import actions, commands, events, forget, habit_actions, installs, shortcuts, view_submissions
 from handlers.payloads import request_key
 from services.context import AppContext, Replayed
+from services.delivery import FOREGROUND
 from services.people import PeopleDirectory
 from storage.engine import create_db_engine
 from storage.health import guard_commits, is_database_failure
@@ -103,7 +104,7 @@ class SignedOnceApp(App):
     clock: Callable[[], datetime] = staticmethod(system_clock)
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
-        with handling_signed_request(request_key(req), now=self.clock()):
+        with FOREGROUND.answering(), handling_signed_request(request_key(req), now=self.clock()):
             return super().dispatch(req)
 
 

@@ -30,8 +30,8 @@ from domain.funnel import Workspace
 from domain.words import count_of
 from storage.delivery_queries import (
     claim_delivery,
+    mark_deliveries_sent,
     mark_delivery_failed,
-    mark_delivery_sent,
     mark_part_sent,
     release_claims,
 )
@@ -46,6 +46,16 @@ FANOUT_WORKERS = 4
 # A claim older than this, still unsent, belongs to a process that died; another may take it over.
 DEFAULT_LEASE = timedelta(minutes=10)
 DEFAULT_DRAIN_SECONDS = 10.0
+# Sends are marked in the ledger a batch at a time, one write per MARK_BATCH sends or MARK_SECONDS, whichever
+# comes first, instead of one write per send: in one process the acks queue for SQLite's write lock behind
+# every write the fan-out makes. Waiting to mark costs no guarantee: a process that dies before its batch is
+# written leaves those rows claimed, and whoever takes a claim over after its lease counts the part in flight
+# as sent (storage/delivery_queries.py), exactly as for a death between a post and its own mark. The batch
+# never waits longer than MARK_SECONDS, far inside the lease.
+MARK_BATCH = 50
+MARK_SECONDS = 1.0
+# The longest a send waits for the requests this process is answering (see Foreground).
+YIELD_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,30 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
 
 
+class SentMarks:
+    """The sends of one run that Slack accepted and the ledger does not show yet (see MARK_BATCH)."""
+
+    def __init__(self, engine: sa.Engine, now: datetime):
+        self._engine = engine
+        self._now = now
+        self._ids: list[int] = []
+        self._since = time.monotonic()
+        self._lock = threading.Lock()
+
+    def add(self, delivery_id: int) -> None:
+        with self._lock:
+            self._ids.append(delivery_id)
+            due = len(self._ids) >= MARK_BATCH or time.monotonic() - self._since >= MARK_SECONDS
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            ids, self._ids = self._ids, []
+            self._since = time.monotonic()
+        mark_deliveries_sent(engine=self._engine, delivery_ids=ids, now=self._now)
+
+
 class DeliveryGate:
     """The process's switch for fan-out: open while running; ``drain`` closes it for a graceful stop.
 
@@ -108,18 +142,22 @@ class DeliveryGate:
         self.stopping = threading.Event()
         self._active = 0
         self._engines: set[sa.Engine] = set()
+        self._marks: set[SentMarks] = set()
         self._idle = threading.Condition()
 
     @contextmanager
-    def running(self, engine: sa.Engine) -> Iterator[None]:
+    def running(self, engine: sa.Engine, marks: SentMarks | None = None) -> Iterator[None]:
         with self._idle:
             self._active += 1
             self._engines.add(engine)
+            if marks is not None:
+                self._marks.add(marks)
         try:
             yield
         finally:
             with self._idle:
                 self._active -= 1
+                self._marks.discard(marks)  # type: ignore[arg-type]
                 self._idle.notify_all()
 
     def close(self) -> None:
@@ -136,7 +174,11 @@ class DeliveryGate:
                 self._idle.wait(left)
             finished = self._active == 0
             engines = list(self._engines)
+            pending = list(self._marks)
         if not finished:
+            # Sends Slack already accepted are marked first: handed back unmarked, they would go out again.
+            for marks in pending:
+                marks.flush()
             at = (now or (lambda: datetime.now(UTC)))()
             for engine in engines:
                 released = release_claims(engine=engine, claimed_by=process_id(), now=at)
@@ -149,6 +191,37 @@ class DeliveryGate:
 
 # The process-wide gate the scheduler's ticks run through; ``serve`` and ``worker`` drain it on SIGTERM.
 GATE = DeliveryGate()
+
+
+class Foreground:
+    """The Slack requests this process is answering. A fan-out in the same process (a single ``serve``) lets
+    them go first: a send about to start waits, up to YIELD_SECONDS, until none is in flight, so the claim's
+    write does not take SQLite's write lock, nor the send's work the GIL, while an ack needs them. The pace is
+    a ceiling, so a late send costs nothing; the bound keeps a stream of requests from starving the fan-out."""
+
+    def __init__(self) -> None:
+        self._active = 0
+        self._idle = threading.Condition()
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        with self._idle:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._active -= 1
+                if not self._active:
+                    self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = YIELD_SECONDS) -> None:
+        with self._idle:
+            if self._active:
+                self._idle.wait_for(lambda: not self._active, timeout)
+
+
+FOREGROUND = Foreground()
 
 
 def deliver(
@@ -173,6 +246,7 @@ def deliver(
     claimed_by = process_id()
     lock = threading.Lock()
     started = time.monotonic()
+    marks = SentMarks(engine, now)
 
     def instant() -> datetime:
         """The tick's ``now`` moved on by the time spent, so that late claims in a long run get a full lease."""
@@ -186,6 +260,7 @@ def deliver(
         if gate.stopping.is_set():
             return  # stopping: not claimed, so the next process sends it
         pace.wait()  # before the claim: a claim says "the next part goes out now"
+        FOREGROUND.wait_idle()
         at = instant()
         claim = claim_delivery(engine=engine, workspace=item.workspace, kind=item.kind, recipient=item.recipient,
                                period_key=item.period_key, now=at, claimed_by=claimed_by, lease_until=at + lease)
@@ -215,8 +290,8 @@ def deliver(
             log.warning("%s to %s failed (%s); attempt %d", item.kind, item.channel, _describe(error), row.attempts)
             count("failed")
             return
-        mark_delivery_sent(engine=engine, delivery_id=row.id or 0, now=now)
         count("sent")
+        marks.add(row.id or 0)
         if item.after_send is not None:
             try:
                 item.after_send()
@@ -232,13 +307,17 @@ def deliver(
             log.error("delivery failed before it was recorded: %s", type(future.exception()).__name__)
             count("failed")
 
-    with gate.running(engine), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fanout") as pool:
-        for item in outgoing:
-            if gate.stopping.is_set():
-                break
-            report.due += 1
-            waiting.acquire()
-            pool.submit(send, item).add_done_callback(done)
+    with gate.running(engine, marks):
+        try:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fanout") as pool:
+                for item in outgoing:
+                    if gate.stopping.is_set():
+                        break
+                    report.due += 1
+                    waiting.acquire()
+                    pool.submit(send, item).add_done_callback(done)
+        finally:
+            marks.flush()  # inside the gate, so a drain waits for the last marks as it waits for the sends
     return report
 
 

@@ -47,13 +47,15 @@ def claim_delivery(
     Takes the engine, not a session: the INSERT must be its own transaction so that
     losing the race is a clean IntegrityError, not a poisoned outer transaction.
     """
+    # Built before the transaction and inserted by one Core statement, not the ORM's unit of work: a tick makes
+    # one claim per send, and SQLite's write lock (which the acks also need) is held only for the INSERT.
+    row = Delivery(team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, kind=kind,
+                   recipient=recipient, period_key=period_key, status=CLAIMED, attempts=1,
+                   claimed_by=claimed_by, claimed_at=now, lease_until=lease_until, parts_sent=0)
+    values = row.model_dump(exclude={"id"})
     try:
         with session_scope(engine) as session:
-            row = Delivery(team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, kind=kind,
-                           recipient=recipient, period_key=period_key, status=CLAIMED, attempts=1,
-                           claimed_by=claimed_by, claimed_at=now, lease_until=lease_until, parts_sent=0)
-            session.add(row)
-            session.flush()
+            row.id = session.execute(sa.insert(Delivery).values(**values).returning(Delivery.id)).scalar_one()
             return Claim(row)
     except IntegrityError:
         pass
@@ -92,9 +94,12 @@ def release_claims(*, engine: sa.Engine, claimed_by: str, now: datetime) -> int:
                                     lease_until=None)).rowcount  # type: ignore[call-overload]
 
 
-def mark_delivery_sent(*, engine: sa.Engine, delivery_id: int, now: datetime) -> None:
+def mark_deliveries_sent(*, engine: sa.Engine, delivery_ids: Sequence[int], now: datetime) -> None:
+    """Several sends recorded in one write transaction (the fan-out records its sends in small batches)."""
+    if not delivery_ids:
+        return
     with session_scope(engine) as session:
-        session.exec(sa.update(Delivery).where(Delivery.id == delivery_id)
+        session.exec(sa.update(Delivery).where(col(Delivery.id).in_(delivery_ids))
                      .values(status=SENT, sent_at=now, last_error=None, next_attempt_at=None, lease_until=None))
 
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from domain.funnel import Workspace
+from services.delivery import MARK_BATCH
 from services.profiles import ProfileFacts
 from storage.commitment_queries import add_commitment
 from storage.engine import create_db_engine, session_scope
@@ -168,9 +169,10 @@ def test_two_workers_share_a_run_and_never_double_a_message_when_one_is_killed(d
     assert len(posted) == len(set(posted))  # 0 duplicates
     # A message the killed worker was posting at the instant of the kill is in doubt; the worker that takes its
     # claim over counts it as sent rather than risk doubling it. Only those few can be missing: at most one
-    # per fan-out thread of the killed worker, and all of them among the rows taken over.
+    # per fan-out thread of the killed worker, and all of them among the rows taken over. The others taken over
+    # are sends Slack had that the killed worker had not marked yet (it marks in batches): counted, not resent.
     taken_over = {r.recipient for r in rows if r.attempts > 1}
     missing = set(reps) - set(posted)
-    assert missing <= taken_over and len(taken_over) <= 4
+    assert missing <= taken_over and len(missing) <= 4 and len(taken_over) <= 4 + MARK_BATCH
     assert sum((r.claimed_by or "").endswith(killed) for r in rows) >= 50  # the killed worker had its share
     assert len(rows) > sum((r.claimed_by or "").endswith(killed) for r in rows)  # and the other did the rest
