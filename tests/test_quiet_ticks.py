@@ -58,10 +58,10 @@ def _team(session):  # noqa: ANN001, ANN202
     return session.exec(select(SalesTeam).where(SalesTeam.name == "east")).one()
 
 
-def _ledger(status: str, retry_at: datetime | None = None) -> Callable:
+def _ledger(status: str, retry_at: datetime | None = None, lease_until: datetime | None = None) -> Callable:
     return lambda session: session.add(Delivery(
         team_id=WORKSPACE.team_id, kind="reminder", recipient=NY, period_key=WEEK, status=status, attempts=1,
-        claimed_at=MONDAY, next_attempt_at=retry_at))
+        claimed_at=MONDAY, next_attempt_at=retry_at, lease_until=lease_until))
 
 
 def _new_member(session) -> None:  # noqa: ANN001
@@ -125,6 +125,11 @@ CASES = {
     "a retry coming due": Case(asks=(BERLIN, SYDNEY),
                                setup=_ledger("failed", retry_at=THURSDAY_EVENING + timedelta(minutes=10)),
                                due_at=THURSDAY_EVENING + timedelta(minutes=11)),
+    # Another process held New York's claim until tomorrow, and hands it back at shutdown (release_claims).
+    "a claim released": Case(asks=(BERLIN, SYDNEY),
+                             setup=_ledger("claimed", lease_until=THURSDAY_EVENING + timedelta(days=1)),
+                             change=lambda s: s.execute(sa.update(Delivery).values(
+                                 status="failed", next_attempt_at=THURSDAY_EVENING, lease_until=None))),
     "a skip withdrawn": Case(asks=(BERLIN, SYDNEY), setup=_ledger("skipped"),
                              change=lambda s: s.execute(sa.delete(Delivery))),
     # New York's 14:00 comes at 19:00 UTC, with no write.
@@ -208,3 +213,21 @@ def test_a_tick_run_at_an_earlier_instant_does_not_trust_a_later_proof(team, eng
     assert _run(app_and_ctx, THURSDAY_EVENING + timedelta(days=7))[0] == 0
     # A week earlier, by hand (run-job --at), with no write between: read in full, and everyone is owed.
     assert _run(app_and_ctx, THURSDAY_EVENING)[0] == 3
+
+
+def test_a_member_without_a_profile_is_synced_by_the_next_tick(team, engine, app_and_ctx, fake_slack):
+    """The profile check rides on the generation too: a member added bumps it, so the next tick counts the
+    members without a profile again, syncs, and nudges the newcomer in their own zone."""
+    _synced(app_and_ctx)
+    _asks(engine)
+    _run(app_and_ctx, THURSDAY_EVENING)
+    syncs = len(fake_slack.calls_to("users.list"))
+    _run(app_and_ctx, THURSDAY_EVENING + timedelta(minutes=1))
+    assert len(fake_slack.calls_to("users.list")) == syncs
+    fake_slack.add_user("U0NEW", tz="Europe/Berlin")
+    _write(engine, lambda s: add_member(session=s, team=_team(s), user_id="U0NEW", role="rep"))
+    assert _run(app_and_ctx, THURSDAY_EVENING + timedelta(minutes=5))[0] == 1
+    assert len(fake_slack.calls_to("users.list")) == syncs + 1
+    with session_scope(engine) as session:
+        assert session.exec(select(UserProfile.timezone).where(UserProfile.user_id == "U0NEW")).one() == \
+            "Europe/Berlin"

@@ -8,7 +8,8 @@ Triggers rather than calls in the write functions: every write able to make some
 counter, whoever makes it (a command, an import, a forget, a bulk load, an operator's SQL), and in the
 same transaction, so a tick never reads a changed row beside an unchanged generation. Left out on
 purpose: inserting an ask or a ledger row (both only ever make people less due, and an ask is the hot
-path), and ledger updates that end in a blocking status (sent, expired, skipped).
+path), ledger updates that end in a blocking status (sent, expired, skipped), and those that only hold a row
+longer (a renewed lease, a part marked sent).
 """
 import sqlalchemy as sa
 from alembic import op
@@ -36,7 +37,11 @@ WATCHED = (
     ('user_profile', 'DELETE', 'OLD', None),
     ('ask', 'UPDATE', 'NEW', 'OLD.rep_user_id {ne} NEW.rep_user_id OR OLD.asked_on {ne} NEW.asked_on'),
     ('ask', 'DELETE', 'OLD', None),
-    ('delivery', 'UPDATE', 'NEW', "NEW.status NOT IN ('sent', 'expired', 'skipped')"),
+    # A row stops blocking, or may stop sooner: a retry's time, a shorter lease. A renewed lease and a part
+    # marked sent (every part of a digest) do neither.
+    ('delivery', 'UPDATE', 'NEW', "NEW.status NOT IN ('sent', 'expired', 'skipped') AND (OLD.status {ne} NEW.status "
+                                  'OR OLD.next_attempt_at {ne} NEW.next_attempt_at OR NEW.lease_until < OLD.lease_until '
+                                  'OR (OLD.lease_until IS NULL AND NEW.lease_until IS NOT NULL))'),
     ('delivery', 'DELETE', 'OLD', None),
 )
 
