@@ -194,12 +194,15 @@ def test_a_profile_write_that_changes_nothing_due_keeps_the_proof(team, engine, 
     assert sent == 0 and _skipped(statements)
 
 
-def test_an_ask_logged_keeps_the_proof_and_the_ask_path_writes_no_generation(team, engine, app_and_ctx):
-    """An ask only ever lowers what a rep still owes, so logging one (the hot path) bumps nothing."""
+def test_an_ask_logged_keeps_the_proof_and_the_ask_path_writes_no_generation(team, slack, engine, app_and_ctx):
+    """An ask only ever lowers what a rep still owes, so logging one through /asked (the hot path) fires no
+    trigger and leaves the proof standing."""
     _synced(app_and_ctx)
     _asks(engine)
     _run(app_and_ctx, THURSDAY_EVENING)
-    _asks(engine, (NY,))
+    slack.asked("Jane Doe", user=NY)
+    with session_scope(engine) as session:
+        assert session.exec(select(sa.func.count()).select_from(Ask).where(Ask.rep_user_id == NY)).one() == 2
     sent, statements = _run(app_and_ctx, THURSDAY_EVENING + timedelta(minutes=5))
     assert sent == 0 and _skipped(statements)
 
