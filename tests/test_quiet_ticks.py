@@ -234,3 +234,19 @@ def test_a_member_without_a_profile_is_synced_by_the_next_tick(team, engine, app
     with session_scope(engine) as session:
         assert session.exec(select(UserProfile.timezone).where(UserProfile.user_id == "U0NEW")).one() == \
             "Europe/Berlin"
+
+
+def test_the_generation_migration_goes_down_and_up_again(engine):
+    """0008a's triggers (a function too, on PostgreSQL) are dropped with their tables and come back."""
+    from alembic import command
+
+    from storage.migrate import alembic_config, upgrade_schema
+
+    command.downgrade(alembic_config(engine), "0007a")
+    with session_scope(engine) as session:  # a watched write with no counter table: no trigger left behind
+        add_team(session=session, workspace=WORKSPACE, name="down", now=MONDAY)
+    upgrade_schema(engine)
+    with session_scope(engine) as session:
+        add_team(session=session, workspace=WORKSPACE, name="up", now=MONDAY)
+    with session_scope(engine) as session:
+        assert session.exec(select(sa.text("generation")).select_from(sa.text("workspace_generation"))).one() == 1
