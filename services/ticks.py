@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,7 +21,7 @@ from sqlmodel import Session
 from domain.funnel import Workspace
 from domain.nudges import COMMITMENT_PROMPT_SLOT, DigestContent, LeaderboardContent, ReminderContent
 from domain.periods import Period, days_left_in_week, period_containing, previous_period
-from domain.schedule import local_instant
+from domain.schedule import earliest_instant, local_instant
 from services.nudges import DigestDue, digest_contents, leaderboard_contents
 from services.teams import TeamInfo, fiscal_year_start, team_info
 from storage.commitment_queries import list_commitments
@@ -264,12 +264,6 @@ def proving(items: Iterator[T], prove: Callable[[], None]) -> Iterator[T]:
         prove()
 
 
-def _earliest(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The first instant a zone's wall clock may read ``day at``: around a DST change the earlier of the
-    two readings (in a spring-forward gap the clock jumps past it at the earlier one)."""
-    return min(datetime.combine(day, at, tzinfo=zone).replace(fold=fold).astimezone(UTC) for fold in (0, 1))
-
-
 def reminders_quiet_until(*, engine: sa.Engine, workspace: Workspace, kind: str, default: ZoneInfo,
                           now: datetime) -> datetime:
     """The earliest instant after ``now`` at which someone may become due for a reminder with no write at
@@ -286,13 +280,13 @@ def reminders_quiet_until(*, engine: sa.Engine, workspace: Workspace, kind: str,
         zone = resolve_zone(raw, default)
         local = now.astimezone(zone).replace(tzinfo=None, microsecond=0)
         week = period_containing("week", local.date())
-        candidates.append(_earliest(week.end + timedelta(days=1), time(0), zone))
-        candidates.extend(_earliest(week.start + timedelta(days=weekday), at, zone) for weekday, at in slots
+        candidates.append(earliest_instant(week.end + timedelta(days=1), time(0), zone))
+        candidates.extend(earliest_instant(week.start + timedelta(days=weekday), at, zone) for weekday, at in slots
                           if (weekday, at) > (local.weekday(), local.time()))
     for raw, until_on in paused:
         zone = resolve_zone(raw, default)
         if until_on >= now.astimezone(zone).date():  # still paused there: free from the next local midnight
-            candidates.append(_earliest(until_on + timedelta(days=1), time(0), zone))
+            candidates.append(earliest_instant(until_on + timedelta(days=1), time(0), zone))
     return min(candidates)
 
 
