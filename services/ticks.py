@@ -9,6 +9,7 @@ sending starts after the first page and memory holds one page at a time.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -16,6 +17,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from domain.funnel import Workspace
@@ -42,6 +44,7 @@ from storage.due_queries import (
 from storage.engine import read_scope, session_scope
 from storage.quiet_queries import read_quiet_state, read_timed_changes, save_quiet_proof
 
+log = logging.getLogger(__name__)
 PAGE = 200
 T = TypeVar("T")
 # No "who will you ask this week?" when less than this is left of the rep's week (install day on a Sunday).
@@ -292,7 +295,13 @@ def reminders_quiet_until(*, engine: sa.Engine, workspace: Workspace, kind: str,
 
 def prove_reminders_quiet(*, engine: sa.Engine, workspace: Workspace, kind: str, default: ZoneInfo, now: datetime,
                           generation: int) -> None:
-    until = reminders_quiet_until(engine=engine, workspace=workspace, kind=kind, default=default, now=now)
-    with session_scope(engine) as session:
-        save_quiet_proof(session=session, workspace=workspace, job=kind, generation=generation, proven_at=now,
-                         valid_until=until, default_zone=default.key)
+    """Record that nobody was due; a proof is only a shortcut, so failing to record one (SQLite busy beyond
+    its timeout, say) costs the next tick a full read, never the tick itself."""
+    try:
+        until = reminders_quiet_until(engine=engine, workspace=workspace, kind=kind, default=default, now=now)
+        with session_scope(engine) as session:
+            save_quiet_proof(session=session, workspace=workspace, job=kind, generation=generation, proven_at=now,
+                             valid_until=until, default_zone=default.key)
+    except DBAPIError as error:
+        log.warning("no quiet proof for %s in workspace %s (%s); the next tick reads everyone", kind,
+                    workspace.team_id, type(error).__name__)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
@@ -52,8 +51,12 @@ def save_quiet_proof(*, session: Session, workspace: Workspace, job: str, genera
     """Insert or replace the job's proof; the last tick to prove wins (each proof is true of its generation)."""
     values = {"team_id": workspace.team_id, "job": job, "generation": generation, "proven_at": proven_at,
               "valid_until": valid_until, "default_zone": default_zone}
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(QuietProof).values(**values)
+    # Imported here: a SQLite process never loads the PostgreSQL dialect (tests/test_idle_imports.py).
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    insert = upsert(QuietProof).values(**values)
     session.exec(insert.on_conflict_do_update(  # type: ignore[call-overload]
         index_elements=["team_id", "job"],
         set_={key: insert.excluded[key] for key in ("generation", "proven_at", "valid_until", "default_zone")}))
