@@ -288,16 +288,22 @@ def main() -> None:  # noqa: PLR0915
             fake.add_user(ACKER, tz="America/New_York")
 
             # Quiet tick, against an empty database.
-            quiet = {}
+            quiet, proving = {}, {}
             for name in ("full", "empty"):
                 server_app, ctx = create_app(Settings(slack_bot_token="xoxb-bench", slack_api_url=fake.api_url,
                                                       database_url=urls[name], default_timezone="America/Chicago"),
                                              engine=engines[name], clock=lambda: QUIET_MONDAY)
+                # The first tick sends what the seeded data owes (its ledger writes block, so they void no proof);
+                # the second reads everyone, finds nobody due and records its proof; the next ones read the proof.
                 run_job("reminder", ctx=ctx, client=server_app.client, now=QUIET_MONDAY)  # warm
+                proving[name] = timed(lambda c=ctx, a=server_app: run_job(
+                    "reminder", ctx=c, client=a.client, now=QUIET_MONDAY))[0]
                 quiet[name] = min(timed(lambda c=ctx, a=server_app: run_job(
                     "reminder", ctx=c, client=a.client, now=QUIET_MONDAY))[0] for _ in range(3))
-            rows.append(line("Quiet reminder tick (nobody due)", f"{quiet['full'] * 1000:.0f} ms",
-                             f"{quiet['empty'] * 1000:.0f} ms on an empty workspace (1 team, 1 rep)",
+            rows.append(line(f"Quiet reminder tick (nobody due; the one that proves it, as the first after any change: "
+                             f"{proving['full'] * 1000:.0f} ms, {proving['empty'] * 1000:.1f} ms empty)",
+                             f"{quiet['full'] * 1000:.1f} ms",
+                             f"{quiet['empty'] * 1000:.1f} ms on an empty workspace (1 team, 1 rep)",
                              quiet["full"] / quiet["empty"]))
             print(rows[-1], flush=True)
 

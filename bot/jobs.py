@@ -27,7 +27,16 @@ from services.delivery import Outgoing, Pace, TickReport, deliver
 from services.prep import due_checklists, prep_outgoing
 from services.profiles import ensure_profiles
 from services.teams import TeamInfo
-from services.ticks import PAGE, due_commitment_prompts, due_digests, due_leaderboards, due_reminders
+from services.ticks import (
+    PAGE,
+    due_commitment_prompts,
+    due_digests,
+    due_leaderboards,
+    due_reminders,
+    prove_reminders_quiet,
+    proving,
+    quiet_check,
+)
 from storage.engine import read_scope
 from storage.team_queries import list_workspaces
 from views import chart
@@ -47,22 +56,38 @@ def run_job(kind: str, *, ctx: AppContext, client: Any, now: datetime, dry_run: 
         workspaces = list_workspaces(session=session)
     if isinstance(client, WorkspaceClients):
         if client.multi_workspace:
-            return _run_per_workspace(planner, ctx=ctx, clients=client, workspaces=workspaces, now=now,
+            return _run_per_workspace(kind, planner, ctx=ctx, clients=client, workspaces=workspaces, now=now,
                                       dry_run=dry_run, pace=pace, page=page)
         client = client.client_for(Workspace(""))
 
     def outgoing() -> Iterator[Outgoing]:
         for workspace in workspaces:
-            ensure_profiles(engine=ctx.engine, client=client, workspace=workspace, now=now)
-            # with_habits: the referral-habit additions (a manager's note, the digest's habit lines, the board mode).
-            yield from with_habits(planner(ctx=ctx, client=client, workspace=workspace, now=now, page=page), ctx=ctx,
-                                   workspace=workspace, now=now)
+            yield from _plan_workspace(kind, planner, ctx=ctx, client=client, workspace=workspace, now=now, page=page)
 
     # Streaming: the delivery engine pulls pages from these generators as it sends.
     return deliver(outgoing(), engine=ctx.engine, client=client, now=now, dry_run=dry_run, pace=pace)
 
 
-def _run_per_workspace(planner: Any, *, ctx: AppContext, clients: WorkspaceClients, workspaces: list[Workspace],
+def _plan_workspace(kind: str, planner: Any, *, ctx: AppContext, client: Any, workspace: Workspace, now: datetime,
+                    page: int) -> Iterator[Outgoing]:
+    """One workspace's messages. A reminder tick first reads the proof the last quiet tick left: while it
+    holds, the workspace is skipped with that one read (services.ticks, "quiet ticks")."""
+    default = ctx.people.default_zone
+    check = quiet_check(engine=ctx.engine, workspace=workspace, job=kind, default=default, now=now) \
+        if kind == REMINDER else None
+    if check is not None and check.holds:
+        return
+    ensure_profiles(engine=ctx.engine, client=client, workspace=workspace, now=now)
+    planned = planner(ctx=ctx, client=client, workspace=workspace, now=now, page=page)
+    if check is not None:
+        planned = proving(planned, lambda: prove_reminders_quiet(engine=ctx.engine, workspace=workspace, kind=kind,
+                                                                 default=default, now=now,
+                                                                 generation=check.generation))
+    # with_habits: the referral-habit additions (a manager's note, the digest's habit lines, the board mode).
+    yield from with_habits(planned, ctx=ctx, workspace=workspace, now=now)
+
+
+def _run_per_workspace(kind: str, planner: Any, *, ctx: AppContext, clients: WorkspaceClients, workspaces: list[Workspace],
                        now: datetime, dry_run: bool, pace: Pace | None, page: int) -> TickReport:
     """Multi-workspace mode: each workspace with its own bot token; none for a workspace without an installation."""
     total = TickReport()
@@ -75,9 +100,7 @@ def _run_per_workspace(planner: Any, *, ctx: AppContext, clients: WorkspaceClien
             continue
         if client is None:  # never installed, uninstalled or revoked: nothing goes there
             continue
-        ensure_profiles(engine=ctx.engine, client=client, workspace=workspace, now=now)
-        planned = with_habits(planner(ctx=ctx, client=client, workspace=workspace, now=now, page=page), ctx=ctx,
-                              workspace=workspace, now=now)
+        planned = _plan_workspace(kind, planner, ctx=ctx, client=client, workspace=workspace, now=now, page=page)
         report = deliver(planned, engine=ctx.engine, client=client, now=now, dry_run=dry_run, pace=pace)
         total.due, total.sent, total.skipped = total.due + report.due, total.sent + report.sent, total.skipped + report.skipped
         total.failed += report.failed

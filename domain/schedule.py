@@ -50,6 +50,13 @@ def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=tz).replace(fold=0).astimezone(UTC)
 
 
+def earliest_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """The first instant a local wall clock may read ``day at``, for "nothing comes before": around a DST
+    change the earlier of the two readings (a time in a spring-forward gap is passed at the jump, which the
+    reading with the later offset lands before; a repeated time is first read at its first occurrence)."""
+    return min(datetime.combine(day, at, tzinfo=tz).replace(fold=fold).astimezone(UTC) for fold in (0, 1))
+
+
 def week_end(week: Period, tz: ZoneInfo) -> datetime:
     return local_instant(week.end + timedelta(days=1), time(0, 0), tz)
 

@@ -22,6 +22,11 @@ from slack_sdk.errors import SlackApiError
 from domain.funnel import Workspace
 from storage.engine import read_scope, session_scope
 from storage.profile_queries import count_members_without_profile, save_profiles, save_unknown_members
+from storage.quiet_queries import read_quiet_state, save_quiet_proof
+
+# The proof's job name: "every member had a profile at this generation" (a new member or a deleted profile
+# bumps the generation, see storage/quiet_queries.py).
+PROFILES_COMPLETE = "profiles"
 
 log = logging.getLogger(__name__)
 USERS_LIST_PAGE = 200
@@ -83,11 +88,18 @@ def sync_profiles(
 
 
 def ensure_profiles(*, engine: sa.Engine, client: Any, workspace: Workspace, now: datetime) -> SyncReport | None:
-    """Before a tick: a bulk sync only when some member has no profile yet (one read-only query otherwise,
-    which never queues for SQLite's write lock nor makes an ack wait behind it)."""
+    """Before a tick: a bulk sync only when some member has no profile yet. While the workspace's generation
+    has not moved since every member was found with a profile, that is one read by primary key; otherwise a
+    read-only count (neither queues for SQLite's write lock nor makes an ack wait behind it)."""
     with read_scope(engine) as session:
+        state = read_quiet_state(session=session, workspace=workspace, job=PROFILES_COMPLETE)
+        if state.proof is not None and state.proof.generation == state.generation:
+            return None
         missing = count_members_without_profile(session=session, workspace=workspace)
     if not missing:
+        with session_scope(engine) as session:
+            save_quiet_proof(session=session, workspace=workspace, job=PROFILES_COMPLETE,
+                             generation=state.generation, proven_at=now, valid_until=None, default_zone="")
         return None
     try:
         return sync_profiles(engine=engine, client=client, workspace=workspace, now=now)

@@ -9,18 +9,21 @@ sending starts after the first page and memory holds one page at a time.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from domain.funnel import Workspace
 from domain.nudges import COMMITMENT_PROMPT_SLOT, DigestContent, LeaderboardContent, ReminderContent
 from domain.periods import Period, days_left_in_week, period_containing, previous_period
-from domain.schedule import local_instant
+from domain.schedule import earliest_instant, local_instant
 from services.nudges import DigestDue, digest_contents, leaderboard_contents
 from services.teams import TeamInfo, fiscal_year_start, team_info
 from storage.commitment_queries import list_commitments
@@ -32,14 +35,18 @@ from storage.due_queries import (
     list_due_leaderboards,
     list_due_reminders,
     list_member_zones,
+    list_paused_zones,
     list_slots,
     list_team_reps,
     list_team_zones,
     page_reps,
 )
-from storage.engine import read_scope
+from storage.engine import read_scope, session_scope
+from storage.quiet_queries import read_quiet_state, read_timed_changes, save_quiet_proof
 
+log = logging.getLogger(__name__)
 PAGE = 200
+T = TypeVar("T")
 # No "who will you ask this week?" when less than this is left of the rep's week (install day on a Sunday).
 LEAST_WEEK_LEFT_FOR_PROMPT = timedelta(days=1)
 
@@ -224,3 +231,77 @@ def due_leaderboards(*, engine: sa.Engine, workspace: Workspace, kind: str, defa
             if not full:
                 break
             after = last
+
+
+# --- quiet ticks ---------------------------------------------------------------------------------------
+#
+# A tick that found nobody due leaves a proof: the workspace's generation it read first (bumped by triggers
+# on every write able to make someone newly due, see storage/quiet_queries.py) and the earliest instant at
+# which time alone could make someone due. While both hold, the next tick reads that one row and skips the
+# workspace. Only the reminder job proves so far: it is the tick that runs every few minutes over everyone.
+
+
+@dataclass(frozen=True)
+class QuietCheck:
+    generation: int  # read before anything else of the tick: a proof recorded later carries this one
+    holds: bool
+
+
+def quiet_check(*, engine: sa.Engine, workspace: Workspace, job: str, default: ZoneInfo, now: datetime) -> QuietCheck:
+    with read_scope(engine) as session:
+        state = read_quiet_state(session=session, workspace=workspace, job=job)
+    proof = state.proof
+    # proven_at <= now: a tick run by hand at an earlier instant (run-job --at) proves nothing about it.
+    holds = (proof is not None and proof.generation == state.generation and proof.default_zone == default.key
+             and proof.proven_at <= now and (proof.valid_until is None or now < proof.valid_until))
+    return QuietCheck(state.generation, holds)
+
+
+def proving(items: Iterator[T], prove: Callable[[], None]) -> Iterator[T]:
+    """Pass the planned messages on; when the planner ends without any, record that nothing was due."""
+    planned = False
+    for item in items:
+        planned = True
+        yield item
+    if not planned:
+        prove()
+
+
+def reminders_quiet_until(*, engine: sa.Engine, workspace: Workspace, kind: str, default: ZoneInfo,
+                          now: datetime) -> datetime:
+    """The earliest instant after ``now`` at which someone may become due for a reminder with no write at
+    all: a slot coming in some rep's zone, a new week there, a pause ending there, a retry, a lease's end."""
+    with read_scope(engine) as session:
+        zones = list_member_zones(session=session, workspace=workspace, role="rep") or [NO_ZONE]
+        slots = list_slots(session=session, workspace=workspace, kind="reminder")
+        # A day no zone has left yet (UTC-12 is the latest clock): pauses over before it are over everywhere.
+        since = (now - timedelta(hours=12)).date() - timedelta(days=1)
+        paused = list_paused_zones(session=session, workspace=workspace, since=since)
+        timed = read_timed_changes(session=session, workspace=workspace, kind=kind, now=now)
+    candidates = [t for t in (timed.retry_at, timed.lease_ends) if t is not None]
+    for raw in zones:
+        zone = resolve_zone(raw, default)
+        local = now.astimezone(zone).replace(tzinfo=None, microsecond=0)
+        week = period_containing("week", local.date())
+        candidates.append(earliest_instant(week.end + timedelta(days=1), time(0), zone))
+        candidates.extend(earliest_instant(week.start + timedelta(days=weekday), at, zone) for weekday, at in slots
+                          if (weekday, at) > (local.weekday(), local.time()))
+    for raw, until_on in paused:
+        zone = resolve_zone(raw, default)
+        if until_on >= now.astimezone(zone).date():  # still paused there: free from the next local midnight
+            candidates.append(earliest_instant(until_on + timedelta(days=1), time(0), zone))
+    return min(candidates)
+
+
+def prove_reminders_quiet(*, engine: sa.Engine, workspace: Workspace, kind: str, default: ZoneInfo, now: datetime,
+                          generation: int) -> None:
+    """Record that nobody was due; a proof is only a shortcut, so failing to record one (SQLite busy beyond
+    its timeout, say) costs the next tick a full read, never the tick itself."""
+    try:
+        until = reminders_quiet_until(engine=engine, workspace=workspace, kind=kind, default=default, now=now)
+        with session_scope(engine) as session:
+            save_quiet_proof(session=session, workspace=workspace, job=kind, generation=generation, proven_at=now,
+                             valid_until=until, default_zone=default.key)
+    except DBAPIError as error:
+        log.warning("no quiet proof for %s in workspace %s (%s); the next tick reads everyone", kind,
+                    workspace.team_id, type(error).__name__)

@@ -65,6 +65,15 @@ def list_member_zones(*, session: Session, workspace: Workspace, role: str) -> l
     return sorted(rows)
 
 
+def list_paused_zones(*, session: Session, workspace: Workspace, since: date) -> list[tuple[str, date]]:
+    """(raw zone of the person, last paused day) of every pause not over before ``since``, distinct."""
+    rows = session.exec(
+        select(sa.func.coalesce(UserProfile.timezone, NO_ZONE), Pause.until_on).select_from(Pause)
+        .outerjoin(UserProfile, sa.and_(UserProfile.team_id == Pause.team_id, UserProfile.user_id == Pause.user_id))
+        .where(scoped(Pause, workspace), Pause.until_on >= since).distinct()).all()
+    return [(zone, until_on) for zone, until_on in rows]
+
+
 def list_team_zones(*, session: Session, workspace: Workspace) -> list[str]:
     rows = session.exec(select(sa.func.coalesce(SalesTeam.timezone, NO_ZONE)).where(
         scoped(SalesTeam, workspace)).distinct()).all()
@@ -86,8 +95,9 @@ def _slot_passed(weekday_column, time_column, clock: LocalClock) -> sa.ColumnEle
 
 
 def _not_delivered(workspace: Workspace, kind: str, recipient, clock: LocalClock) -> sa.ColumnElement[bool]:  # noqa: ANN001
-    """No ledger row that rules a send out now: sent, given up, held by a live claim, or waiting for its retry."""
-    blocking = sa.or_(col(Delivery.status).in_(("sent", "expired")),
+    """No ledger row that rules a send out now: sent, given up, skipped, held by a live claim, or waiting for its retry."""
+    # Skipped blocks too (it is never sent): otherwise a skipped rep would read as due all week.
+    blocking = sa.or_(col(Delivery.status).in_(("sent", "expired", "skipped")),
                       sa.and_(Delivery.status == "claimed", col(Delivery.lease_until) >= clock.now),
                       sa.and_(Delivery.status == "claimed", col(Delivery.lease_until).is_(None)),
                       sa.and_(Delivery.status == "failed", col(Delivery.next_attempt_at) > clock.now))

@@ -365,5 +365,30 @@ class SeenRequest(SQLModel, table=True):
     received_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class WorkspaceGeneration(SQLModel, table=True):
+    """A counter per workspace that database triggers (migration 0008a) bump on every write able to make
+    someone newly due: a tick that finds nobody due records the generation it read, and while the counter
+    has not moved (and no time-based change has come) the next tick knows without reading anyone."""
+
+    __tablename__ = "workspace_generation"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    generation: int = 0
+
+
+class QuietProof(SQLModel, table=True):
+    """Nobody was due for ``job`` at ``generation``, and nothing that time alone changes (a slot, a week, a
+    pause's end, a retry or a lease) comes before ``valid_until``: what lets a quiet tick skip a workspace."""
+
+    __tablename__ = "quiet_proof"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    job: str = Field(primary_key=True, max_length=24)
+    generation: int
+    proven_at: datetime = Field(sa_type=UTCDateTime)
+    valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: until the generation moves
+    default_zone: str = Field(default="", max_length=64)  # the zone people without one get, when proven
+
+
 # The OAuth tables are declared beside the models so that migrations and the schema test see them.
 import storage.installations  # noqa: E402,F401

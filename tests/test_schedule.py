@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.schedule import WeeklySlot, due_now, local_instant, parse_slot
+from domain.schedule import WeeklySlot, due_now, earliest_instant, local_instant, parse_slot
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -55,3 +55,15 @@ def test_parse_slot():
     for weekday, hhmm in (("th", "09:00"), ("funday", "09:00"), ("monday", "9am"), ("monday", "24:00")):
         with pytest.raises(ValueError):
             parse_slot(weekday, hhmm)
+
+
+def test_nothing_local_comes_before_its_earliest_instant_across_dst_changes():
+    """A quiet tick's proof lasts until the earliest instant; it must never be later than the wall clock."""
+    ny = ZoneInfo("America/New_York")
+    # 02:30 does not exist on 8 March 2026: the clock jumps from 02:00 to 03:00 at 07:00 UTC.
+    gap = earliest_instant(date(2026, 3, 8), time(2, 30), ny)
+    assert gap <= datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
+    assert (gap - timedelta(seconds=1)).astimezone(ny).time() < time(2, 30)
+    # 01:30 happens twice on 1 November 2026: first at 05:30 UTC (daylight time).
+    assert earliest_instant(date(2026, 11, 1), time(1, 30), ny) == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    assert earliest_instant(date(2026, 11, 5), time(14, 0), ny) == datetime(2026, 11, 5, 19, 0, tzinfo=UTC)

@@ -86,14 +86,34 @@ def test_a_quiet_tick_costs_the_same_statements_at_any_size(engine, app_and_ctx,
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the write lock is SQLite's
 def test_a_quiet_tick_and_a_dry_run_digest_never_take_the_write_lock(engine, app_and_ctx, fake_slack):
-    """Reads never queue for SQLite's one write lock, so an ack's write never waits behind a tick's reads."""
+    """Reads never queue for SQLite's one write lock, so an ack's write never waits behind a tick's reads.
+    The one exception is the first quiet tick after a change, which records its proof (a one-row write)."""
     seed(engine, first=0, teams=3)
     app, ctx = app_and_ctx
+    run_job("reminder", ctx=ctx, client=app.client, now=MONDAY_MORNING, pace=FAST)
     with counting(ctx.engine) as statements:
         quiet = run_job("reminder", ctx=ctx, client=app.client, now=MONDAY_MORNING, pace=FAST)
         digests = run_job("digest", ctx=ctx, client=app.client, now=NEXT_MONDAY, pace=FAST, dry_run=True)
     assert quiet.due == 0 and digests.due == 3
     assert statements and not [s for s in statements if s.startswith("BEGIN IMMEDIATE")]
+
+
+def test_a_proven_quiet_tick_reads_one_row_per_workspace_at_any_size(engine, app_and_ctx, fake_slack):
+    """After one full quiet tick, the next reads the workspace's generation and proof by primary key and
+    nothing of the people: the same statements at 12 and at 120 reps."""
+    seed(engine, first=0, teams=3)
+    statements_for("reminder", app_and_ctx, MONDAY_MORNING)
+    app, ctx = app_and_ctx
+    with counting(ctx.engine) as small:
+        assert run_job("reminder", ctx=ctx, client=app.client, now=MONDAY_MORNING, pace=FAST).due == 0
+    seed(engine, first=3, teams=27)
+    statements_for("reminder", app_and_ctx, MONDAY_MORNING)
+    with counting(ctx.engine) as large:
+        assert run_job("reminder", ctx=ctx, client=app.client, now=MONDAY_MORNING, pace=FAST).due == 0
+    assert small == large
+    read = [s for s in large if s.lstrip().upper().startswith("SELECT")]
+    assert len(read) == 2  # the workspaces, then the one workspace's generation and proof
+    assert not [s for s in large if "team_member" in s or "user_profile" in s or "ask" in s]
 
 
 def test_due_reminders_digests_and_leaderboards_cost_constant_statements(engine, app_and_ctx, fake_slack):
