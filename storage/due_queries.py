@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -256,17 +256,23 @@ def count_asks_in_spans(
     if not spans:
         return {}
     first, last = min(s for s, _ in spans), max(e for _, e in spans)
-    # A span given twice is counted once (the digest's last week is also the streak's newest week): each
-    # aggregate costs a step on every row read.
-    distinct = list(dict.fromkeys(spans))
+    # Counted as differences of running counts: a span [s, e] is the rows before e + 1 less the rows before s.
+    # That is one comparison a row per distinct bound instead of two per span, and spans share bounds (each
+    # week starts where the one after it ends): a third fewer steps on every row read than a FILTER a span.
+    # Given the WHERE, nothing is before ``first`` and everything is before ``last + 1``: count(*).
+    bounds = sorted({b for s, e in spans for b in (s, e + timedelta(days=1)) if first < b <= last})
     rows = session.connection().execute(
-        select(Ask.rep_user_id, *(_count_within(Ask.asked_on, s, e) for s, e in distinct))
+        select(Ask.rep_user_id, sa.func.count(), *(sa.func.count().filter(Ask.asked_on < b) for b in bounds))
         .where(scoped(Ask, workspace), among(Ask.rep_user_id, reps), Ask.asked_on >= first, Ask.asked_on <= last)
         .group_by(Ask.rep_user_id)).all()
-    if len(distinct) == len(spans):
-        return {uid: tuple(values) for uid, *values in rows}
-    column = [distinct.index(span) + 1 for span in spans]
-    return {row[0]: tuple(row[i] for i in column) for row in rows}
+    # Positions in (0, count(*), before bounds[0], before bounds[1], ...) of each span's two running counts.
+    position = {first: 0, last + timedelta(days=1): 1} | {b: n + 2 for n, b in enumerate(bounds)}
+    pairs = [(position[e + timedelta(days=1)], position[s]) for s, e in spans]
+    counts = {}
+    for uid, *values in rows:
+        before = (0, *values)
+        counts[uid] = tuple([before[upto] - before[since] for upto, since in pairs])
+    return counts
 
 
 def count_referrals_in_spans(
