@@ -240,13 +240,15 @@ def digest_contents(
                 continue  # gone, and nothing of theirs in these periods
             ask_rows.append(own_asks[:spanned] if own_asks else no_asks)
             referral_rows.append(own_referrals or no_referrals)
-            weeks = series[uid]
-            made = promised.get(uid, [])
+            weeks = series[uid]  # newest first, at least TREND_WEEKS long
+            made = promised.get(uid)
             lines.append(DigestRepLine(
                 user_id=uid, kpis=kpis_of(own_asks, own_referrals, 0),
                 result=WeekResult.LEFT if left else week_result(weeks[0], minimum),
-                streak=0 if left else streak(weeks, minimum), trend=tuple(w.asks for w in reversed(weeks[:4])),
-                commitments_made=len(made), commitments_kept=sum(c.kept_ask_id is not None for c in made)))
+                streak=0 if left else streak(weeks, minimum),
+                trend=tuple([w.asks for w in weeks[TREND_WEEKS - 1::-1]]),
+                commitments_made=len(made) if made else 0,
+                commitments_kept=sum(c.kept_ask_id is not None for c in made) if made else 0))
         ask_sums = [sum(column) for column in zip(*ask_rows, strict=True)] or no_asks
         referral_sums = [sum(column) for column in zip(*referral_rows, strict=True)] or no_referrals
 
@@ -305,17 +307,17 @@ def _weekly_series(session: Session, workspace: Workspace, reps: Sequence[str], 
         recent = count_asks_in_spans(session=session, workspace=workspace, rep_user_ids=among, spans=weeks_read)
     older: dict[str, dict[int, int]] = {}
     starts = [last.start - timedelta(weeks=back) for back in range(max(weeks, TREND_WEEKS))]  # newest first
-    none_recent = (0,) * len(weeks_read)
+    ends = [start + timedelta(days=6) for start in starts]  # once, not once a rep and week: a tick walks 10,000s
+    none_recent, no_older = (0,) * len(weeks_read), {}
 
     def walk(uid: str, upto: int) -> tuple[list[RepWeek], bool]:
-        counts, before = recent.get(uid, none_recent), older.get(uid, {})
-        own = pauses.get(uid, ())
+        counts, before = recent.get(uid, none_recent), older.get(uid, no_older)
+        own = pauses.get(uid)
         rows = []
         for back in range(upto):
-            start = starts[back]
             asks = counts[back] if back < len(counts) else before.get(newest - back, 0)
-            paused = bool(own) and any(p.starts_on <= start + timedelta(days=6) and p.until_on >= start for p in own)
-            rows.append(RepWeek(start, asks, paused))
+            paused = own is not None and any(p.starts_on <= ends[back] and p.until_on >= starts[back] for p in own)
+            rows.append(RepWeek(starts[back], asks, paused))
             if not asks and not paused and back >= TREND_WEEKS - 1:
                 return rows, True
         return rows, False
