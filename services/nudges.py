@@ -59,12 +59,12 @@ from storage.due_queries import (
     count_kpis_by_rep,
     count_referrals_in_spans,
     kpis_of,
-    list_stuck_candidates,
+    list_chase_candidates,
     week_number,
 )
 from storage.engine import read_scope, session_scope
 from storage.models import SalesTeam
-from storage.report_queries import count_asks_by_day, count_kpis, list_unthanked_referrals
+from storage.report_queries import count_asks_by_day, count_kpis
 from storage.team_queries import list_memberships, list_pauses
 
 STREAK_LOOKBACK_WEEKS = 52
@@ -208,22 +208,23 @@ def digest_contents(
     promised: dict[str, list] = {}
     for row in list_commitments(session=session, workspace=workspace, rep_user_ids=among, week_starts=[week.start]):
         promised.setdefault(row.rep_user_id, []).append(row)
+    # Both lists of referrals to chase come from one read, each in order of introduction.
     stuck: dict[str, list[StuckReferral]] = {}
-    for row in list_stuck_candidates(session=session, workspace=workspace, rep_user_ids=among,
+    unthanked: dict[str, list[StuckReferral]] = {}
+    for row in list_chase_candidates(session=session, workspace=workspace, rep_user_ids=among,
                                      introduced_before=manager_today - STUCK_WITHOUT_MEETING,
-                                     held_before=manager_today - STUCK_WITHOUT_OUTCOME):
+                                     held_before=manager_today - STUCK_WITHOUT_OUTCOME,
+                                     thank_before=manager_today - UNTHANKED_AFTER,
+                                     thank_since=manager_today - UNTHANKED_LOOKBACK):
         reason = stuck_reason(row, manager_today)
         if reason:
             stuck.setdefault(row.rep_user_id, []).append(
                 StuckReferral(row.rep_user_id, row.number, row.prospect_name, reason))
-    unthanked: dict[str, list[StuckReferral]] = {}
-    for row in list_unthanked_referrals(session=session, workspace=workspace, rep_user_ids=among,
-                                        introduced_before=manager_today - UNTHANKED_AFTER,
-                                        since=manager_today - UNTHANKED_LOOKBACK):
-        unthanked.setdefault(row.rep_user_id, []).append(StuckReferral(
-            row.rep_user_id, row.number, row.prospect_name,
-            f"{row.referrer_name or 'the referrer'} not thanked "
-            f"{(manager_today - row.introduced_on).days} days after the introduction"))
+        if row.unthanked:
+            unthanked.setdefault(row.rep_user_id, []).append(StuckReferral(
+                row.rep_user_id, row.number, row.prospect_name,
+                f"{row.referrer_name or 'the referrer'} not thanked "
+                f"{(manager_today - row.introduced_on).days} days after the introduction"))
     # A team's totals are column sums of its shown reps' rows (asks, referral figures): no KpiCounts per rep
     # and span. The asks rows also hold the recent weeks, after the spans.
     spanned, figures = len(flat), REFERRAL_FIGURES

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -344,9 +345,9 @@ def count_asks_by_week(
     return counts
 
 
-@dataclass(frozen=True)
-class StuckCandidate:
-    """The few columns the stuck rule reads, without loading whole rows."""
+class ChaseCandidate(NamedTuple):
+    """The few columns the digest's stuck and unthanked lines read, without loading whole rows (a tuple: a
+    tick reads tens of thousands)."""
 
     rep_user_id: str
     number: int
@@ -354,23 +355,30 @@ class StuckCandidate:
     status: ReferralStatus
     introduced_on: date
     meeting_held_on: date | None
+    referrer_name: str | None
+    unthanked: bool  # introduced in [thank_since, thank_before) and the referrer never thanked
 
 
-def list_stuck_candidates(
+def list_chase_candidates(
     *, session: Session, workspace: Workspace, rep_user_ids: People, introduced_before: date,
-    held_before: date,
-) -> list[StuckCandidate]:
-    """Open referrals that may be stuck (no meeting long after the introduction, no outcome long after the
-    meeting): the database narrows the open ones down; ``domain.cadence.stuck_reason`` decides."""
+    held_before: date, thank_before: date, thank_since: date,
+) -> list[ChaseCandidate]:
+    """The digest's two lists of referrals to chase, from one read of the reps' referrals, by introduction
+    date: open ones that may be stuck (no meeting long after the introduction, no outcome long after the
+    meeting: the database narrows them down; ``domain.cadence.stuck_reason`` decides), and introductions
+    between ``thank_since`` and ``thank_before`` whose referrer was never thanked (``unthanked``)."""
+    unthanked = sa.and_(col(Referral.thanked_on).is_(None), Referral.introduced_on < thank_before,
+                        Referral.introduced_on >= thank_since)
     rows = session.connection().execute(select(
         Referral.rep_user_id, Referral.number, Referral.prospect_name, Referral.status, Referral.introduced_on,
-        Referral.meeting_held_on).where(
+        Referral.meeting_held_on, Referral.referrer_name, sa.case((unthanked, 1), else_=0)).where(
         scoped(Referral, workspace), among(Referral.rep_user_id, rep_user_ids),
         sa.or_(sa.and_(Referral.status == ReferralStatus.INTRODUCED, Referral.introduced_on < introduced_before),
-               sa.and_(Referral.status == ReferralStatus.MEETING_HELD, Referral.meeting_held_on < held_before)),
-    ).order_by(col(Referral.introduced_on), col(Referral.id))).all()
-    return [StuckCandidate(uid, number, name, _STATUSES[status], introduced, held)
-            for uid, number, name, status, introduced, held in rows]
+               sa.and_(Referral.status == ReferralStatus.MEETING_HELD, Referral.meeting_held_on < held_before),
+               unthanked),
+    ).order_by(col(Referral.introduced_on), col(Referral.id))).all()  # ties in a stable order, whatever the plan
+    return [ChaseCandidate(uid, number, name, _STATUSES[status], introduced, held, referrer, flag == 1)
+            for uid, number, name, status, introduced, held, referrer, flag in rows]
 
 
 _STATUSES = {status.value: status for status in ReferralStatus}  # a dict lookup: a tick reads thousands
