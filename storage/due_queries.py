@@ -26,8 +26,6 @@ from storage.queries import scoped
 
 REP, MANAGER = "rep", "manager"
 NO_ZONE = ""  # how a person without a known zone is grouped: they get the workspace's default zone
-# Week numbers count Mondays from this one, so weeks (Monday..Sunday in the stored, local dates) group in SQL.
-EPOCH_MONDAY = date(2000, 1, 3)
 
 
 @dataclass(frozen=True)
@@ -312,37 +310,6 @@ def count_kpis_by_rep(
     asks = count_asks_in_spans(session=session, workspace=workspace, rep_user_ids=reps, spans=spans)
     referrals = count_referrals_in_spans(session=session, workspace=workspace, rep_user_ids=reps, spans=spans)
     return {uid: [kpis_of(asks.get(uid), referrals.get(uid), i) for i in range(len(spans))] for uid in reps}
-
-
-def _week_number(session: Session) -> sa.ColumnElement[int]:
-    """Which week (counted from EPOCH_MONDAY) an ask's stored date falls in, in the dialect's own date maths."""
-    if session.get_bind().dialect.name == "sqlite":
-        return sa.cast((sa.func.julianday(Ask.asked_on) - sa.func.julianday(EPOCH_MONDAY.isoformat())) / 7,
-                       sa.Integer)
-    return sa.literal_column(f"((ask.asked_on - DATE '{EPOCH_MONDAY.isoformat()}') / 7)", sa.Integer)
-
-
-def week_number(day: date) -> int:
-    """The week (counted from EPOCH_MONDAY) a date falls in, as ``count_asks_by_week`` numbers them."""
-    return (day - EPOCH_MONDAY).days // 7
-
-
-def count_asks_by_week(
-    *, session: Session, workspace: Workspace, rep_user_ids: Iterable[str], start: date, end: date,
-) -> dict[str, dict[int, int]]:
-    """Asks per rep and week number (see ``week_number``) between two dates: one row per rep and week."""
-    reps = list(rep_user_ids)
-    if not reps:
-        return {}
-    week = _week_number(session).label("week")
-    rows = session.exec(
-        select(Ask.rep_user_id, week, sa.func.count())
-        .where(scoped(Ask, workspace), col(Ask.rep_user_id).in_(reps), Ask.asked_on >= start, Ask.asked_on <= end)
-        .group_by(Ask.rep_user_id, week)).all()
-    counts: dict[str, dict[int, int]] = {}
-    for uid, number, n in rows:
-        counts.setdefault(uid, {})[int(number)] = int(n)
-    return counts
 
 
 class ChaseCandidate(NamedTuple):
