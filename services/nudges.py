@@ -54,17 +54,15 @@ from storage.commitment_queries import list_commitments
 from storage.convention_queries import sum_won_by_rep_and_currency
 from storage.due_queries import (
     REFERRAL_FIGURES,
-    count_asks_by_week,
     count_asks_in_spans,
     count_kpis_by_rep,
     count_referrals_in_spans,
     kpis_of,
-    list_stuck_candidates,
-    week_number,
+    list_chase_candidates,
 )
 from storage.engine import read_scope, session_scope
 from storage.models import SalesTeam
-from storage.report_queries import count_asks_by_day, count_kpis, list_unthanked_referrals
+from storage.report_queries import count_asks_by_day, count_kpis
 from storage.team_queries import list_memberships, list_pauses
 
 STREAK_LOOKBACK_WEEKS = 52
@@ -208,22 +206,23 @@ def digest_contents(
     promised: dict[str, list] = {}
     for row in list_commitments(session=session, workspace=workspace, rep_user_ids=among, week_starts=[week.start]):
         promised.setdefault(row.rep_user_id, []).append(row)
+    # Both lists of referrals to chase come from one read, each in order of introduction.
     stuck: dict[str, list[StuckReferral]] = {}
-    for row in list_stuck_candidates(session=session, workspace=workspace, rep_user_ids=among,
+    unthanked: dict[str, list[StuckReferral]] = {}
+    for row in list_chase_candidates(session=session, workspace=workspace, rep_user_ids=among,
                                      introduced_before=manager_today - STUCK_WITHOUT_MEETING,
-                                     held_before=manager_today - STUCK_WITHOUT_OUTCOME):
+                                     held_before=manager_today - STUCK_WITHOUT_OUTCOME,
+                                     thank_before=manager_today - UNTHANKED_AFTER,
+                                     thank_since=manager_today - UNTHANKED_LOOKBACK):
         reason = stuck_reason(row, manager_today)
         if reason:
             stuck.setdefault(row.rep_user_id, []).append(
                 StuckReferral(row.rep_user_id, row.number, row.prospect_name, reason))
-    unthanked: dict[str, list[StuckReferral]] = {}
-    for row in list_unthanked_referrals(session=session, workspace=workspace, rep_user_ids=among,
-                                        introduced_before=manager_today - UNTHANKED_AFTER,
-                                        since=manager_today - UNTHANKED_LOOKBACK):
-        unthanked.setdefault(row.rep_user_id, []).append(StuckReferral(
-            row.rep_user_id, row.number, row.prospect_name,
-            f"{row.referrer_name or 'the referrer'} not thanked "
-            f"{(manager_today - row.introduced_on).days} days after the introduction"))
+        if row.unthanked:
+            unthanked.setdefault(row.rep_user_id, []).append(StuckReferral(
+                row.rep_user_id, row.number, row.prospect_name,
+                f"{row.referrer_name or 'the referrer'} not thanked "
+                f"{(manager_today - row.introduced_on).days} days after the introduction"))
     # A team's totals are column sums of its shown reps' rows (asks, referral figures): no KpiCounts per rep
     # and span. The asks rows also hold the recent weeks, after the spans.
     spanned, figures = len(flat), REFERRAL_FIGURES
@@ -240,13 +239,15 @@ def digest_contents(
                 continue  # gone, and nothing of theirs in these periods
             ask_rows.append(own_asks[:spanned] if own_asks else no_asks)
             referral_rows.append(own_referrals or no_referrals)
-            weeks = series[uid]
-            made = promised.get(uid, [])
+            weeks = series[uid]  # newest first, at least TREND_WEEKS long
+            made = promised.get(uid)
             lines.append(DigestRepLine(
                 user_id=uid, kpis=kpis_of(own_asks, own_referrals, 0),
                 result=WeekResult.LEFT if left else week_result(weeks[0], minimum),
-                streak=0 if left else streak(weeks, minimum), trend=tuple(w.asks for w in reversed(weeks[:4])),
-                commitments_made=len(made), commitments_kept=sum(c.kept_ask_id is not None for c in made)))
+                streak=0 if left else streak(weeks, minimum),
+                trend=tuple([w.asks for w in weeks[TREND_WEEKS - 1::-1]]),
+                commitments_made=len(made) if made else 0,
+                commitments_kept=sum(c.kept_ask_id is not None for c in made) if made else 0))
         ask_sums = [sum(column) for column in zip(*ask_rows, strict=True)] or no_asks
         referral_sums = [sum(column) for column in zip(*referral_rows, strict=True)] or no_referrals
 
@@ -299,38 +300,40 @@ def _weekly_series(session: Session, workspace: Workspace, reps: Sequence[str], 
     pauses: dict[str, list] = {}
     for pause in list_pauses(session=session, workspace=workspace, user_ids=among, start=earliest, end=last.end):
         pauses.setdefault(pause.user_id, []).append(pause)
-    newest = week_number(last.start)
     weeks_read = _recent_weeks(last, weeks)
     if recent is None:
         recent = count_asks_in_spans(session=session, workspace=workspace, rep_user_ids=among, spans=weeks_read)
-    older: dict[str, dict[int, int]] = {}
+    older: dict[str, tuple[int, ...]] = {}  # each rep's asks in the weeks after the recent ones, newest first
     starts = [last.start - timedelta(weeks=back) for back in range(max(weeks, TREND_WEEKS))]  # newest first
+    ends = [start + timedelta(days=6) for start in starts]  # once, not once a rep and week: a tick walks 10,000s
     none_recent = (0,) * len(weeks_read)
 
-    def walk(uid: str, upto: int) -> tuple[list[RepWeek], bool]:
-        counts, before = recent.get(uid, none_recent), older.get(uid, {})
-        own = pauses.get(uid, ())
-        rows = []
-        for back in range(upto):
-            start = starts[back]
-            asks = counts[back] if back < len(counts) else before.get(newest - back, 0)
-            paused = bool(own) and any(p.starts_on <= start + timedelta(days=6) and p.until_on >= start for p in own)
-            rows.append(RepWeek(start, asks, paused))
+    def walk(uid: str, rows: list[RepWeek], upto: int) -> bool:
+        """Extend the rep's series up to ``upto`` weeks back; True once a week has ended the streak."""
+        counts, before = recent.get(uid, none_recent), older.get(uid, ())
+        own = pauses.get(uid)
+        for back in range(len(rows), upto):
+            asks = counts[back] if back < len(counts) else before[back - len(counts)]
+            paused = own is not None and any(p.starts_on <= ends[back] and p.until_on >= starts[back] for p in own)
+            rows.append(RepWeek(starts[back], asks, paused))
             if not asks and not paused and back >= TREND_WEEKS - 1:
-                return rows, True
-        return rows, False
+                return True
+        return False
 
-    series: dict[str, list[RepWeek]] = {}
-    unbroken = []
-    for uid in reps:
-        series[uid], broken = walk(uid, len(weeks_read))
-        if not broken and weeks > len(weeks_read):
-            unbroken.append(uid)
-    if unbroken:
-        older = count_asks_by_week(session=session, workspace=workspace, rep_user_ids=unbroken, start=earliest,
-                                   end=last.start - timedelta(weeks=len(weeks_read) - 1, days=1))
+    series: dict[str, list[RepWeek]] = {uid: [] for uid in reps}
+    unbroken = [uid for uid in reps if not walk(uid, series[uid], len(weeks_read))]
+    # Older weeks, a block of RECENT_WEEKS at a time, only for the reps whose streak runs through every week
+    # read so far: one row a rep and block with a count a week (the FILTERs of count_asks_in_spans), where a
+    # row a rep and week made a year's streaks read hundreds of thousands of rows at 2 million asks.
+    read = len(weeks_read)
+    while unbroken and read < weeks:
+        block = [(starts[back], ends[back]) for back in range(read, min(weeks, read + RECENT_WEEKS))]
+        counted = count_asks_in_spans(session=session, workspace=workspace, rep_user_ids=unbroken, spans=block)
+        zeros = (0,) * len(block)
         for uid in unbroken:
-            series[uid], _ = walk(uid, weeks)
+            older[uid] = older.get(uid, ()) + tuple(counted.get(uid, zeros))
+        read += len(block)
+        unbroken = [uid for uid in unbroken if not walk(uid, series[uid], read)]
     for rows in series.values():
         rows.extend(RepWeek(starts[back], 0, False) for back in range(len(rows), TREND_WEEKS))
     return series

@@ -63,7 +63,9 @@ class Ask(SQLModel, table=True):
     __tablename__ = "ask"
     __table_args__ = (
         sa.UniqueConstraint("team_id", "rep_user_id", "dedupe_key", name="uq_ask_dedupe"),
-        sa.Index("ix_ask_rep_date", "team_id", "rep_user_id", "asked_on"),
+        # enterprise_id last: the grouped reads (a tick's digests) filter by it and then need nothing from the
+        # table itself.
+        sa.Index("ix_ask_rep_date", "team_id", "rep_user_id", "asked_on", "enterprise_id"),
         # The connector heads-up on every /asked: one person's recent asks, by Slack user or by name,
         # found without reading the team's other asks.
         sa.Index("ix_ask_person_user", "team_id", "asked_user_id", "asked_on"),

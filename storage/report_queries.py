@@ -14,7 +14,6 @@ from sqlmodel import Session, col, select
 
 from domain.funnel import CLOSED_STATUSES, AskOutcome, ReferralStatus, Workspace
 from domain.kpis import KpiCounts
-from storage.among import People, among
 from storage.models import Ask, Referral
 from storage.queries import Prebuilt, count_asks, scoped
 
@@ -86,21 +85,6 @@ def list_open_referrals_of(*, session: Session, workspace: Workspace, rep_user_i
         .where(scoped(Referral, workspace), col(Referral.rep_user_id).in_(list(rep_user_ids)),
                col(Referral.status).not_in([s.value for s in CLOSED_STATUSES]))
         .order_by(col(Referral.introduced_on))
-    ).all()
-
-
-def list_unthanked_referrals(
-    *, session: Session, workspace: Workspace, rep_user_ids: People, introduced_before: date, since: date,
-) -> Sequence[sa.Row]:
-    """Introductions between ``since`` and ``introduced_before`` whose referrer was never thanked: the columns
-    the digest shows (rep, number, prospect, referrer, introduced on), not whole rows."""
-    return session.connection().execute(
-        select(Referral.rep_user_id, Referral.number, Referral.prospect_name, Referral.referrer_name,
-               Referral.introduced_on)
-        .where(scoped(Referral, workspace), among(Referral.rep_user_id, rep_user_ids),
-               col(Referral.thanked_on).is_(None), Referral.introduced_on < introduced_before,
-               Referral.introduced_on >= since)
-        .order_by(col(Referral.introduced_on), col(Referral.id))  # ties in a stable order, whatever the plan
     ).all()
 
 

@@ -208,10 +208,13 @@ def test_a_workspace_with_no_profiles_is_synced_in_bulk_once(team, fake_slack, a
     assert zones[SYDNEY] == "Australia/Sydney" and zones[MANAGER] == "America/Chicago"
 
 
-def test_a_streak_longer_than_a_quarter_is_counted_in_full(team, fake_slack, app_and_ctx, engine):
-    # New York asked every week for 20 weeks up to the manager's last week (Nov 2 - 8); Berlin for 3 weeks.
+@pytest.mark.parametrize(("weeks", "shown"), [(20, 20), (30, 30), (60, 52)],
+                         ids=["one older block", "two older blocks", "past the year looked back on"])
+def test_a_streak_longer_than_a_quarter_is_counted_in_full(team, fake_slack, app_and_ctx, engine, weeks, shown):
+    # New York asked every week for ``weeks`` weeks up to the manager's last week (Nov 2 - 8); Berlin for 3.
+    # Older weeks are read a quarter at a time, for the reps still unbroken: each block must line up.
     with session_scope(engine) as session:
-        for back in range(20):
+        for back in range(weeks):
             add_ask(session=session, workspace=WORKSPACE, rep_user_id=NY, asked_user_id=None,
                     asked_name=f"Friend {back}", for_whom=None, asked_on=date(2026, 11, 4) - timedelta(weeks=back),
                     now=MONDAY_MORNING)
@@ -221,7 +224,7 @@ def test_a_streak_longer_than_a_quarter_is_counted_in_full(team, fake_slack, app
                     now=MONDAY_MORNING)
     tick("digest", app_and_ctx, datetime(2026, 11, 9, 14, 0, tzinfo=UTC))
     digest = json.dumps([c.params for c in dms(fake_slack, MANAGER)], ensure_ascii=False)
-    assert "20-week streak" in digest[digest.index(f"<@{NY}>"):][:300]
+    assert f"{shown}-week streak" in digest[digest.index(f"<@{NY}>"):][:300]
     assert "3-week streak" in digest[digest.index(f"<@{BERLIN}>"):][:300]
 
 

@@ -6,7 +6,14 @@ from typing import Any
 
 from domain.cadence import WeekResult
 from domain.kpis import KPI_LABELS, OUTCOME_LABELS, KpiCounts
-from domain.nudges import DigestContent, DigestRepLine, LeaderboardContent, ReminderContent, digest_week_label
+from domain.nudges import (
+    DigestContent,
+    DigestRepLine,
+    LeaderboardContent,
+    ReminderContent,
+    StuckReferral,
+    digest_week_label,
+)
 from domain.words import count_of, plural
 from views import ids
 from views.replies import money_totals_text
@@ -36,8 +43,9 @@ def reminder_message(content: ReminderContent, today: date) -> Message:
 
 def _sparkline(values: tuple[int, ...]) -> str:
     top = max(values, default=0)
-    bars = "".join(_SPARKS[0] if top == 0 else _SPARKS[round(v / top * (len(_SPARKS) - 1))] for v in values)
-    return f"{bars} ({', '.join(str(v) for v in values)})"
+    steps = len(_SPARKS) - 1
+    bars = _SPARKS[0] * len(values) if top == 0 else "".join([_SPARKS[round(v / top * steps)] for v in values])
+    return f"{bars} ({', '.join(map(str, values))})"
 
 
 def _kpis(counts: KpiCounts) -> str:
@@ -50,6 +58,14 @@ def _rep_line(line: DigestRepLine) -> str:
                 if line.commitments_made else " · named nobody to ask")
     return (f"{member(line.user_id)} {_RESULT[line.result]}\n{_kpis(line.kpis)}\n"
             f"{line.streak}-week streak · 4 weeks: {_sparkline(line.trend)}{promised}")
+
+
+def _referral_lines(referrals: tuple[StuckReferral, ...]) -> list[str]:
+    # A digest lists many referrals of few reps (26,000 lines of 10,000 reps in a tick at scale): each rep's
+    # mention is made once a digest.
+    names: dict[str, str] = {}
+    return [f"{names.get(s.rep_user_id) or names.setdefault(s.rep_user_id, member(s.rep_user_id))} #{s.number} "
+            f"{escape(s.prospect_name)}: {escape(s.reason)}" for s in referrals]
 
 
 def digest_messages(content: DigestContent) -> list[Message]:
@@ -67,11 +83,9 @@ def digest_messages(content: DigestContent) -> list[Message]:
         blocks.append(section(f"*Team, {totals.label.lower()}*\n" + " · ".join(rows)))
     blocks.extend(section(_rep_line(line)) for line in content.reps)
     if content.stuck:
-        blocks.extend(packed_sections([f"{member(s.rep_user_id)} #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
-                               for s in content.stuck], "*Stuck referrals*"))
+        blocks.extend(packed_sections(_referral_lines(content.stuck), "*Stuck referrals*"))
     if content.unthanked:
-        blocks.extend(packed_sections([f"{member(s.rep_user_id)} #{s.number} {escape(s.prospect_name)}: {escape(s.reason)}"
-                               for s in content.unthanked], "*Waiting for a thank-you*"))
+        blocks.extend(packed_sections(_referral_lines(content.unthanked), "*Waiting for a thank-you*"))
     if content.questions:
         blocks.append(section("*Questions for your one-to-ones with the reps who missed*\n"
                               + "\n".join(f"• {q}" for q in content.questions)))
