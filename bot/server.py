@@ -141,5 +141,10 @@ def stop_http_server(server) -> None:  # noqa: ANN001
     which then finds nothing left to serve and returns from ``run()``."""
     from waitress import wasyncore
 
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    try:
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    except OSError:
+        # The trigger's pipe is already closed (its descriptor was reused and closed elsewhere in the
+        # process): close the sockets from here; the loop sees an empty map within its 1 s poll and returns.
+        wasyncore.close_all(server._map, ignore_all=True)
     server.task_dispatcher.shutdown()
