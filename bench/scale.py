@@ -219,6 +219,7 @@ class Server:
 
     def stop(self) -> None:
         stop_http_server(self.server)
+        self.ctx.outbox.shutdown(timeout=10)  # its Home and profile refreshes, before the database goes
         self.engine.dispose()
 
 
