@@ -1,0 +1,120 @@
+"""Ack floor: how near the bare ack a stored ack can come on this stack, in the same run as bench.ack's bare app.
+
+    .venv/bin/python -m bench.ack_floor [--requests 1000] [--clients 10]
+
+The "floor" is a Bolt AsyncApp on aiohttp whose /asked does the least a counted ask needs, inline on the
+event loop: in one SQLite (WAL) write transaction, three Core statements (take the request's key, insert
+the ask, count the rep's asks), then an ack with the count. No ORM session, no profile, teams, conventions,
+double-submit or heads-up. It runs twice: with SQLite's default checkpoints inside commits, and with them
+on a thread of their own (storage/checkpoints.py, as ``serve`` runs). Set against bench.ack's full-stack
+figures, it says how much of the gap is the database round itself and how much is everything else /asked
+does (README "Benchmarks").
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import threading
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench.ack import SECRET, TOKEN, drive, start_bare_app
+from storage.checkpoints import start_checkpoints
+from tests.fake_slack import FakeSlack
+
+
+def floor_engine(path: Path) -> tuple[sa.Engine, sa.Table, sa.Table]:
+    engine = sa.create_engine(f"sqlite:///{path}", connect_args={"isolation_level": None, "check_same_thread": False})
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):  # noqa: ANN001
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection):  # noqa: ANN001
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    tables = sa.MetaData()
+    seen = sa.Table("seen", tables, sa.Column("key", sa.String, primary_key=True))
+    ask = sa.Table("ask", tables, sa.Column("id", sa.Integer, primary_key=True),
+                   sa.Column("rep", sa.String, index=True), sa.Column("name", sa.String))
+    tables.create_all(engine)
+    return engine, seen, ask
+
+
+def start_floor_app(fake: FakeSlack, engine: sa.Engine, seen: sa.Table, ask: sa.Table) -> str:
+    from aiohttp import web
+    from slack_bolt.async_app import AsyncApp
+    from slack_bolt.request.async_request import AsyncBoltRequest
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    take = seen.insert()
+    insert = ask.insert()
+    count = sa.select(sa.func.count()).select_from(ask).where(ask.c.rep == sa.bindparam("rep"))
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    address: list[str] = []
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        bolt = AsyncApp(signing_secret=SECRET, client=AsyncWebClient(token=TOKEN, base_url=fake.api_url))
+
+        @bolt.command("/asked")
+        async def asked(ack, command) -> None:  # noqa: ANN001
+            with engine.begin() as connection:
+                connection.execute(take, {"key": command["text"]})  # unique per request in this bench
+                connection.execute(insert, {"rep": command["user_id"], "name": command["text"]})
+                asks = connection.execute(count, {"rep": command["user_id"]}).scalar_one()
+            await ack(f"Logged 1 ask(s). {asks} this week.")
+
+        async def handle(request: web.Request) -> web.Response:
+            response = await bolt.async_dispatch(AsyncBoltRequest(body=await request.text(),
+                                                                  headers=dict(request.headers)))
+            return web.Response(status=response.status, body=response.body,
+                                headers={k: v[0] for k, v in response.headers.items() if v})
+
+        webapp = web.Application()
+        webapp.router.add_post("/slack/events", handle)
+        runner = web.AppRunner(webapp, access_log=None)
+        loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        loop.run_until_complete(site.start())
+        address.append(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}")  # noqa: SLF001
+        ready.set()
+        loop.run_forever()
+
+    threading.Thread(target=run, daemon=True).start()
+    ready.wait(10)
+    return address[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=10)
+    args = parser.parse_args()
+    with FakeSlack() as fake, tempfile.TemporaryDirectory() as tmp:
+        bare, stop_bare = start_bare_app(fake)
+        inside_commits = floor_engine(Path(tmp) / "commits.db")
+        on_a_thread = floor_engine(Path(tmp) / "thread.db")
+        checkpoints = start_checkpoints(on_a_thread[0])
+        bases = {"bare": bare, "floor, checkpoints in commits": start_floor_app(fake, *inside_commits),
+                 "floor, checkpoints on a thread": start_floor_app(fake, *on_a_thread)}
+        for base in bases.values():
+            drive(base, fake, requests=100, clients=args.clients, tag="warm")
+        phases = {name: drive(base, fake, requests=args.requests, clients=args.clients, tag=name)
+                  for name, base in bases.items()}
+        checkpoints.stop()
+        stop_bare()
+    for phase in phases.values():
+        print(phase.line())
+    for name, phase in list(phases.items())[1:]:
+        print(f"{name} / bare: throughput {phase.throughput / phases['bare'].throughput:.2f}×, "
+              f"p99 {phase.quantile(0.99) / phases['bare'].quantile(0.99):.2f}×")
+
+
+if __name__ == "__main__":
+    main()
