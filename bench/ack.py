@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.app import create_app
@@ -107,8 +108,9 @@ def drive(base: str, fake: FakeSlack, *, requests: int, clients: int, tag: str) 
     return Phase(tag, latencies, time.perf_counter() - started, confirmed, time.process_time() - cpu_started)
 
 
-def start_bare_app(fake: FakeSlack) -> tuple[str, Callable[[], None]]:
-    """A bare Bolt AsyncApp on aiohttp: verifies the signature, acks /asked with a line of text."""
+def start_async_bolt(fake: FakeSlack, register: Callable[[Any], None]) -> tuple[str, Callable[[], None]]:
+    """A Bolt AsyncApp on aiohttp in a thread of its own, verifying signatures; ``register`` adds its listeners
+    (called on the app's event loop). Returns its base URL and a stop function."""
     from aiohttp import web
     from slack_bolt.async_app import AsyncApp
     from slack_bolt.request.async_request import AsyncBoltRequest
@@ -121,10 +123,7 @@ def start_bare_app(fake: FakeSlack) -> tuple[str, Callable[[], None]]:
     def run() -> None:
         asyncio.set_event_loop(loop)
         bolt = AsyncApp(signing_secret=SECRET, client=AsyncWebClient(token=TOKEN, base_url=fake.api_url))
-
-        @bolt.command("/asked")
-        async def asked(ack) -> None:  # noqa: ANN001
-            await ack("Logged 1 ask(s). 1 this week.")
+        register(bolt)
 
         async def handle(request: web.Request) -> web.Response:
             body = await request.text()
@@ -152,6 +151,16 @@ def start_bare_app(fake: FakeSlack) -> tuple[str, Callable[[], None]]:
         thread.join(10)
 
     return address[0], stop
+
+
+def start_bare_app(fake: FakeSlack) -> tuple[str, Callable[[], None]]:
+    """The ceiling: a bare Bolt AsyncApp on aiohttp that acks /asked with a line of text."""
+    def register(bolt: Any) -> None:
+        @bolt.command("/asked")
+        async def asked(ack) -> None:  # noqa: ANN001
+            await ack("Logged 1 ask(s). 1 this week.")
+
+    return start_async_bolt(fake, register)
 
 
 def main() -> None:

@@ -13,14 +13,14 @@ does (README "Benchmarks").
 from __future__ import annotations
 
 import argparse
-import asyncio
 import tempfile
-import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
-from bench.ack import SECRET, TOKEN, drive, start_bare_app
+from bench.ack import drive, start_async_bolt, start_bare_app
 from storage.checkpoints import start_checkpoints
 from tests.fake_slack import FakeSlack
 
@@ -45,50 +45,21 @@ def floor_engine(path: Path) -> tuple[sa.Engine, sa.Table, sa.Table]:
     return engine, seen, ask
 
 
-def start_floor_app(fake: FakeSlack, engine: sa.Engine, seen: sa.Table, ask: sa.Table) -> str:
-    from aiohttp import web
-    from slack_bolt.async_app import AsyncApp
-    from slack_bolt.request.async_request import AsyncBoltRequest
-    from slack_sdk.web.async_client import AsyncWebClient
-
+def start_floor_app(fake: FakeSlack, engine: sa.Engine, seen: sa.Table, ask: sa.Table) -> tuple[str, Callable[[], None]]:
     take = seen.insert()
     insert = ask.insert()
     count = sa.select(sa.func.count()).select_from(ask).where(ask.c.rep == sa.bindparam("rep"))
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    address: list[str] = []
 
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        bolt = AsyncApp(signing_secret=SECRET, client=AsyncWebClient(token=TOKEN, base_url=fake.api_url))
-
+    def register(bolt: Any) -> None:
         @bolt.command("/asked")
         async def asked(ack, command) -> None:  # noqa: ANN001
-            with engine.begin() as connection:
+            with engine.begin() as connection:  # inline on the event loop: the one writer
                 connection.execute(take, {"key": command["text"]})  # unique per request in this bench
                 connection.execute(insert, {"rep": command["user_id"], "name": command["text"]})
                 asks = connection.execute(count, {"rep": command["user_id"]}).scalar_one()
             await ack(f"Logged 1 ask(s). {asks} this week.")
 
-        async def handle(request: web.Request) -> web.Response:
-            response = await bolt.async_dispatch(AsyncBoltRequest(body=await request.text(),
-                                                                  headers=dict(request.headers)))
-            return web.Response(status=response.status, body=response.body,
-                                headers={k: v[0] for k, v in response.headers.items() if v})
-
-        webapp = web.Application()
-        webapp.router.add_post("/slack/events", handle)
-        runner = web.AppRunner(webapp, access_log=None)
-        loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        address.append(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}")  # noqa: SLF001
-        ready.set()
-        loop.run_forever()
-
-    threading.Thread(target=run, daemon=True).start()
-    ready.wait(10)
-    return address[0]
+    return start_async_bolt(fake, register)
 
 
 def main() -> None:
@@ -101,13 +72,16 @@ def main() -> None:
         inside_commits = floor_engine(Path(tmp) / "commits.db")
         on_a_thread = floor_engine(Path(tmp) / "thread.db")
         checkpoints = start_checkpoints(on_a_thread[0])
-        bases = {"bare": bare, "floor, checkpoints in commits": start_floor_app(fake, *inside_commits),
-                 "floor, checkpoints on a thread": start_floor_app(fake, *on_a_thread)}
+        floors = {"floor, checkpoints in commits": start_floor_app(fake, *inside_commits),
+                  "floor, checkpoints on a thread": start_floor_app(fake, *on_a_thread)}
+        bases = {"bare": bare, **{name: base for name, (base, _stop) in floors.items()}}
         for base in bases.values():
             drive(base, fake, requests=100, clients=args.clients, tag="warm")
         phases = {name: drive(base, fake, requests=args.requests, clients=args.clients, tag=name)
                   for name, base in bases.items()}
         checkpoints.stop()
+        for _base, stop in floors.values():
+            stop()
         stop_bare()
     for phase in phases.values():
         print(phase.line())
