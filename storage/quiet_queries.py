@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from domain.funnel import Workspace
 from storage.models import Delivery, QuietProof, WorkspaceGeneration
 from storage.queries import scoped
+from storage.upserts import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,7 @@ def save_quiet_proof(*, session: Session, workspace: Workspace, job: str, genera
     """Insert or replace the job's proof; the last tick to prove wins (each proof is true of its generation)."""
     values = {"team_id": workspace.team_id, "job": job, "generation": generation, "proven_at": proven_at,
               "valid_until": valid_until, "default_zone": default_zone}
-    # Imported here: a SQLite process never loads the PostgreSQL dialect (tests/test_idle_imports.py).
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    insert = upsert(QuietProof).values(**values)
+    insert = dialect_insert(session.get_bind().dialect.name, QuietProof).values(**values)
     session.exec(insert.on_conflict_do_update(  # type: ignore[call-overload]
         index_elements=["team_id", "job"],
         set_={key: insert.excluded[key] for key in ("generation", "proven_at", "valid_until", "default_zone")}))

@@ -12,7 +12,6 @@ writes nothing leaves no row (and a replay of it only reads again).
 """
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,6 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from storage.models import SeenRequest
+from storage.upserts import dialect_insert
 
 # Slack refuses a signature older than 5 minutes, so a replay can only come within them.
 REPLAY_WINDOW = timedelta(minutes=5)
@@ -83,9 +83,7 @@ def remember_request(*, session: Session, key: str, now: datetime, keep_for: tim
     statement = _REMEMBER.get(dialect)
     if statement is None:
         table = SeenRequest.__table__  # Core, not the ORM: see storage.queries.Prebuilt
-        # The dialect's own insert (ON CONFLICT), imported for the dialect in use only: loading the PostgreSQL
-        # dialect's modules into a SQLite process would cost about 2 MB of idle memory for nothing.
-        insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(table)
+        insert = dialect_insert(dialect, table)
         received_at = sa.bindparam("received_at", type_=table.c.received_at.type)
         statement = _REMEMBER[dialect] = insert.values(
             signature=sa.bindparam("signature"), received_at=received_at,
