@@ -22,21 +22,12 @@ import sqlalchemy as sa
 
 from bench.ack import drive, start_async_bolt, start_bare_app
 from storage.checkpoints import start_checkpoints
+from storage.engine import create_db_engine
 from tests.fake_slack import FakeSlack
 
 
 def floor_engine(path: Path) -> tuple[sa.Engine, sa.Table, sa.Table]:
-    engine = sa.create_engine(f"sqlite:///{path}", connect_args={"isolation_level": None, "check_same_thread": False})
-
-    @sa.event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record):  # noqa: ANN001
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
-        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection):  # noqa: ANN001
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
+    engine = create_db_engine(f"sqlite:///{path}")  # the bot's own SQLite setup: WAL, BEGIN IMMEDIATE, ...
     tables = sa.MetaData()
     seen = sa.Table("seen", tables, sa.Column("key", sa.String, primary_key=True))
     ask = sa.Table("ask", tables, sa.Column("id", sa.Integer, primary_key=True),
