@@ -44,6 +44,7 @@ def serve(args: argparse.Namespace) -> int:
 def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa: ANN001
     from bot.app import create_app
     from bot.doctor import CheckFailed, check_database, fetch_identity, manifest_bot_scopes, scope_problem
+    from bot.gc_pauses import freeze_start_up_objects
     from bot.lifecycle import bolt_listener_executor, drain, drain_hooks, executor_step, scheduler_step
     from bot.server import Gate, create_http_server, stop_http_server
     from bot.slack_client import create_web_client
@@ -71,6 +72,8 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
         log.info("SQLite: WAL checkpoints every %g s on their own thread, never inside a commit",
                  CHECKPOINT_EVERY_SECONDS)
     app, ctx = create_app(settings, engine=engine, identity=identity)
+    frozen = freeze_start_up_objects()  # before serving: no full collection walks start-up's objects again
+    log.info("garbage collector: %d start-up objects frozen, out of its full collections", frozen)
     socket_mode = bool(settings.slack_app_token) and not args.http
     gate, server, server_thread, handler = Gate(), None, None, None
     if socket_mode:

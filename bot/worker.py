@@ -81,6 +81,7 @@ def health_route(engine: Any, scheduler: Any) -> Route:
 def run_worker(settings: Any, *, host: str, port: int, drain_seconds: float, tick_seconds: float | None = None,
                first_tick_seconds: float | None = None) -> int:
     from bot.app import create_app
+    from bot.gc_pauses import freeze_start_up_objects
     from bot.scheduler import create_scheduler
     from services.delivery import GATE
     from storage.checkpoints import start_checkpoints
@@ -93,6 +94,7 @@ def run_worker(settings: Any, *, host: str, port: int, drain_seconds: float, tic
     app, ctx = create_app(settings, engine=engine)
     scheduler = create_scheduler(ctx=ctx, client=app.client, tick_seconds=tick_seconds,
                                  first_tick_seconds=first_tick_seconds)
+    freeze_start_up_objects()  # see bot/gc_pauses.py: a tick's full collections skip start-up's objects
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -106,6 +106,8 @@ def test_sigterm_finishes_the_work_in_flight_and_exits_0(serve_factory, fake_sla
     assert "Traceback" not in serve.output()
     # On SQLite, serve took the WAL checkpoints off the acks' commits (storage/checkpoints.py).
     assert "WAL checkpoints every 1 s on their own thread" in serve.output()
+    # And froze start-up's objects out of the collector's full passes (bot/gc_pauses.py).
+    assert "start-up objects frozen" in serve.output()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
