@@ -50,7 +50,7 @@ def start_floor_app(fake: FakeSlack, engine: sa.Engine, seen: sa.Table, ask: sa.
                 asks = connection.execute(count, {"rep": command["user_id"]}).scalar_one()
             await ack(f"Logged 1 ask(s). {asks} this week.")
 
-    return start_async_bolt(fake, register)
+    return start_async_bolt(fake.api_url, register)
 
 
 def main() -> None:
@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10)
     args = parser.parse_args()
     with FakeSlack() as fake, tempfile.TemporaryDirectory() as tmp:
-        bare, stop_bare = start_bare_app(fake)
+        bare, stop_bare = start_bare_app(fake.api_url)
         inside_commits = floor_engine(Path(tmp) / "commits.db")
         on_a_thread = floor_engine(Path(tmp) / "thread.db")
         checkpoints = start_checkpoints(on_a_thread[0])
