@@ -80,9 +80,16 @@ class Phase:
 
 
 def process_cpu(pid: int) -> float:
-    """CPU seconds (user and system) that process ``pid`` has used so far (Linux)."""
+    """CPU seconds (user and system) that process ``pid`` and its running children have used so far (Linux):
+    ``serve --processes N`` runs its other web processes as its children."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():  # any thread may have started one
+        try:
+            children += (task / "children").read_text().split()
+        except FileNotFoundError:  # a thread that ended meanwhile
+            pass
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") + sum(process_cpu(int(c)) for c in children)
 
 
 def drive(base: str, fake: FakeSlack, *, requests: int, clients: int, tag: str, server_pid: int | None = None) -> Phase:
@@ -214,9 +221,10 @@ def start_server(command: list[str], env: dict[str, str], workdir: Path, name: s
     return Server(process, f"http://127.0.0.1:{port}", log)
 
 
-def seeded_database(workdir: Path) -> str:
+def seeded_database(directory: Path) -> str:
     """A new SQLite database, migrated, with the clients' profiles cached (as after the bulk profile sync)."""
-    url = f"sqlite:///{workdir / 'bench.db'}"
+    directory.mkdir()
+    url = f"sqlite:///{directory / 'bench.db'}"
     engine = create_db_engine(url)
     upgrade_schema(engine)
     now = datetime.now(UTC)
@@ -240,6 +248,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--processes", type=int, default=2, help="WEB_PROCESSES of the second serve (default 2)")
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)  # the bare app's process
     parser.add_argument("--api-url", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -255,18 +264,23 @@ def main() -> None:
         env["PYTHONPATH"] = str(ROOT)
         bare_server = start_server([sys.executable, "-m", "bench.ack", "--bare-server", "--api-url", fake.api_url],
                                    env, workdir, "bare", ready_only=False)
-        serve = start_server([sys.executable, "-m", "bot.cli", "serve", "--http", "--host", "127.0.0.1"],
-                             {**env, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-                              "SLACK_API_URL": fake.api_url, "DATABASE_URL": seeded_database(workdir),
-                              "DEFAULT_TIMEZONE": "America/New_York"}, workdir, "serve", ready_only=True)
+        serve_env = {**env, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url,
+                     "DEFAULT_TIMEZONE": "America/New_York"}
+        command = [sys.executable, "-m", "bot.cli", "serve", "--http", "--host", "127.0.0.1"]
+        serve = start_server(command, {**serve_env, "DATABASE_URL": seeded_database(workdir / "one")}, workdir,
+                             "serve", ready_only=True)
+        many = start_server(command, {**serve_env, "DATABASE_URL": seeded_database(workdir / "many"),
+                                      "WEB_PROCESSES": str(args.processes)}, workdir, "serve-many", ready_only=True)
         try:
-            for server in (bare_server, serve):  # warm both up (connections, Bolt's first auth.test)
-                drive(server.base, fake, requests=50, clients=args.clients, tag="warm")
+            for server in (bare_server, serve, many):  # warm up (connections, Bolt's first auth.test)
+                drive(server.base, fake, requests=50 * args.processes, clients=args.clients, tag="warm")
             settle_home_refreshes(fake)
             bare = drive(bare_server.base, fake, requests=args.requests, clients=args.clients, tag="bare",
                          server_pid=bare_server.process.pid)
             full = drive(serve.base, fake, requests=args.requests, clients=args.clients, tag="full",
                          server_pid=serve.process.pid)
+            multi = drive(many.base, fake, requests=args.requests, clients=args.clients,
+                          tag=f"full x{args.processes}", server_pid=many.process.pid)
             settle_home_refreshes(fake)
             fake.set_latency(2)
             fake.hang_response_url()
@@ -275,16 +289,16 @@ def main() -> None:
             fake.set_latency(0)
             fake.hang_response_url(False)
         finally:
-            for server in (serve, bare_server):
+            for server in (many, serve, bare_server):
                 server.stop()
 
-    for phase in (bare, full, slow):
+    for phase in (bare, full, multi, slow):
         print(phase.line())
-    print(f"full / bare: throughput {full.throughput / bare.throughput:.2f}× (target ≥ {1 / 1.3:.2f}), "
-          f"p99 {full.quantile(0.99) / bare.quantile(0.99):.2f}× (target ≤ 1.5)")
-    print(f"server CPU per ack, full / bare: {full.cpu / bare.cpu:.2f}× (moves less with other load on the machine "
-          f"than the wall-clock ratios)")
-    print(f"confirmed acks / bare acks: {full.confirmed / full.wall / bare.throughput:.2f}× (target ≥ 0.5)")
+    for phase in (full, multi):
+        print(f"{phase.name} / bare: throughput {phase.throughput / bare.throughput:.2f}× (target ≥ {1 / 1.3:.2f}), "
+              f"p99 {phase.quantile(0.99) / bare.quantile(0.99):.2f}× (target ≤ 1.5), server CPU per ack "
+              f"{phase.cpu / bare.cpu:.2f}×, confirmed acks / bare acks "
+              f"{phase.confirmed / phase.wall / bare.throughput:.2f}× (target ≥ 0.5)")
     print(f"slow Slack / full: p99 {slow.quantile(0.99) / full.quantile(0.99):.2f}× (target ≤ 1.5), "
           f"acks over 3 s: {sum(lat > 3 for lat in slow.latencies)} (target 0)")
 

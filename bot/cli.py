@@ -25,6 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="Don't send scheduled nudges from this process (extra web replicas, tests).")
     serve.add_argument("--first-tick-seconds", type=float, default=None,
                        help="Delay of the scheduler's first tick (default 20).")
+    serve.add_argument("--processes", type=int, default=None,
+                       help="HTTP mode: web processes sharing the port (default: WEB_PROCESSES, then 1).")
+    # A web process started by another (bot/web_processes.py): the inherited socket, and the pipe whose end says
+    # that the first process is gone.
+    serve.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
+    serve.add_argument("--parent-fd", type=int, default=None, help=argparse.SUPPRESS)
 
     worker = sub.add_parser("worker", help="Run the scheduler and deliveries alone, beside `serve --no-scheduler`.")
     worker.add_argument("--port", type=int, default=None, help="Health port (default: WORKER_PORT, then 8081).")

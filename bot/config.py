@@ -51,6 +51,7 @@ class Settings:
     log_format: str = "text"  # or "json"
     metrics_port: int = 9464  # /metrics and /healthz of a process without the web server (Socket Mode, worker)
     shutdown_drain_seconds: float = 10.0
+    web_processes: int = 1  # HTTP mode: processes sharing the port (bot/web_processes.py)
 
     @property
     def socket_mode_available(self) -> bool:
@@ -145,6 +146,13 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
         if not 0 <= drain <= 600:
             problems.append("SHUTDOWN_DRAIN_SECONDS must be a number of seconds from 0 to 600 (default 10).")
 
+    web_processes = 1
+    raw_processes = get("WEB_PROCESSES")
+    if raw_processes is not None:
+        web_processes = int(raw_processes) if raw_processes.isdigit() else 0
+        if not 1 <= web_processes <= 64:
+            problems.append("WEB_PROCESSES must be a whole number from 1 to 64 (default 1; about one per core).")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -160,6 +168,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
         log_format=log_format,
         metrics_port=metrics_port,
         shutdown_drain_seconds=drain,
+        web_processes=web_processes,
         **oauth,
     )
 

@@ -41,7 +41,11 @@ class StopSignal:
         self._previous.clear()
 
     def _on_signal(self, signum: int, _frame: object) -> None:
-        self.signal_name = signal.Signals(signum).name
+        self.trigger(signal.Signals(signum).name)
+
+    def trigger(self, reason: str) -> None:
+        """Stop as on a signal, for another ``reason`` (a web process whose first process is gone)."""
+        self.signal_name = reason
         self.event.set()
 
     def wait(self) -> None:

@@ -46,7 +46,7 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
     from bot.doctor import CheckFailed, check_database, fetch_identity, manifest_bot_scopes, scope_problem
     from bot.gc_pauses import freeze_start_up_objects
     from bot.lifecycle import bolt_listener_executor, drain, drain_hooks, executor_step, scheduler_step
-    from bot.server import Gate, create_http_server, stop_http_server
+    from bot.server import Gate, create_http_server, listening_socket, stop_http_server
     from bot.slack_client import create_web_client
     from services.delivery import GATE as DELIVERY_GATE
     from storage.checkpoints import CHECKPOINT_EVERY_SECONDS, start_checkpoints
@@ -55,8 +55,9 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
     engine, database = check_database(settings.database_url, require_migrated=False)
     if engine is None:
         return _cannot_start(database[0])
+    child = args.listen_fd is not None  # a web process started by another, which has migrated already
     # Migrations run in a short-lived child, so the migration tooling never stays in the server's memory.
-    if _upgrade_in_child() != 0:
+    if not child and _upgrade_in_child() != 0:
         return _cannot_start("database: the schema could not be brought up to date (the reason is printed above)")
     identity = None
     if not settings.multi_workspace:  # many workspaces: each installation is checked when it installs
@@ -75,8 +76,11 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
     frozen = freeze_start_up_objects()  # before serving: no full collection walks start-up's objects again
     log.info("garbage collector: %d start-up objects frozen, out of its full collections", frozen)
     socket_mode = bool(settings.slack_app_token) and not args.http
-    gate, server, server_thread, handler = Gate(), None, None, None
+    gate, server, server_thread, handler, others = Gate(), None, None, None, None
+    processes = args.processes if args.processes is not None else settings.web_processes
     if socket_mode:
+        if processes > 1:
+            log.warning("--processes/WEB_PROCESSES apply to HTTP mode only; Socket Mode runs in one process")
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         handler = SocketModeHandler(app, settings.slack_app_token)
@@ -91,20 +95,39 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
         log.info("connected in Socket Mode (metrics and health: http://%s:%d/metrics, /healthz)", args.host,
                  settings.metrics_port)
     else:
-        port = args.port or settings.port
-        # Probed with a plain socket first: a waitress server that fails to bind leaves half-built objects
-        # whose file descriptors get closed again later, under whoever reuses the numbers.
-        problem = _port_problem(args.host, port)
-        if problem:
-            return _cannot_start(f"port {port} on {args.host} can't be used ({problem}): stop what is using it, "
-                                 "or choose another with --port or PORT")
-        server = create_http_server(app, engine, host=args.host, port=port, gate=gate)
+        if child:
+            import socket
+
+            sock = socket.socket(fileno=args.listen_fd)
+            port = sock.getsockname()[1]
+            if args.parent_fd is not None:
+                from bot.web_processes import stop_when_parent_goes
+
+                stop_when_parent_goes(args.parent_fd, lambda: stop.trigger("first web process gone"))
+        else:
+            port = args.port or settings.port
+            try:
+                sock = listening_socket(args.host, port)
+            except OSError as error:
+                return _cannot_start(f"port {port} on {args.host} can't be used ({error.strerror or error}): stop "
+                                     "what is using it, or choose another with --port or PORT")
+        server = create_http_server(app, engine, sock=sock, gate=gate)
         server_thread = threading.Thread(target=server.run, name="http", daemon=True)
         server_thread.start()
-        log.info("listening for Slack on http://%s:%d/slack/events (readiness: /healthz, liveness: /livez)",
-                 args.host, port)
+        if child:
+            log.info("web process %d answering on the shared port %d", os.getpid(), port)
+        else:
+            log.info("listening for Slack on http://%s:%d/slack/events (readiness: /healthz, liveness: /livez)",
+                     args.host, port)
+        if processes > 1 and not child:
+            from bot.web_processes import WebProcesses
+
+            others = WebProcesses(processes - 1, listen_fd=sock.fileno(), host=args.host)
+            others.start()
+            log.info("%d web processes share the port (WEB_PROCESSES): this one and %d more", processes,
+                     processes - 1)
     scheduler = None
-    if not args.no_scheduler:
+    if not args.no_scheduler and not child:
         from bot.oauth import workspace_clients
         from bot.scheduler import create_scheduler
 
@@ -116,6 +139,8 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
     stop.wait()
     log.info("%s: taking no new work; draining for at most %g s", stop.signal_name, settings.shutdown_drain_seconds)
     gate.close()  # HTTP: new requests get 503 while the ones in flight finish
+    if others is not None:
+        others.stop_taking_work()  # each drains its own, within the same budget
     DELIVERY_GATE.close()  # a fan-out under way claims no more; the tick then ends, its claimed sends finish
     if handler is not None:
         handler.close()  # Socket Mode: no new envelopes
@@ -125,6 +150,7 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
         ("scheduler", scheduler_step(scheduler)),
         ("deliveries", lambda left: DELIVERY_GATE.drain(left)),
         *drain_hooks(ctx),
+        *([("web processes", others.wait)] if others is not None else []),
     ], budget=settings.shutdown_drain_seconds)
     if server is not None:
         stop_http_server(server)
@@ -142,17 +168,6 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
         os._exit(0)
     log.info("stopped")
     return 0
-
-
-def _port_problem(host: str, port: int) -> str | None:
-    import socket
-
-    try:
-        probe = socket.create_server((host, port), reuse_port=False)
-    except OSError as error:
-        return error.strerror or str(error)
-    probe.close()
-    return None
 
 
 def _cannot_start(line: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from io import BytesIO
@@ -125,15 +126,27 @@ def create_wsgi_app(app: App, engine: sa.Engine, *, signing_secret: str | None =
     return wsgi
 
 
-def create_http_server(app: App, engine: sa.Engine, *, host: str, port: int, threads: int = SERVER_THREADS,
-                       gate: Gate | None = None, readiness: Callable[[], Any] | None = None):  # noqa: ANN201
-    """A waitress server, not yet running: call ``.run()`` (blocking) and ``.close()``."""
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The HTTP port, bound and listening (OSError if it can't be): made before the server, so that a port in
+    use is one clear line, and inheritable, so that ``serve --processes`` can share it with its other web
+    processes (each accepts from the same queue of connections; the kernel hands each to one of them)."""
+    sock = socket.create_server((host, port), backlog=1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+def create_http_server(app: App, engine: sa.Engine, *, host: str = "127.0.0.1", port: int = 0,
+                       sock: socket.socket | None = None, threads: int = SERVER_THREADS, gate: Gate | None = None,
+                       readiness: Callable[[], Any] | None = None):  # noqa: ANN201
+    """A waitress server, not yet running: call ``.run()`` (blocking) and ``.close()``. It listens on ``sock``
+    when given (see ``listening_socket``), else it binds ``host`` and ``port`` itself."""
     from waitress.server import create_server
 
+    where = {"sockets": [sock]} if sock is not None else {"host": host, "port": port}
     # waitress itself refuses a larger body (413) before buffering it; the guard checks again per request.
-    return create_server(create_wsgi_app(app, engine, gate=gate, readiness=readiness), host=host, port=port,
-                         threads=threads, ident="referral-nudge", clear_untrusted_proxy_headers=True,
-                         max_request_body_size=MAX_BODY_BYTES)
+    return create_server(create_wsgi_app(app, engine, gate=gate, readiness=readiness), threads=threads,
+                         ident="referral-nudge", clear_untrusted_proxy_headers=True,
+                         max_request_body_size=MAX_BODY_BYTES, **where)
 
 
 def stop_http_server(server) -> None:  # noqa: ANN001

@@ -59,14 +59,20 @@ class Serve:
         self.log.seek(0)
         return self.log.read()
 
-    def post(self, body: str) -> int:
+    def post(self, body: str, headers: dict[str, str] | None = None) -> int:
+        return self._post(body, headers)[0]
+
+    def post_for_text(self, body: str, headers: dict[str, str] | None = None) -> str:
+        return self._post(body, headers)[1]
+
+    def _post(self, body: str, headers: dict[str, str] | None) -> tuple[int, str]:
         request = urllib.request.Request(self.base + "/slack/events", data=body.encode(),
-                                         headers=signed_headers(SIGNING_SECRET, body), method="POST")
+                                         headers=headers or signed_headers(SIGNING_SECRET, body), method="POST")
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status
+                return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
-            return error.code
+            return error.code, ""
 
     def stop(self, timeout: float = 60) -> int:
         self.process.send_signal(signal.SIGTERM)
