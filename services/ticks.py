@@ -4,8 +4,9 @@ The loop is over the distinct time zones of the people concerned, grouped by
 their local reading of ``now`` (zones that agree share one query), never over
 people: each group's due query returns a page of recipients in key order, with
 its numbers gathered for the whole page in a few grouped queries. Each page is
-read in its own short transaction and handed on before the next is read, so
-sending starts after the first page and memory holds one page at a time.
+read in its own short transaction and handed on as soon as it is read, so
+sending starts after the first page and memory holds one page at a time (two
+for digests, whose next page is read on a worker thread while one is sent).
 """
 from __future__ import annotations
 
