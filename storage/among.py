@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import col
@@ -76,6 +75,9 @@ def _among_ids(element: _AmongIds, compiler: Any, **kw: Any) -> str:
 
 @compiles(_AmongIds, "postgresql")
 def _among_ids_array(element: _AmongIds, compiler: Any, **kw: Any) -> str:
+    # Imported here: a SQLite process never loads SQLAlchemy's PostgreSQL dialect (tests/test_idle_imports.py).
+    from sqlalchemy.dialects.postgresql import ARRAY
+
     # The same parameter (a clone keeps its key, so a cached statement takes each page's own IDs), whole.
     whole = element.ids._clone(maintain_key=True)
     whole.expanding = False
