@@ -182,6 +182,21 @@ def digest_spans(manager_today: date, fiscal_start_month: int) -> dict[str, tupl
     return spans
 
 
+@dataclass(frozen=True)
+class DigestFigures:
+    """What a batch of digests is built from, as plain values read in one transaction: a tick reads the
+    next page's figures on another thread while this page's lines are built (services/ticks.py)."""
+
+    spans: dict[str, tuple[Period, Period]]
+    asks: Mapping[str, tuple[int, ...]]  # the spans' counts, then the recent weeks of the streaks
+    referrals: Mapping[str, tuple[int, ...]]
+    series: Mapping[str, list[RepWeek]]
+    won: Sequence[Mapping[str, Mapping[str | None, Decimal]]]
+    promised: Mapping[str, tuple[int, int]]  # (commitments made, kept) last week
+    stuck: Mapping[str, list[StuckReferral]]
+    unthanked: Mapping[str, list[StuckReferral]]
+
+
 def digest_contents(
     *, session: Session, workspace: Workspace, dues: Sequence[DigestDue], manager_today: date,
     fiscal_start_month: int, reps_query: sa.Select | None = None,
@@ -189,6 +204,16 @@ def digest_contents(
     """The digests of many teams whose managers share one calendar day, from a fixed handful of grouped
     queries (counted in the tests), whatever the number of teams and reps. ``reps_query``, when given,
     selects the same reps as the dues hold (active and departed), for the reads to filter by."""
+    figures = read_digest_figures(session=session, workspace=workspace, dues=dues, manager_today=manager_today,
+                                  fiscal_start_month=fiscal_start_month, reps_query=reps_query)
+    return build_digests(dues, figures)
+
+
+def read_digest_figures(
+    *, session: Session, workspace: Workspace, dues: Sequence[DigestDue], manager_today: date,
+    fiscal_start_month: int, reps_query: sa.Select | None = None,
+) -> DigestFigures:
+    """The reads of ``digest_contents``: everything its lines and totals need, nothing built yet."""
     spans = digest_spans(manager_today, fiscal_start_month)
     week = spans["Last week"][0]
     flat = [(p.start, p.end) for pair in spans.values() for p in pair]
@@ -203,9 +228,11 @@ def digest_contents(
     # Won value in each current span, per rep and currency: one grouped query, never per rep.
     won = sum_won_by_rep_and_currency(session=session, workspace=workspace, rep_user_ids=among,
                                       spans=[(current.start, current.end) for current, _previous in spans.values()])
-    promised: dict[str, list] = {}
+    # Counts, not rows: the rows expire when the read ends, before the lines are built.
+    promised: dict[str, tuple[int, int]] = {}
     for row in list_commitments(session=session, workspace=workspace, rep_user_ids=among, week_starts=[week.start]):
-        promised.setdefault(row.rep_user_id, []).append(row)
+        made, kept = promised.get(row.rep_user_id, (0, 0))
+        promised[row.rep_user_id] = (made + 1, kept + (row.kept_ask_id is not None))
     # Both lists of referrals to chase come from one read, each in order of introduction.
     stuck: dict[str, list[StuckReferral]] = {}
     unthanked: dict[str, list[StuckReferral]] = {}
@@ -223,10 +250,19 @@ def digest_contents(
                 row.rep_user_id, row.number, row.prospect_name,
                 f"{row.referrer_name or 'the referrer'} not thanked "
                 f"{(manager_today - row.introduced_on).days} days after the introduction"))
+    return DigestFigures(spans, asks, referrals, series, won, promised, stuck, unthanked)
+
+
+def build_digests(dues: Sequence[DigestDue], figures: DigestFigures) -> list[DigestContent]:
+    """The digests out of their figures: no database."""
+    spans, asks, referrals, series, won = figures.spans, figures.asks, figures.referrals, figures.series, figures.won
+    promised, stuck, unthanked = figures.promised, figures.stuck, figures.unthanked
+    week = spans["Last week"][0]
+    flat = [(p.start, p.end) for pair in spans.values() for p in pair]
     # A team's totals are column sums of its shown reps' rows (asks, referral figures): no KpiCounts per rep
     # and span. The asks rows also hold the recent weeks, after the spans.
-    spanned, figures = len(flat), REFERRAL_FIGURES
-    no_asks, no_referrals = (0,) * len(flat), (0,) * (figures * len(flat))
+    spanned, per_span = len(flat), REFERRAL_FIGURES
+    no_asks, no_referrals = (0,) * len(flat), (0,) * (per_span * len(flat))
     contents = []
     for due in dues:
         minimum = due.team.minimum
@@ -240,19 +276,18 @@ def digest_contents(
             ask_rows.append(own_asks[:spanned] if own_asks else no_asks)
             referral_rows.append(own_referrals or no_referrals)
             weeks = series[uid]  # newest first, at least TREND_WEEKS long
-            made = promised.get(uid)
+            made, kept = promised.get(uid, (0, 0))
             lines.append(DigestRepLine(
                 user_id=uid, kpis=kpis_of(own_asks, own_referrals, 0),
                 result=WeekResult.LEFT if left else week_result(weeks[0], minimum),
                 streak=0 if left else streak(weeks, minimum),
                 trend=tuple([w.asks for w in weeks[TREND_WEEKS - 1::-1]]),
-                commitments_made=len(made) if made else 0,
-                commitments_kept=sum(c.kept_ask_id is not None for c in made) if made else 0))
+                commitments_made=made, commitments_kept=kept))
         ask_sums = [sum(column) for column in zip(*ask_rows, strict=True)] or no_asks
         referral_sums = [sum(column) for column in zip(*referral_rows, strict=True)] or no_referrals
 
         def total(span: int, ask_sums: Sequence[int] = ask_sums, referral_sums: Sequence[int] = referral_sums) -> KpiCounts:
-            return KpiCounts(ask_sums[span], *referral_sums[span * figures:(span + 1) * figures])
+            return KpiCounts(ask_sums[span], *referral_sums[span * per_span:(span + 1) * per_span])
 
         shown = [line.user_id for line in lines]
         totals = tuple(

@@ -4,13 +4,18 @@ The loop is over the distinct time zones of the people concerned, grouped by
 their local reading of ``now`` (zones that agree share one query), never over
 people: each group's due query returns a page of recipients in key order, with
 its numbers gathered for the whole page in a few grouped queries. Each page is
-read in its own short transaction and handed on before the next is read, so
-sending starts after the first page and memory holds one page at a time.
+read in its own short transaction and handed on as soon as it is read, so
+sending starts after the first page and memory holds one page at a time (two
+for digests, whose next page is read on a worker thread while one is sent).
 """
 from __future__ import annotations
 
+import gc
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TypeVar
@@ -24,7 +29,7 @@ from domain.funnel import Workspace
 from domain.nudges import COMMITMENT_PROMPT_SLOT, DigestContent, LeaderboardContent, ReminderContent
 from domain.periods import Period, days_left_in_week, period_containing, previous_period
 from domain.schedule import earliest_instant, local_instant
-from services.nudges import DigestDue, digest_contents, leaderboard_contents
+from services.nudges import DigestDue, DigestFigures, build_digests, leaderboard_contents, read_digest_figures
 from services.teams import TeamInfo, fiscal_year_start, team_info
 from storage.commitment_queries import list_commitments
 from storage.due_queries import (
@@ -171,34 +176,94 @@ def _split_reps(session: Session, team_ids: list[int]) -> dict[int, tuple[list[s
     return split
 
 
+class _Collector:
+    """Who holds the pause of ``paused_collector``: the tick's two threads may both be inside it."""
+
+    lock = threading.Lock()
+    holds = 0
+    resume = False  # whether the collector was on when the first hold began
+
+
+@contextmanager
+def paused_collector() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a page of digests is read and built.
+
+    A page is tens of thousands of small objects (rows, weeks, lines) that all live until the page is sent:
+    they are never garbage, yet their number keeps triggering full collections, each of which walks every
+    object of the process; that was a third of a tick's CPU. Reference counting still frees everything at
+    once; only the search for cycles waits, and resumes as soon as no thread holds the pause. The collector
+    is the process's: other threads go without it too meanwhile, for the tenth of a second a page takes to
+    read or build (sending is never inside the pause). A collector someone else turned off stays off."""
+    with _Collector.lock:
+        _Collector.holds += 1
+        if _Collector.holds == 1:
+            _Collector.resume = gc.isenabled()
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _Collector.lock:
+            _Collector.holds -= 1
+            if _Collector.holds == 0 and _Collector.resume:
+                gc.enable()
+
+
+@dataclass(frozen=True)
+class _DigestPage:
+    dues: list[DigestDue]
+    figures: DigestFigures
+    last: tuple[int, str]  # the page's last (team id, manager): the next page starts after it
+    full: bool
+
+
+def _read_digest_page(engine: sa.Engine, workspace: Workspace, group: ZoneGroup, kind: str, fiscal: int,
+                      after: tuple[int, str], page: int) -> _DigestPage | None:
+    """One page of due digests and every figure they need, in one short read; None when nobody is left."""
+    with paused_collector(), read_scope(engine) as session:
+        rows = list_due_digests(session=session, workspace=workspace, clock=group.clock, kind=kind, after=after,
+                                limit=page)
+        if not rows:  # the last page was full: nothing more to count
+            return None
+        team_ids = sorted({team.id or 0 for team, _ in rows})
+        reps = _split_reps(session, team_ids)
+        dues = [DigestDue(team_info(team, reps=reps[team.id or 0][0], managers=(manager,)), manager,
+                          tuple(reps[team.id or 0][1])) for team, manager in rows]
+        figures = read_digest_figures(session=session, workspace=workspace, dues=dues,
+                                      manager_today=group.clock.today, fiscal_start_month=fiscal,
+                                      reps_query=page_reps(team_ids))
+        # Read while the read is open: its rollback expires the rows.
+        return _DigestPage(dues, figures, (rows[-1][0].id or 0, rows[-1][1]), len(rows) == page)
+
+
 def due_digests(*, engine: sa.Engine, workspace: Workspace, kind: str, default: ZoneInfo, now: datetime,
                 page: int = PAGE) -> Iterator[DueDigest]:
+    """Pages are read one ahead on a worker thread: while this thread builds a page's digests (and the caller
+    renders and sends them), the next page's reads wait on the database, which then works in parallel with
+    Python instead of in turn. Only one page is ever read ahead, so memory still holds about two pages, and
+    the first page is handed on as soon as it is read, as before."""
     zones = _zones(engine, lambda s: list_member_zones(session=s, workspace=workspace, role="manager"))
     fiscal = fiscal_year_start(engine=engine, workspace=workspace)
     slots = _slots(engine, workspace, "digest")
-    for group in zone_groups(zones, default=default, now=now):
-        if not _any_passed(slots, group):
-            continue
-        after: tuple[int, str] = (0, "")
-        while True:
-            with read_scope(engine) as session:
-                rows = list_due_digests(session=session, workspace=workspace, clock=group.clock, kind=kind,
-                                        after=after, limit=page)
-                if not rows:  # the last page was full: nothing more to count
-                    break
-                team_ids = sorted({team.id or 0 for team, _ in rows})
-                reps = _split_reps(session, team_ids)
-                dues = [DigestDue(team_info(team, reps=reps[team.id or 0][0], managers=(manager,)), manager,
-                                  tuple(reps[team.id or 0][1])) for team, manager in rows]
-                contents = digest_contents(session=session, workspace=workspace, dues=dues,
-                                           manager_today=group.clock.today, fiscal_start_month=fiscal,
-                                           reps_query=page_reps(team_ids))
-                # Read while the read is open: its rollback expires the rows.
-                last, full = (rows[-1][0].id or 0, rows[-1][1]), len(rows) == page
-            yield from (DueDigest(group, due.team, content) for due, content in zip(dues, contents, strict=True))
-            if not full:
-                break
-            after = last
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-read-ahead") as ahead:
+        for group in zone_groups(zones, default=default, now=now):
+            if not _any_passed(slots, group):
+                continue
+            pending: Future[_DigestPage | None] | None = ahead.submit(
+                _read_digest_page, engine, workspace, group, kind, fiscal, (0, ""), page)
+            try:
+                while pending is not None:
+                    read = pending.result()
+                    if read is None:
+                        break
+                    pending = ahead.submit(_read_digest_page, engine, workspace, group, kind, fiscal, read.last,
+                                           page) if read.full else None
+                    with paused_collector():
+                        contents = build_digests(read.dues, read.figures)
+                    yield from (DueDigest(group, due.team, content)
+                                for due, content in zip(read.dues, contents, strict=True))
+            finally:
+                if pending is not None and not pending.cancel():  # the caller stopped early (a drain, an error)
+                    pending.exception()  # wait for it, so no read outlives the tick; its result goes unused
 
 
 @dataclass(frozen=True)

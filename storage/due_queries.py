@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from domain.forgetting import FORMER_ROLE
 from domain.funnel import ReferralStatus, Workspace
 from domain.kpis import KpiCounts
-from storage.among import People, among
+from storage.among import People, among, among_ids
 from storage.models import Ask, Commitment, Delivery, Pause, Referral, SalesTeam, TeamMember, UserProfile
 from storage.queries import scoped
 
@@ -218,7 +218,7 @@ def list_team_reps(*, session: Session, team_ids: Iterable[int]) -> Sequence[tup
     return session.connection().execute(
         select(TeamMember.sales_team_id, TeamMember.user_id, gone)
         .select_from(TeamMember).outerjoin(UserProfile, _profile_join(TeamMember))
-        .where(col(TeamMember.sales_team_id).in_(list(team_ids)), col(TeamMember.role).in_((REP, FORMER_ROLE)))
+        .where(among_ids(TeamMember.sales_team_id, team_ids), col(TeamMember.role).in_((REP, FORMER_ROLE)))
         .order_by(col(TeamMember.sales_team_id), TeamMember.user_id)).all()
 
 
@@ -251,8 +251,9 @@ def _referral_figures(start: date, end: date) -> tuple[sa.ColumnElement[int], ..
 
 def page_reps(team_ids: Sequence[int]) -> sa.Select:
     """The reps of a page of teams, deactivated ones and forgotten people's lines too (what ``list_team_reps``
-    lists), as a subquery for the page's grouped reads: a few hundred team IDs bound instead of every rep's."""
-    return select(TeamMember.user_id).where(col(TeamMember.sales_team_id).in_(list(team_ids)),
+    lists), as a subquery for the page's grouped reads: a few hundred team IDs bound (one array on PostgreSQL)
+    instead of every rep's."""
+    return select(TeamMember.user_id).where(among_ids(TeamMember.sales_team_id, team_ids),
                                             col(TeamMember.role).in_((REP, FORMER_ROLE)))
 
 

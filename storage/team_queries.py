@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.funnel import Workspace
-from storage.among import People, among
+from storage.among import People, among, among_ids
 from storage.models import Pause, SalesTeam, TeamHabitSetting, TeamMember
 from storage.queries import Prebuilt, scoped
 
@@ -147,7 +147,7 @@ def list_reps_of_teams(*, session: Session, workspace: Workspace, team_ids: Sequ
     rows = session.connection().execute(
         select(SalesTeam.id, TeamMember.user_id).select_from(SalesTeam)
         .outerjoin(TeamMember, sa.and_(col(TeamMember.sales_team_id) == SalesTeam.id, TeamMember.role == "rep"))
-        .where(scoped(SalesTeam, workspace), col(SalesTeam.id).in_(list(team_ids)))
+        .where(scoped(SalesTeam, workspace), among_ids(SalesTeam.id, team_ids))
         .order_by(col(SalesTeam.id), col(TeamMember.user_id))).all()
     reps: dict[int, list[str]] = {}
     for team_id, user_id in rows:
@@ -159,7 +159,7 @@ def list_reps_of_teams(*, session: Session, workspace: Workspace, team_ids: Sequ
 
 def reps_of_teams(team_ids: Sequence[int]) -> sa.Select:
     """The same reps as ``list_reps_of_teams``, as a subquery for grouped reads to filter by."""
-    return select(TeamMember.user_id).where(col(TeamMember.sales_team_id).in_(list(team_ids)),
+    return select(TeamMember.user_id).where(among_ids(TeamMember.sales_team_id, team_ids),
                                             TeamMember.role == "rep")
 
 

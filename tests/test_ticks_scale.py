@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.jobs import run_job
 from domain.funnel import Workspace
@@ -247,3 +247,26 @@ def test_a_page_of_digests_reads_its_reps_through_the_rep_index_on_both_database
     assert "WHERE ask.rep_user_id IN (SELECT team_member.user_id FROM team_member" in on_sqlite
     assert ") AND ask.team_id" in on_sqlite and "= 1" not in on_sqlite
     assert "WHERE ask.rep_user_id = ANY(ARRAY(SELECT team_member.user_id FROM team_member" in on_postgresql
+
+
+def test_a_page_of_team_ids_is_one_parameter_on_postgresql_and_each_page_reads_its_own(engine):
+    """The team IDs of a page go as one array on PostgreSQL (an expanding IN on SQLite), so every page runs
+    the same cached statement: run again with another page's IDs, it reads that page's teams, never the first's."""
+    from sqlalchemy.dialects import postgresql
+
+    from storage.due_queries import list_team_reps, page_reps
+    from storage.engine import read_scope
+    from storage.models import TeamMember
+
+    seed(engine, first=0, teams=5, reps_per_team=2)
+    with read_scope(engine) as session:
+        ids = sorted(session.exec(select(SalesTeam.id)).all())
+        for page in (ids[:2], ids[2:], ids[1:2], []):
+            reps = sorted(session.exec(select(TeamMember.user_id).where(
+                col(TeamMember.user_id).in_(page_reps(page)))).all())
+            listed = list_team_reps(session=session, team_ids=page)
+            assert reps == sorted(uid for _team, uid, _gone in listed)
+            assert {team for team, _uid, _gone in listed} == set(page)
+            assert len(reps) == 2 * len(page)
+    on_postgresql = " ".join(str(page_reps([1, 2, 3]).compile(dialect=postgresql.dialect())).split())
+    assert "team_member.sales_team_id = ANY(%(param_1)s::INTEGER[])" in on_postgresql
