@@ -2,8 +2,8 @@
 
 Why: CPython runs one thread's Python at a time in a process. One ``/asked`` costs about 1.9 ms of CPU in
 ``serve`` (Bolt, SQLAlchemy, the reply), so ten reps typing at once queue behind one core, whatever the
-machine has. More processes use more cores. On two cores, two web processes took ``/asked`` from 0.6 to
-about 0.9 of a bare Bolt app's acks per second (README "Benchmarks").
+machine has. More processes use more cores. On two cores, two web processes took ``/asked`` from 0.56–0.65
+to 0.72–0.95 of a bare Bolt app's acks per second (README "Benchmarks").
 
 How: the process you start does what ``serve`` always does: the checks, the migrations, the port, the
 scheduler. It then starts N-1 more ``serve --no-scheduler`` processes that inherit its listening socket
