@@ -130,7 +130,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
     """The HTTP port, bound and listening (OSError if it can't be): made before the server, so that a port in
     use is one clear line, and inheritable, so that ``serve --processes`` can share it with its other web
     processes (each accepts from the same queue of connections; the kernel hands each to one of them)."""
-    sock = socket.create_server((host, port), backlog=1024)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # "::" binds IPv6 (and IPv4, where the OS maps it)
+    sock = socket.create_server((host, port), family=family, backlog=1024)
     sock.set_inheritable(True)
     return sock
 

@@ -141,3 +141,14 @@ def test_web_processes_setting_is_checked():
     for wrong in ("0", "-1", "two", "65"):
         with pytest.raises(ConfigError, match="WEB_PROCESSES must be a whole number from 1 to 64"):
             load_settings({**base, "WEB_PROCESSES": wrong})
+
+
+def test_the_shared_socket_binds_ipv4_and_ipv6_hosts():
+    import socket
+
+    from bot.server import listening_socket
+
+    for host, family in (("127.0.0.1", socket.AF_INET), ("::1", socket.AF_INET6)):
+        with listening_socket(host, 0) as sock:
+            assert sock.family == family
+            assert sock.get_inheritable()  # so that serve --processes can hand it on
