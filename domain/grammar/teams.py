@@ -46,9 +46,11 @@ def _team_name(word: str, usage: str) -> str:
 
 def parse_team(rest: str, *, today: date, usage: str) -> TeamCommand:
     """``team <sub> <name> …``: every team subcommand names its team as one word first."""
-    words = strip_controls(rest).split()
-    if not words or words[0].lower() not in TEAM_USAGES:
+    text = strip_controls(rest)
+    first = text.split(maxsplit=1)  # an unknown subcommand is refused before the rest is split into words
+    if not first or first[0].lower() not in TEAM_USAGES:
         raise CommandError("Which team command? " + ", ".join(TEAM_USAGES) + ".", usage=TEAM_USAGE)
+    words = text.split()
     sub, args = words[0].lower(), words[1:]
     usage = TEAM_USAGES[sub]
     if sub == "show":
