@@ -4,19 +4,21 @@
 
 Each server runs as its own process, as it is deployed: the bare app (a Bolt AsyncApp on aiohttp whose
 /asked acks with a line of text: the ceiling) and ``referral-bot serve --http`` itself (waitress, SQLite,
-its scheduler, its outbox), both talking to the fake Slack of the tests, which runs here in the bench
-process beside the clients. Three phases, each with ``--clients`` concurrent clients on keep-alive
-connections, every request signed and unique (so none is a replay):
+its scheduler, its outbox), once as one process and once with ``WEB_PROCESSES=--processes``, all talking to
+the fake Slack of the tests, which runs here in the bench process beside the clients. Four phases, each with
+``--clients`` concurrent clients on keep-alive connections, every request signed and unique (so none is a
+replay):
 
 1. bare: the bare app.
 2. full: serve, the fake Slack answering at once. The ack carries the stored confirmation ("Logged … N
    asks this week"), so the rep sees it with the ack.
-3. slow Slack: serve again, with the fake Slack answering every Web API call after 2 s and every
-   response_url hanging. The Home refreshes queue on the outbox; the acks must not notice.
+3. full xN: the same against serve with N web processes (bot/web_processes.py).
+4. slow Slack: the one-process serve again, with the fake Slack answering every Web API call after 2 s and
+   every response_url hanging. The Home refreshes queue on the outbox; the acks must not notice.
 
-Figures are ratios against the same run's bare app (throughput, p99, the server process's CPU per ack) and
-against phase 2 (p99). Before each measured phase, the Home refreshes that the warm-up caused have reached the
-fake Slack, so a phase does not pay for the one before it.
+Figures are ratios against the same run's bare app (throughput, p99, the server's CPU per ack, its web
+processes included) and, for phase 4, against phase 2 (p99). Before each measured phase, the Home refreshes
+that the warm-up caused have reached the fake Slack, so a phase does not pay for the one before it.
 
 An earlier version ran both servers as threads of the bench process itself: the clients' and the fake
 Slack's Python then competed with the server for one interpreter lock, which weighed on the heavier server

@@ -49,19 +49,11 @@ class WebProcesses:
         # Its write end stays open in this process only: it closes when this process ends, however it ends.
         self._alive_read, self._alive_write = os.pipe()
         os.set_inheritable(self._alive_read, True)
-        self._watchers: list[threading.Thread] = []
-
-    @property
-    def pids(self) -> list[int]:
-        with self._lock:
-            return [process.pid for process in self._processes if process is not None]
 
     def start(self) -> None:
         for slot in range(self._count):
             self._spawn(slot)
-            watcher = threading.Thread(target=self._watch, args=(slot,), name=f"web-process-{slot + 2}", daemon=True)
-            watcher.start()
-            self._watchers.append(watcher)
+            threading.Thread(target=self._watch, args=(slot,), name=f"web-process-{slot + 2}", daemon=True).start()
 
     def _spawn(self, slot: int) -> None:
         command = [sys.executable, "-m", "bot.cli", "serve", "--http", "--no-scheduler", "--host", self._host,
