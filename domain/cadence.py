@@ -5,10 +5,9 @@ Pure functions over counts and dates that storage has already gathered.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from domain.funnel import ReferralStatus
 from domain.records import ReferralRecord
@@ -25,8 +24,10 @@ class WeekResult(StrEnum):
     LEFT = "left"  # deactivated in Slack: shown with what they did, never as a miss
 
 
-@dataclass(frozen=True)
-class RepWeek:
+class RepWeek(NamedTuple):
+    """One of a rep's weeks. A tuple, not a dataclass: a digest tick makes one a rep and week (10,000s a page),
+    and a frozen dataclass takes several times as long to build."""
+
     week_start: date
     asks: int
     paused: bool

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
+from typing import NamedTuple
 
 from domain.cadence import WeekResult
 from domain.client_followups import CLIENT_FOLLOWUP
@@ -52,8 +53,9 @@ class PeriodTotals:
     won_amounts: tuple[tuple[str | None, Decimal], ...] = ()  # won value in the current span, per currency
 
 
-@dataclass(frozen=True)
-class StuckReferral:
+class StuckReferral(NamedTuple):
+    """A referral a manager should chase. A tuple: a digest tick lists tens of thousands."""
+
     rep_user_id: str
     number: int
     prospect_name: str
