@@ -20,7 +20,7 @@ People = Iterable[str] | sa.Select
 def among(column, people: People) -> sa.ColumnElement[bool]:  # noqa: ANN001
     if isinstance(people, sa.Select):
         return _AmongSubquery(col(column), people.scalar_subquery())
-    return col(column).in_(list(people))
+    return among_ids(column, people)
 
 
 class _AmongSubquery(sa.ColumnElement[bool]):
@@ -47,10 +47,11 @@ def _among_array(element: _AmongSubquery, compiler: Any, **kw: Any) -> str:
     return f"{compiler.process(element.column, **kw)} = ANY(ARRAY{compiler.process(element.query, **kw)})"
 
 
-def among_ids(column, ids: Iterable[int]) -> sa.ColumnElement[bool]:  # noqa: ANN001
+def among_ids(column, ids: Iterable[int] | Iterable[str]) -> sa.ColumnElement[bool]:  # noqa: ANN001
     """``column IN (ids)``; on PostgreSQL ``column = ANY(:ids)``, the whole list one array parameter.
 
-    A page's few hundred team IDs are in most of its statements: expanded, each is one more parameter for
+    A page's few hundred team IDs are in most of its statements, and a streak's older weeks bind the user IDs
+    of a page's unbroken reps (over a thousand): expanded, each is one more parameter for
     SQLAlchemy to render, psycopg to convert and PostgreSQL to parse and plan, and the statement's text
     differs with the page's length. As one array the text is the same for every page (psycopg prepares it
     after a few runs). SQLite has no arrays: there it is the plain expanding IN, as before."""
