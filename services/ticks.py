@@ -5,19 +5,22 @@ their local reading of ``now`` (zones that agree share one query), never over
 people: each group's due query returns a page of recipients in key order, with
 its numbers gathered for the whole page in a few grouped queries. Each page is
 read in its own short transaction and handed on as soon as it is read, so
-sending starts after the first page and memory holds one page at a time (two
-for digests, whose next page is read on a worker thread while one is sent).
+sending starts after the first page and memory holds one page at a time (for
+digests, the page being sent plus the ``DIGEST_READERS`` pages read ahead on
+worker threads while it is sent).
 """
 from __future__ import annotations
 
 import gc
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import partial
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -212,58 +215,108 @@ def paused_collector() -> Iterator[None]:
 class _DigestPage:
     dues: list[DigestDue]
     figures: DigestFigures
-    last: tuple[int, str]  # the page's last (team id, manager): the next page starts after it
-    full: bool
+
+
+# Pages of digests read at once, each on its own thread and in its own read: while one waits on the database,
+# the other turns its rows into figures, so the database's work and Python's overlap (one reader left the
+# database idle while it worked on its rows, and itself idle while the database worked). Memory holds these
+# pages and the one being sent.
+DIGEST_READERS = 2
+_NO_NEXT_PAGE = None
 
 
 def _read_digest_page(engine: sa.Engine, workspace: Workspace, group: ZoneGroup, kind: str, fiscal: int,
-                      after: tuple[int, str], page: int) -> _DigestPage | None:
-    """One page of due digests and every figure they need, in one short read; None when nobody is left."""
-    with paused_collector(), read_scope(engine) as session:
-        rows = list_due_digests(session=session, workspace=workspace, clock=group.clock, kind=kind, after=after,
-                                limit=page)
-        if not rows:  # the last page was full: nothing more to count
+                      after: Future[tuple[int, str] | None], next_after: Future[tuple[int, str] | None], *,
+                      page: int) -> _DigestPage | None:
+    """One page of due digests and every figure they need, in one short read; None when nobody is left.
+
+    The page starts after the key ``after`` resolves to (the previous page's last team and manager; None: that
+    page was the last) and resolves ``next_after`` as soon as its own due rows are read, so the next page's
+    read starts while this one still counts."""
+    try:
+        start = after.result()
+        if start is _NO_NEXT_PAGE:
+            next_after.set_result(_NO_NEXT_PAGE)
             return None
-        team_ids = sorted({team.id or 0 for team, _ in rows})
-        reps = _split_reps(session, team_ids)
-        dues = [DigestDue(team_info(team, reps=reps[team.id or 0][0], managers=(manager,)), manager,
-                          tuple(reps[team.id or 0][1])) for team, manager in rows]
-        figures = read_digest_figures(session=session, workspace=workspace, dues=dues,
-                                      manager_today=group.clock.today, fiscal_start_month=fiscal,
-                                      reps_query=page_reps(team_ids))
-        # Read while the read is open: its rollback expires the rows.
-        return _DigestPage(dues, figures, (rows[-1][0].id or 0, rows[-1][1]), len(rows) == page)
+        with paused_collector(), read_scope(engine) as session:
+            rows = list_due_digests(session=session, workspace=workspace, clock=group.clock, kind=kind, after=start,
+                                    limit=page)
+            next_after.set_result((rows[-1][0].id or 0, rows[-1][1]) if len(rows) == page else _NO_NEXT_PAGE)
+            if not rows:  # the last page was full: nothing more to count
+                return None
+            team_ids = sorted({team.id or 0 for team, _ in rows})
+            reps = _split_reps(session, team_ids)
+            dues = [DigestDue(team_info(team, reps=reps[team.id or 0][0], managers=(manager,)), manager,
+                              tuple(reps[team.id or 0][1])) for team, manager in rows]
+            figures = read_digest_figures(session=session, workspace=workspace, dues=dues,
+                                          manager_today=group.clock.today, fiscal_start_month=fiscal,
+                                          reps_query=page_reps(team_ids))
+            # Read while the read is open: its rollback expires the rows.
+            return _DigestPage(dues, figures)
+    except BaseException as error:
+        if not next_after.done():  # the next page's reader must not wait forever on a page that failed
+            next_after.set_exception(error)
+        raise
+
+
+class _PagesAhead:
+    """The chain of page reads for one zone group: each read learns where it starts from the read before it
+    (the key resolves as soon as that read has its due rows) and tells the next read where to start."""
+
+    def __init__(self, ahead: ThreadPoolExecutor, read: Callable[[Future, Future], _DigestPage | None]) -> None:
+        self._ahead = ahead
+        self._read = read
+        self._pending: deque[tuple[Future[_DigestPage | None], Future[tuple[int, str] | None]]] = deque()
+        self._start: Future[tuple[int, str] | None] = Future()
+        self._start.set_result((0, ""))
+
+    def read_next(self) -> None:
+        after, self._start = self._start, Future()
+        self._pending.append((self._ahead.submit(self._read, after, self._start), self._start))
+
+    def take(self) -> _DigestPage | None:
+        """The oldest page in key order, waiting for it; None when nobody is left."""
+        if not self._pending:
+            return None
+        read, _ = self._pending.popleft()
+        return read.result()
+
+    def close(self) -> None:
+        """Stopped early (a drain, an error) or done: no read outlives the tick, and their results go unused."""
+        for read, next_after in self._pending:
+            if read.cancel():
+                if not next_after.done():  # a later read waits on this key: end its wait too
+                    next_after.set_exception(CancelledError())
+            else:
+                read.exception()
+        self._pending.clear()
 
 
 def due_digests(*, engine: sa.Engine, workspace: Workspace, kind: str, default: ZoneInfo, now: datetime,
                 page: int = PAGE) -> Iterator[DueDigest]:
-    """Pages are read one ahead on a worker thread: while this thread builds a page's digests (and the caller
-    renders and sends them), the next page's reads wait on the database, which then works in parallel with
-    Python instead of in turn. Only one page is ever read ahead, so memory still holds about two pages, and
-    the first page is handed on as soon as it is read, as before."""
+    """Pages are read ahead on ``DIGEST_READERS`` worker threads, in key order: while this thread builds a
+    page's digests (and the caller renders and sends them), the next pages are read. The first page is still
+    handed on as soon as it is read, and the ledger's claim still decides exactly-once."""
     zones = _zones(engine, lambda s: list_member_zones(session=s, workspace=workspace, role="manager"))
     fiscal = fiscal_year_start(engine=engine, workspace=workspace)
     slots = _slots(engine, workspace, "digest")
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-read-ahead") as ahead:
+    with ThreadPoolExecutor(max_workers=DIGEST_READERS, thread_name_prefix="digest-read-ahead") as ahead:
         for group in zone_groups(zones, default=default, now=now):
             if not _any_passed(slots, group):
                 continue
-            pending: Future[_DigestPage | None] | None = ahead.submit(
-                _read_digest_page, engine, workspace, group, kind, fiscal, (0, ""), page)
+            pages = _PagesAhead(ahead, partial(_read_digest_page, engine, workspace, group, kind, fiscal,
+                                               page=page))
             try:
-                while pending is not None:
-                    read = pending.result()
-                    if read is None:
-                        break
-                    pending = ahead.submit(_read_digest_page, engine, workspace, group, kind, fiscal, read.last,
-                                           page) if read.full else None
+                for _ in range(DIGEST_READERS):
+                    pages.read_next()
+                while (read := pages.take()) is not None:
+                    pages.read_next()
                     with paused_collector():
                         contents = build_digests(read.dues, read.figures)
                     yield from (DueDigest(group, due.team, content)
                                 for due, content in zip(read.dues, contents, strict=True))
             finally:
-                if pending is not None and not pending.cancel():  # the caller stopped early (a drain, an error)
-                    pending.exception()  # wait for it, so no read outlives the tick; its result goes unused
+                pages.close()
 
 
 @dataclass(frozen=True)

@@ -270,3 +270,48 @@ def test_a_page_of_team_ids_is_one_parameter_on_postgresql_and_each_page_reads_i
             assert len(reps) == 2 * len(page)
     on_postgresql = " ".join(str(page_reps([1, 2, 3]).compile(dialect=postgresql.dialect())).split())
     assert "team_member.sales_team_id = ANY(%(param_1)s::INTEGER[])" in on_postgresql
+
+
+def test_digests_read_ahead_over_many_pages_yield_each_manager_once_in_order(engine, fake_slack):
+    """Pages are read ahead on worker threads; each read learns its start from the read before it. Over
+    pages of two, all 11 managers come out once, in key order, as with one reader."""
+    from zoneinfo import ZoneInfo
+
+    from services.ticks import due_digests
+
+    seed(engine, first=0, teams=11, reps_per_team=1)
+    read = due_digests(engine=engine, workspace=WORKSPACE, kind="digest", default=ZoneInfo("UTC"), now=NEXT_MONDAY,
+                       page=2)
+    due = [d.content.manager_user_id for d in read]
+    assert due == [f"U0M{t:04d}" for t in range(11)]
+
+
+def test_stopping_digests_early_leaves_no_read_running_and_a_failed_read_raises(engine, fake_slack, monkeypatch):
+    import threading
+    from zoneinfo import ZoneInfo
+
+    import services.ticks as ticks
+
+    seed(engine, first=0, teams=9, reps_per_team=1)
+    digests = ticks.due_digests(engine=engine, workspace=WORKSPACE, kind="digest", default=ZoneInfo("UTC"),
+                                now=NEXT_MONDAY, page=2)
+    next(digests)
+    digests.close()  # a drain: the generator's finally waits for or cancels every read ahead
+    assert not [t for t in threading.enumerate() if t.name.startswith("digest-read-ahead")]
+
+    real = ticks.read_digest_figures
+
+    def fail_on_the_third_page(**kwargs):  # noqa: ANN003, ANN202
+        # Pages are read in parallel, so the failure is keyed by the page's content, not by call order.
+        if "U0M0004" in {due.manager_user_id for due in kwargs["dues"]}:
+            raise RuntimeError("the database went away")
+        return real(**kwargs)
+
+    monkeypatch.setattr(ticks, "read_digest_figures", fail_on_the_third_page)
+    seen = []
+    with pytest.raises(RuntimeError, match="went away"):
+        for digest in ticks.due_digests(engine=engine, workspace=WORKSPACE, kind="digest",
+                                        default=ZoneInfo("UTC"), now=NEXT_MONDAY, page=2):
+            seen.append(digest)
+    assert len(seen) == 4  # the two pages before the failed one, and nothing after it
+    assert not [t for t in threading.enumerate() if t.name.startswith("digest-read-ahead")]
