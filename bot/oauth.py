@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 # What the Add to Slack button asks for; keep in step with manifest.json (a test checks).
 BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read", "users:read.email", "channels:read", "groups:read",
-              "channels:join", "files:write")
+              "channels:join", "files:write", "im:history", "channels:history", "groups:history")
 # Bolt refreshes a rotating token this long before it expires.
 TOKEN_ROTATION_MINUTES = 120
 

@@ -46,11 +46,15 @@ FANOUT_WORKERS = 4
 # A claim older than this, still unsent, belongs to a process that died; another may take it over.
 DEFAULT_LEASE = timedelta(minutes=10)
 DEFAULT_DRAIN_SECONDS = 10.0
+# Every part the ledger sends carries this message metadata with its row and part, and a process taking over a
+# dead one's claim looks for that part among the channel's latest messages before sending it (reached_slack).
+DELIVERY_EVENT_TYPE = "referral_nudge_delivery"
+IN_DOUBT_LOOKBACK = 100
 # Sends are marked in the ledger a batch at a time, one write per MARK_BATCH sends or MARK_SECONDS, whichever
 # comes first, instead of one write per send: in one process the acks queue for SQLite's write lock behind
 # every write the fan-out makes. Waiting to mark costs no guarantee: a process that dies before its batch is
 # written leaves those rows claimed, and whoever takes a claim over after its lease counts the part in flight
-# as sent (storage/delivery_queries.py), exactly as for a death between a post and its own mark. The batch
+# as sent if Slack has it (reached_slack), exactly as for a death between a post and its own mark. The batch
 # never waits longer than MARK_SECONDS, far inside the lease.
 MARK_BATCH = 50
 MARK_SECONDS = 1.0
@@ -269,9 +273,9 @@ def deliver(
             return
         row = claim.row
         first = row.parts_sent
-        if claim.taken_over:
-            # The process that died held this claim while part ``parts_sent`` went out, so Slack most likely has
-            # it: sending it again would double it. The ledger keeps at most once for that one part.
+        if claim.taken_over and reached_slack(client, item.channel, part_key(row.id or 0, first)) is not False:
+            # The process that died held this claim while part ``parts_sent`` went out, and Slack has it (or
+            # we cannot tell: then sending it again could double it, so the ledger keeps at most once).
             log.warning("%s to %s taken over from %s; part %d counted as sent", item.kind, item.channel,
                         row.claimed_by, first + 1)
             first += 1
@@ -282,7 +286,8 @@ def deliver(
                     pace.wait()
                     mark_part_sent(engine=engine, delivery_id=row.id or 0, parts_sent=index,
                                    lease_until=instant() + lease)
-                client.chat_postMessage(channel=item.channel, **messages[index])
+                client.chat_postMessage(channel=item.channel, **messages[index],
+                                        metadata=part_metadata(row.id or 0, index))
         except Exception as error:  # noqa: BLE001 - any failure is recorded in the ledger, then retried
             retry_at = now + backoff(row.attempts)
             mark_delivery_failed(engine=engine, delivery_id=row.id or 0, error=_describe(error),
@@ -319,6 +324,35 @@ def deliver(
         finally:
             marks.flush()  # inside the gate, so a drain waits for the last marks as it waits for the sends
     return report
+
+
+def part_key(delivery_id: int, index: int) -> str:
+    return f"{delivery_id}.{index}"
+
+
+def part_metadata(delivery_id: int, index: int) -> dict[str, Any]:
+    """Slack message metadata on every part the ledger sends: it names the ledger row and the part, so that a
+    process taking over a dead one's claim can look for that exact part in the channel (``reached_slack``)."""
+    return {"event_type": DELIVERY_EVENT_TYPE, "event_payload": {"delivery": part_key(delivery_id, index)}}
+
+
+def reached_slack(client: Any, channel: str, key: str) -> bool | None:
+    """Whether the part a dead process was posting when it died is in Slack: its metadata key among the
+    channel's latest messages (``conversations.history``; a DM's channel through ``conversations.open``).
+
+    A lease runs 10 minutes by default and the bot posts a few messages a week to a person, so the latest
+    ``IN_DOUBT_LOOKBACK`` messages cover the window. None when it cannot tell: an install made before the
+    history scopes were asked for (``missing_scope``), a channel the bot left, Slack failing. The caller then
+    counts the part as sent rather than risk doubling it, as before these checks."""
+    try:
+        if channel[:1] in ("U", "W"):  # a DM is posted to the user ID; its history is the IM channel's
+            channel = client.conversations_open(users=channel)["channel"]["id"]
+        history = client.conversations_history(channel=channel, limit=IN_DOUBT_LOOKBACK, include_all_metadata=True)
+    except Exception as error:  # noqa: BLE001 - any failure means "cannot tell"
+        log.warning("could not check whether part %s reached Slack (%s): counted as sent", key, _describe(error))
+        return None
+    return any(((message.get("metadata") or {}).get("event_payload") or {}).get("delivery") == key
+               for message in history.get("messages") or [])
 
 
 def lease_from_environment() -> timedelta:

@@ -60,6 +60,7 @@ class FakeSlack:
         self._workspace_rate: float | None = None
         self._workspace_posts: deque[float] = deque()
         self._ts = itertools.count(1)
+        self._history: dict[str, list[dict[str, Any]]] = {}  # channel ID -> messages posted there, oldest first
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._install_codes: dict[str, dict[str, Any]] = {}  # OAuth code -> the workspace it installs
@@ -69,7 +70,8 @@ class FakeSlack:
         self.socket_mode_url: str | None = None  # what apps.connections.open answers
         # What auth.test reports as granted (x-oauth-scopes); by default everything manifest.json asks for.
         self.granted_scopes: list[str] = ["commands", "chat:write", "im:write", "users:read", "users:read.email",
-                                          "channels:read", "groups:read", "channels:join", "files:write"]
+                                          "channels:read", "groups:read", "channels:join", "files:write",
+                                          "im:history", "channels:history", "groups:history"]
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -418,6 +420,16 @@ class FakeSlack:
         with self._condition:
             self._users[user_id]["deleted"] = deleted
 
+    @staticmethod
+    def _channel_id(channel: str) -> str:
+        """A post to a user ID lands in the IM channel that conversations.open names for that user."""
+        return "D" + channel if channel[:1] in ("U", "W") else channel
+
+    def history(self, channel: str) -> list[dict[str, Any]]:
+        """The messages posted to ``channel`` (a channel or user ID), oldest first."""
+        with self._condition:
+            return list(self._history.get(self._channel_id(channel), []))
+
     def _ts_value(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
 
@@ -436,8 +448,19 @@ class FakeSlack:
                                                             if method == "users.lookupByEmail" else "user_not_found"}
         if method == "chat.postMessage":
             ts = self._ts_value()
-            return {"ok": True, "channel": params.get("channel"), "ts": ts,
-                    "message": {"text": params.get("text"), "ts": ts}}
+            message = {"text": params.get("text"), "ts": ts}
+            if isinstance(params.get("metadata"), dict):
+                message["metadata"] = params["metadata"]
+            with self._condition:
+                self._history.setdefault(self._channel_id(str(params.get("channel"))), []).append(message)
+            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": message}
+        if method == "conversations.history":  # newest first; metadata only when asked for, as Slack does
+            with self._condition:
+                messages = list(reversed(self._history.get(str(params.get("channel")), [])))
+            limit = int(params.get("limit") or 100)
+            if str(params.get("include_all_metadata")).lower() not in ("1", "true"):
+                messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+            return {"ok": True, "messages": messages[:limit], "has_more": len(messages) > limit}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._ts_value()}
         if method in ("chat.update", "chat.delete"):
@@ -447,7 +470,7 @@ class FakeSlack:
             return {"ok": True, "view": {**view, "id": "V" + uuid.uuid4().hex[:10].upper()}}
         if method == "conversations.open":
             users = str(params.get("users", "")).split(",")[0]
-            return {"ok": True, "channel": {"id": "D" + users}}
+            return {"ok": True, "channel": {"id": self._channel_id(users)}}
         if method == "conversations.info":
             return {"ok": True, "channel": {"id": params.get("channel"), "is_member": True}}
         if method == "files.getUploadURLExternal":

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from bot.jobs import run_job
 from domain.funnel import Workspace
-from services.delivery import DeliveryGate, Outgoing, Pace, deliver
+from services.delivery import DeliveryGate, Outgoing, Pace, deliver, part_metadata
 from services.profiles import sync_profiles
 from storage.delivery_queries import claim_delivery
 from storage.engine import session_scope
@@ -30,16 +30,19 @@ def test_a_claim_left_by_a_dead_process_is_taken_over_after_its_lease(team, fake
     app, _ctx = app_and_ctx
     # A process claimed New York's reminder, posted it, and was killed before it could record that.
     claimed_at = THURSDAY_EVENING
-    assert claim_delivery(engine=engine, workspace=WORKSPACE, kind="reminder", recipient=NY, period_key="2026-11-02",
-                          now=claimed_at, claimed_by="dead-host:1", lease_until=claimed_at + LEASE) is not None
-    app.client.chat_postMessage(channel=NY, text="0 of 1 asks this week")
+    claim = claim_delivery(engine=engine, workspace=WORKSPACE, kind="reminder", recipient=NY,
+                           period_key="2026-11-02", now=claimed_at, claimed_by="dead-host:1",
+                           lease_until=claimed_at + LEASE)
+    assert claim is not None
+    app.client.chat_postMessage(channel=NY, text="0 of 1 asks this week", metadata=part_metadata(claim.row.id, 0))
     # Within the lease the claim is respected: the others get theirs, New York's row stays claimed.
     assert tick("reminder", app_and_ctx, claimed_at + timedelta(minutes=5)).sent == 2
-    # After it, one process takes the row over. A claim means "this part goes out now", so the part the dead
-    # process was sending counts as sent: it is recorded, not posted again.
+    # After it, one process takes the row over, finds the part the dead process was sending in the DM's
+    # history, and records it as sent instead of posting it again.
     assert tick("reminder", app_and_ctx, claimed_at + LEASE + timedelta(minutes=1)).sent == 1
     assert tick("reminder", app_and_ctx, claimed_at + LEASE + timedelta(minutes=6)).sent == 0
     assert len(dms(fake_slack, NY)) == 1
+    assert [c.params["channel"] for c in fake_slack.calls_to("conversations.history")] == ["D" + NY]
     with Session(engine) as session:
         row = session.exec(select(Delivery).where(Delivery.recipient == NY)).one()
         assert row.status == "sent" and row.attempts == 2 and row.claimed_by != "dead-host:1"
@@ -56,10 +59,43 @@ def test_a_taken_over_two_part_digest_sends_only_the_part_after_the_dead_ones(te
     # The dead process claimed the digest while part 1 went out, then died.
     claim_delivery(engine=engine, workspace=WORKSPACE, kind="digest", recipient=recipient, period_key="2026-11-09",
                    now=monday, claimed_by="dead-host:1", lease_until=monday + LEASE)
+    with Session(engine) as session:
+        row_id = session.exec(select(Delivery.id).where(Delivery.kind == "digest")).one()
+    fake_slack.clear()
+    app_and_ctx[0].client.chat_postMessage(channel=MANAGER, text="(part 1 of 2, as the dead process posted it)",
+                                           metadata=part_metadata(row_id, 0))
     assert tick("digest", app_and_ctx, monday + timedelta(minutes=5)).sent == 0  # the lease still holds
     assert tick("digest", app_and_ctx, monday + LEASE + timedelta(minutes=1)).sent == 1
     texts = [c.params["text"] for c in dms(fake_slack, MANAGER)]
-    assert len(texts) == 1 and "part 2 of 2" in texts[0]
+    assert len(texts) == 2 and "as the dead process posted it" in texts[0] and "part 2 of 2" in texts[1]
+
+
+def test_a_claim_whose_part_never_reached_slack_is_sent_by_the_process_taking_it_over(team, fake_slack,
+                                                                                     app_and_ctx, engine):
+    """The dead process claimed New York's reminder and died before posting it: nothing is lost."""
+    claimed_at = THURSDAY_EVENING
+    claim_delivery(engine=engine, workspace=WORKSPACE, kind="reminder", recipient=NY, period_key="2026-11-02",
+                   now=claimed_at, claimed_by="dead-host:1", lease_until=claimed_at + LEASE)
+    assert tick("reminder", app_and_ctx, claimed_at + timedelta(minutes=5)).sent == 2
+    assert dms(fake_slack, NY) == []
+    assert tick("reminder", app_and_ctx, claimed_at + LEASE + timedelta(minutes=1)).sent == 1
+    [reminder] = dms(fake_slack, NY)
+    assert reminder.params["metadata"]["event_type"] == "referral_nudge_delivery"
+
+
+def test_when_slack_cannot_say_whether_the_part_arrived_it_counts_as_sent(team, fake_slack, app_and_ctx, engine):
+    """An install without the history scopes: the part in doubt is counted as sent (at most once), and the
+    rest of the run goes on."""
+    claimed_at = THURSDAY_EVENING
+    claim_delivery(engine=engine, workspace=WORKSPACE, kind="reminder", recipient=NY, period_key="2026-11-02",
+                   now=claimed_at, claimed_by="dead-host:1", lease_until=claimed_at + LEASE)
+    assert tick("reminder", app_and_ctx, claimed_at + timedelta(minutes=5)).sent == 2
+    fake_slack.fail_next("conversations.history", status=200, error="missing_scope")
+    assert tick("reminder", app_and_ctx, claimed_at + LEASE + timedelta(minutes=1)).sent == 1
+    assert dms(fake_slack, NY) == []
+    with Session(engine) as session:
+        row = session.exec(select(Delivery).where(Delivery.recipient == NY)).one()
+        assert row.status == "sent" and row.claimed_by != "dead-host:1"
 
 
 def test_when_part_two_fails_the_retry_sends_only_part_two(team, fake_slack, app_and_ctx, engine):

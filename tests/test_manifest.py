@@ -22,6 +22,11 @@ SCOPE_USES = {
     "channels:read": ("conversations_info",),
     "groups:read": ("conversations_info",),
     "channels:join": ("conversations_join",),
+    # After a process died mid-send: is the part it was posting in the DM (im:history) or the leaderboard's
+    # public or private channel (channels:history, groups:history)? services/delivery.py reached_slack.
+    "im:history": ("conversations_history",),
+    "channels:history": ("conversations_history",),
+    "groups:history": ("conversations_history",),
 }
 
 
