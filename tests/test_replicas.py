@@ -1,5 +1,5 @@
 """Several processes on one database, for real: migrations started together, a worker stopped with SIGTERM,
-and two workers sharing a run when one of them is killed with SIGKILL."""
+and two workers sharing a run, beside two web processes, when one of them is killed with SIGKILL."""
 from __future__ import annotations
 
 import os
@@ -25,7 +25,8 @@ from storage.migrate import current_revision, head_revision
 from storage.models import Delivery
 from storage.profile_queries import save_profiles
 from storage.team_queries import add_member, add_team
-from tests.conftest import BOT_TOKEN
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.driver import command_body, signed_headers
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKSPACE = Workspace("T0001")
@@ -132,14 +133,22 @@ def test_sigterm_stops_new_sends_finishes_in_flight_ones_and_exits_0(database_ur
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_workers_share_a_run_and_never_double_a_message_when_one_is_killed(database_url, engine, fake_slack, tmp_path):
     reps = seed_due_reps(engine, 1000)
+    due = set(reps)
     fake_slack.set_latency(0.02, method="chat.postMessage")
     env = process_env(database_url, fake_slack, DELIVERY_MESSAGES_PER_SECOND="200", DELIVERY_LEASE_SECONDS="2")
     ports = [free_port(), free_port()]
     logs = [tmp_path / f"worker{n}.log" for n in range(2)]
     workers = [start_worker(env, port, log, "--tick-seconds", "1", "--drain-seconds", "10")
                for port, log in zip(ports, logs, strict=True)]
+    # Beside them, two web processes without the scheduler, as deployed: they answer commands, never deliver.
+    web_ports = [free_port(), free_port()]
+    web = [subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--http", "--no-scheduler", "--host",
+                             "127.0.0.1", "--port", str(port)], env={**env, "SLACK_SIGNING_SECRET": SIGNING_SECRET},
+                            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=(tmp_path / f"web{port}.log").open("w"))
+           for port in web_ports]
     try:
-        for port, worker in zip(ports, workers, strict=True):
+        for port, worker in zip(ports + web_ports, workers + web, strict=True):
             wait_healthy(port, worker)
         killed = f":{workers[0].pid}"
         deadline = time.monotonic() + 60
@@ -148,9 +157,16 @@ def test_two_workers_share_a_run_and_never_double_a_message_when_one_is_killed(d
             time.sleep(0.2)
         workers[0].kill()  # SIGKILL mid-run: its claims stay until their lease runs out
         workers[0].wait(timeout=10)
+        for n, port in enumerate(web_ports):  # the web processes answer while the run goes on
+            body = command_body("/asked", f"Prospect {n}", user_id=f"U0WEB{n}",
+                                response_url=fake_slack.response_url())
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
+                                             headers=signed_headers(SIGNING_SECRET, body), method="POST")
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 200 and "this week" in response.read().decode()
 
         def everyone_sent() -> bool:
-            return sum(r.status == "sent" for r in ledger(engine)) == len(reps)
+            return sum(r.status == "sent" for r in ledger(engine) if r.recipient in due) == len(reps)
 
         deadline = time.monotonic() + 90
         while not everyone_sent():
@@ -159,12 +175,20 @@ def test_two_workers_share_a_run_and_never_double_a_message_when_one_is_killed(d
             time.sleep(0.5)
         workers[1].send_signal(signal.SIGTERM)
         assert workers[1].wait(timeout=30) == 0, logs[1].read_text()
+        for process in web:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-    posted = [c.params["channel"] for c in fake_slack.calls_to("chat.postMessage") if c.status == 200]
-    rows = ledger(engine)
+        for process in workers + web:
+            if process.poll() is None:
+                process.kill()
+    everything = ledger(engine)
+    web_pids = {f":{process.pid}" for process in web}
+    assert not [r for r in everything if (r.claimed_by or "")[(r.claimed_by or "").rfind(":"):] in web_pids]
+    # The two people the web processes answered are new to the bot: what the worker sends them is not the run's.
+    rows = [r for r in everything if r.recipient in due]
+    posted = [c.params["channel"] for c in fake_slack.calls_to("chat.postMessage")
+              if c.status == 200 and c.params["channel"] in due]
     assert {r.status for r in rows} == {"sent"} and len(rows) == len(reps)
     assert len(posted) == len(set(posted))  # 0 duplicates
     # A message the killed worker was posting at the instant of the kill is in doubt: the worker that takes its
@@ -173,6 +197,6 @@ def test_two_workers_share_a_run_and_never_double_a_message_when_one_is_killed(d
     assert sorted(posted) == sorted(reps)  # 0 losses
     taken_over = {r.recipient for r in rows if r.attempts > 1}
     assert 0 < len(taken_over) <= 4 + MARK_BATCH
-    assert len(fake_slack.calls_to("conversations.history")) == len(taken_over)
+    assert {c.params["channel"] for c in fake_slack.calls_to("conversations.history")} == {"D" + r for r in taken_over}
     assert sum((r.claimed_by or "").endswith(killed) for r in rows) >= 50  # the killed worker had its share
     assert len(rows) > sum((r.claimed_by or "").endswith(killed) for r in rows)  # and the other did the rest
