@@ -1,7 +1,6 @@
 """``referral-bot worker``: the scheduler and the deliveries alone, beside ``serve --no-scheduler``.
 
-It serves ``/healthz`` on a small port of its own (``SideServer.add_route`` lets
-other parts add ``/metrics`` and the like). SIGTERM or SIGINT stops the
+It serves ``/healthz`` and ``/metrics`` on a small port of its own. SIGTERM or SIGINT stops the
 scheduler taking new ticks, drains the fan-out (in-flight sends finish within
 ``--drain-seconds``, default 10; what cannot finish is handed back to the
 ledger, so nothing stays claimed) and exits 0.
@@ -82,6 +81,7 @@ def run_worker(settings: Any, *, host: str, port: int, drain_seconds: float, tic
                first_tick_seconds: float | None = None) -> int:
     from bot.app import create_app
     from bot.gc_pauses import freeze_start_up_objects
+    from bot.metrics import METRICS_PATH, metrics_route
     from bot.scheduler import create_scheduler
     from services.delivery import GATE
     from storage.checkpoints import start_checkpoints
@@ -100,6 +100,7 @@ def run_worker(settings: Any, *, host: str, port: int, drain_seconds: float, tic
         signal.signal(signum, lambda *_: stop.set())
     server = SideServer(host, port)
     server.add_route("/healthz", health_route(engine, scheduler))
+    server.add_route(METRICS_PATH, metrics_route)  # the ticks' durations, sends and failures, the ledger's backlog
     scheduler.start()
     server.start()
     log.info("worker running: scheduler and deliveries; health on http://%s:%d/healthz", host, server.port)

@@ -173,6 +173,10 @@ def test_two_workers_share_a_run_and_never_double_a_message_when_one_is_killed(d
             assert time.monotonic() < deadline, "the surviving worker did not finish the run"
             assert workers[1].poll() is None
             time.sleep(0.5)
+        # The surviving worker's own port serves its metrics: the run's sends, counted by the job that made them.
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports[1]}/metrics", timeout=10) as response:
+            scraped = response.read().decode()
+        assert 'referral_deliveries_total{kind="reminder",result="sent"}' in scraped
         workers[1].send_signal(signal.SIGTERM)
         assert workers[1].wait(timeout=30) == 0, logs[1].read_text()
         for process in web:
