@@ -9,6 +9,24 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.config import Settings
+from services import delivery
+
+POST_MESSAGE_PATH = "/chat.postMessage"
+
+
+class PausingRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """Waits out a 429 as slack-sdk's handler does; on ``chat.postMessage`` it first pauses the fan-out for the
+    same Retry-After (services/delivery.py ``SlowDown``), so the message retried finds room under the cap."""
+
+    def prepare_for_next_attempt(self, *, state, request, response=None, error=None) -> None:  # noqa: ANN001
+        if response is not None and request.url.split("?", 1)[0].endswith(POST_MESSAGE_PATH):
+            retry_after = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
+            try:
+                seconds = float(retry_after[0] if isinstance(retry_after, list) else retry_after)
+            except ValueError:
+                seconds = 1.0
+            delivery.SLOW_DOWN.hold(seconds)
+        super().prepare_for_next_attempt(state=state, request=request, response=response, error=error)
 
 
 def create_web_client(settings: Settings) -> WebClient:
@@ -18,7 +36,7 @@ def create_web_client(settings: Settings) -> WebClient:
     token = None if settings.multi_workspace else settings.slack_bot_token or None
     client = WebClient(token=token, base_url=settings.slack_api_url or WebClient.BASE_URL)
     client.retry_handlers.extend([
-        RateLimitErrorRetryHandler(max_retry_count=3),
+        PausingRateLimitRetryHandler(max_retry_count=3),
         ServerErrorRetryHandler(max_retry_count=2),
     ])
     # The default client already retries one connection error; keep it and allow one more.

@@ -85,8 +85,38 @@ class TickReport:
     planned: list[str] = field(default_factory=list)  # dry run: what would be sent, to whom
 
 
+class SlowDown:
+    """Slack's 429 on ``chat.postMessage`` as one pause for every fan-out thread of the process.
+
+    The client waits out a 429's Retry-After and posts again (bot/slack_client.py), but the other fan-out
+    threads kept sending at the pace meanwhile, so at a pace just under the workspace's cap the retry often
+    found the second full again: in one 10,000-DM run, 2 messages met four 429s in a row and failed. While a
+    pause runs, no thread starts a new send (``Pace.wait``), so the retry finds room. Acks never wait on it."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        self._clock, self._sleep = clock, sleep
+        self._until = 0.0
+        self._lock = threading.Lock()
+
+    def hold(self, seconds: float) -> None:
+        with self._lock:
+            self._until = max(self._until, self._clock() + seconds)
+
+    def wait(self) -> None:
+        while True:
+            with self._lock:
+                remaining = self._until - self._clock()
+            if remaining <= 0:
+                return
+            self._sleep(remaining)
+
+
+SLOW_DOWN = SlowDown()
+
+
 class Pace:
-    """At most ``per_second`` sends a second across all fan-out threads."""
+    """At most ``per_second`` sends a second across all fan-out threads, and none while Slack says to slow
+    down (``SLOW_DOWN``)."""
 
     def __init__(self, per_second: float):
         self._interval = 1.0 / per_second if per_second > 0 else 0.0
@@ -100,6 +130,7 @@ class Pace:
             self._next = slot + self._interval
         if slot > now:
             time.sleep(slot - now)
+        SLOW_DOWN.wait()
 
 
 def process_id() -> str:
