@@ -12,11 +12,15 @@ from bot.config import Settings
 from services import delivery
 
 POST_MESSAGE_PATH = "/chat.postMessage"
+# slack-sdk's handler sleeps Retry-After plus up to this much jitter before it posts again. The fan-out pauses
+# for all of it: resuming at Retry-After alone, the other threads filled the second again just before the
+# jittered retry, which then met another 429 (1 of 10,000 DMs in a run still failed that way).
+RETRY_JITTER_SECONDS = 1.0
 
 
 class PausingRateLimitRetryHandler(RateLimitErrorRetryHandler):
-    """Waits out a 429 as slack-sdk's handler does; on ``chat.postMessage`` it first pauses the fan-out for the
-    same Retry-After (services/delivery.py ``SlowDown``), so the message retried finds room under the cap."""
+    """Waits out a 429 as slack-sdk's handler does; on ``chat.postMessage`` it first pauses the fan-out until
+    after the retry (services/delivery.py ``SlowDown``), so the message retried finds room under the cap."""
 
     def prepare_for_next_attempt(self, *, state, request, response=None, error=None) -> None:  # noqa: ANN001
         if response is not None and request.url.split("?", 1)[0].endswith(POST_MESSAGE_PATH):
@@ -25,7 +29,7 @@ class PausingRateLimitRetryHandler(RateLimitErrorRetryHandler):
                 seconds = float(retry_after[0] if isinstance(retry_after, list) else retry_after)
             except ValueError:
                 seconds = 1.0
-            delivery.SLOW_DOWN.hold(seconds)
+            delivery.SLOW_DOWN.hold(seconds + RETRY_JITTER_SECONDS)
         super().prepare_for_next_attempt(state=state, request=request, response=response, error=error)
 
 

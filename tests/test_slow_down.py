@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Settings
-from bot.slack_client import create_web_client
+from bot.slack_client import RETRY_JITTER_SECONDS, create_web_client
 from services import delivery
 from services.delivery import Pace, SlowDown
 from tests.conftest import BOT_TOKEN
@@ -38,10 +38,10 @@ def test_a_429_on_posting_pauses_the_fan_out_for_its_retry_after(fake_slack, pau
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=2)
     assert client.chat_postMessage(channel="U0001", text="hello")["ok"]  # retried after the Retry-After
     assert [c.status for c in fake_slack.calls_to("chat.postMessage")] == [429, 200]
-    Pace(10_000).wait()  # the next send of any fan-out thread
-    assert paused.slept == [2.0]
+    Pace(10_000).wait()  # the next send of any fan-out thread: after the Retry-After and the retry's jitter
+    assert paused.slept == [2.0 + RETRY_JITTER_SECONDS]
     Pace(10_000).wait()  # the pause is over: nobody waits again
-    assert paused.slept == [2.0]
+    assert paused.slept == [2.0 + RETRY_JITTER_SECONDS]
 
 
 def test_a_429_on_another_method_does_not_hold_the_fan_out(fake_slack, paused):
