@@ -434,11 +434,12 @@ def fanout(url: str, engine: sa.Engine, fake: FakeSlack, reps: int, cap: float) 
     wall, report = timed(lambda: run_job("reminder", ctx=ctx, client=app.client, now=at, pace=Pace(cap * 0.95)))
     fake.set_workspace_rate_limit(None)
     posted = [c.params["channel"] for c in fake.calls_to("chat.postMessage") if c.status == 200]
+    limited = sum(c.status == 429 for c in fake.calls_to("chat.postMessage"))
     duplicates = len(posted) - len(set(posted))
     losses = reps - len(set(posted))
     allowed = reps / cap
     return line(f"Fan-out of {reps} DMs, cap {cap:.0f}/s and 1/s per channel "
-                f"({duplicates} duplicates, {losses} losses, {report.failed} failed)",
+                f"({duplicates} duplicates, {losses} losses, {report.failed} failed; {limited} answered 429)",
                 f"{wall:.1f} s", f"{allowed:.1f} s, what the cap allows", wall / allowed)
 
 
