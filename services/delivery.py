@@ -93,8 +93,8 @@ class SlowDown:
     found the second full again: in one 10,000-DM run, 2 messages met four 429s in a row and failed. While a
     pause runs, no thread starts a new send (``Pace.wait``), so the retry finds room. Acks never wait on it."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
-        self._clock, self._sleep = clock, sleep
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._until = 0.0
         self._lock = threading.Lock()
 
@@ -102,13 +102,9 @@ class SlowDown:
         with self._lock:
             self._until = max(self._until, self._clock() + seconds)
 
-    def wait(self) -> None:
-        while True:
-            with self._lock:
-                remaining = self._until - self._clock()
-            if remaining <= 0:
-                return
-            self._sleep(remaining)
+    def remaining(self) -> float:
+        with self._lock:
+            return max(0.0, self._until - self._clock())
 
 
 SLOW_DOWN = SlowDown()
@@ -116,21 +112,26 @@ SLOW_DOWN = SlowDown()
 
 class Pace:
     """At most ``per_second`` sends a second across all fan-out threads, and none while Slack says to slow
-    down (``SLOW_DOWN``)."""
+    down (``SLOW_DOWN``). After a pause the threads take new slots, one interval apart: waking together, they
+    made a burst that met the cap again and started another pause."""
 
-    def __init__(self, per_second: float):
+    def __init__(self, per_second: float, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
         self._interval = 1.0 / per_second if per_second > 0 else 0.0
-        self._next = time.monotonic()
+        self._clock, self._sleep = clock, sleep
+        self._next = clock()
         self._lock = threading.Lock()
 
     def wait(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
-        if slot > now:
-            time.sleep(slot - now)
-        SLOW_DOWN.wait()
+        while True:
+            with self._lock:
+                now = self._clock()
+                slot = max(now + SLOW_DOWN.remaining(), self._next)
+                self._next = slot + self._interval
+            if slot > now:
+                self._sleep(slot - now)
+            if not SLOW_DOWN.remaining():
+                return
 
 
 def process_id() -> str:
