@@ -24,9 +24,10 @@ class PausingRateLimitRetryHandler(RateLimitErrorRetryHandler):
 
     def prepare_for_next_attempt(self, *, state, request, response=None, error=None) -> None:  # noqa: ANN001
         if response is not None and request.url.split("?", 1)[0].endswith(POST_MESSAGE_PATH):
+            # slack-sdk's HttpResponse keeps each header as a list of values.
             retry_after = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
             try:
-                seconds = float(retry_after[0] if isinstance(retry_after, list) else retry_after)
+                seconds = float(retry_after[0])
             except ValueError:
                 seconds = 1.0
             delivery.SLOW_DOWN.hold(seconds + RETRY_JITTER_SECONDS)
