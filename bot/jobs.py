@@ -24,6 +24,7 @@ from domain.trends import has_history
 from services.charts import upload_chart, weekly_trend
 from services.context import AppContext
 from services.delivery import Outgoing, Pace, TickReport, deliver
+from services.direct_messages import dm_channel
 from services.prep import due_checklists, prep_outgoing
 from services.profiles import ensure_profiles
 from services.teams import TeamInfo
@@ -139,7 +140,7 @@ def plan_digests(*, ctx: AppContext, client: Any, workspace: Workspace, now: dat
                                   last_week_start=last_week.start)
             if not has_history(points):
                 return
-            channel = client.conversations_open(users=manager_id)["channel"]["id"]
+            channel = dm_channel(client, manager_id)
             upload_chart(client=client, engine=ctx.engine, workspace=workspace, owner=f"team:{team.id}",
                          points=points, now=now, channel=channel,
                          draw=lambda weeks: chart.trend_chart_png(weeks, minimum=team.minimum * len(team.reps),

@@ -26,6 +26,7 @@ from services import prep as prep_service
 from services import teams as team_service
 from services.context import AppContext
 from services.delivery import deliver
+from services.direct_messages import dm_channel
 from services.people import Person
 from services.referrals import ReferralUpdated
 from services.spreadsheets import Export
@@ -196,7 +197,7 @@ def send_export(ctx: AppContext, client: Any, *, user_id: str, export: Export) -
 def _send_export(client: Any, *, user_id: str, export: Export) -> None:
     """Two CSV files in one upload to the requester's DM with the bot."""
     try:
-        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        channel = dm_channel(client, user_id)
         client.files_upload_v2(channel=channel, initial_comment=spreadsheets.export_comment(
             export.scope, asks=export.asks, referrals=export.referrals), file_uploads=[
             {"content": export.asks_csv, "filename": "referral-asks.csv", "title": "Asks"},

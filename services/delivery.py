@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from domain.funnel import Workspace
 from domain.words import count_of
+from services.direct_messages import dm_channel
 from storage.delivery_queries import (
     claim_delivery,
     mark_deliveries_sent,
@@ -378,7 +379,7 @@ def reached_slack(client: Any, channel: str, key: str) -> bool | None:
     counts the part as sent rather than risk doubling it, as before these checks."""
     try:
         if channel[:1] in ("U", "W"):  # a DM is posted to the user ID; its history is the IM channel's
-            channel = client.conversations_open(users=channel)["channel"]["id"]
+            channel = dm_channel(client, channel)
         history = client.conversations_history(channel=channel, limit=IN_DOUBT_LOOKBACK, include_all_metadata=True)
     except Exception as error:  # noqa: BLE001 - any failure means "cannot tell"
         log.warning("could not check whether part %s reached Slack (%s): counted as sent", key, _describe(error))
