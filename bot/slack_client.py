@@ -19,8 +19,9 @@ RETRY_JITTER_SECONDS = 1.0
 
 
 class PausingRateLimitRetryHandler(RateLimitErrorRetryHandler):
-    """Waits out a 429 as slack-sdk's handler does; on ``chat.postMessage`` it first pauses the fan-out until
-    after the retry (services/delivery.py ``SlowDown``), so the message retried finds room under the cap."""
+    """Waits out a 429 as slack-sdk's handler does; on ``chat.postMessage`` it first pauses the fan-out to that
+    workspace (its bot token) until after the retry (services/delivery.py ``SlowDown``), so the message retried
+    finds room under the cap."""
 
     def prepare_for_next_attempt(self, *, state, request, response=None, error=None) -> None:  # noqa: ANN001
         if response is not None and request.url.split("?", 1)[0].endswith(POST_MESSAGE_PATH):
@@ -30,8 +31,15 @@ class PausingRateLimitRetryHandler(RateLimitErrorRetryHandler):
                 seconds = float(retry_after[0])
             except ValueError:
                 seconds = 1.0
-            delivery.SLOW_DOWN.hold(seconds + RETRY_JITTER_SECONDS)
+            delivery.SLOW_DOWN.hold(_bearer_token(request.headers), seconds + RETRY_JITTER_SECONDS)
         super().prepare_for_next_attempt(state=state, request=request, response=response, error=error)
+
+
+def _bearer_token(headers: dict) -> str | None:
+    """The bot token a request was sent with (slack-sdk puts it in the Authorization header, as a list)."""
+    values = next((v for k, v in headers.items() if k.lower() == "authorization"), None) or [""]
+    value = values[0] if isinstance(values, list) else values
+    return value.removeprefix("Bearer ") or None
 
 
 def create_web_client(settings: Settings) -> WebClient:

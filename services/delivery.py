@@ -87,25 +87,33 @@ class TickReport:
 
 
 class SlowDown:
-    """Slack's 429 on ``chat.postMessage`` as one pause for every fan-out thread of the process.
+    """Slack's 429 on ``chat.postMessage`` as one pause for every fan-out thread sending to that workspace.
 
     The client waits out a 429's Retry-After and posts again (bot/slack_client.py), but the other fan-out
     threads kept sending at the pace meanwhile, so at a pace just under the workspace's cap the retry often
     found the second full again: in one 10,000-DM run, 2 messages met four 429s in a row and failed. While a
-    pause runs, no thread starts a new send (``Pace.wait``), so the retry finds room. Acks never wait on it."""
+    pause runs, no thread starts a new send to that workspace (``Pace.wait``), so the retry finds room. Acks
+    never wait on it.
+
+    Slack's limits are per workspace, so the pause is too: it is keyed by the bot token the 429 answered (each
+    workspace has its own; a multi-workspace install sends with each one's), and a 429 from one workspace does
+    not hold back another's digests. Tokens are kept only as keys in memory, never logged."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._until = 0.0
+        self._until: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def hold(self, seconds: float) -> None:
+    def hold(self, token: str | None, seconds: float) -> None:
         with self._lock:
-            self._until = max(self._until, self._clock() + seconds)
+            now = self._clock()
+            for key in [key for key, until in self._until.items() if until <= now]:  # over: forget it
+                del self._until[key]
+            self._until[token or ""] = max(self._until.get(token or "", 0.0), now + seconds)
 
-    def remaining(self) -> float:
+    def remaining(self, token: str | None) -> float:
         with self._lock:
-            return max(0.0, self._until - self._clock())
+            return max(0.0, self._until.get(token or "", 0.0) - self._clock())
 
 
 SLOW_DOWN = SlowDown()
@@ -113,8 +121,9 @@ SLOW_DOWN = SlowDown()
 
 class Pace:
     """At most ``per_second`` sends a second across all fan-out threads, and none while Slack says to slow
-    down (``SLOW_DOWN``). After a pause the threads take new slots, one interval apart: waking together, they
-    made a burst that met the cap again and started another pause."""
+    down to the workspace they send to (``SLOW_DOWN``, by its bot token). After a pause the threads take new
+    slots, one interval apart: waking together, they made a burst that met the cap again and started another
+    pause."""
 
     def __init__(self, per_second: float, *, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
@@ -123,15 +132,16 @@ class Pace:
         self._next = clock()
         self._lock = threading.Lock()
 
-    def wait(self) -> None:
+    def wait(self, token: str | None = None) -> None:
+        """Until this thread's next send to the workspace whose bot token is ``token`` may start."""
         while True:
             with self._lock:
                 now = self._clock()
-                slot = max(now + SLOW_DOWN.remaining(), self._next)
+                slot = max(now + SLOW_DOWN.remaining(token), self._next)
                 self._next = slot + self._interval
             if slot > now:
                 self._sleep(slot - now)
-            if not SLOW_DOWN.remaining():
+            if not SLOW_DOWN.remaining(token):
                 return
 
 
@@ -281,6 +291,7 @@ def deliver(
     gate = gate or GATE
     lease = lease or lease_from_environment()
     claimed_by = process_id()
+    token = getattr(client, "token", None)  # whose 429s pause this run (SlowDown)
     lock = threading.Lock()
     started = time.monotonic()
     marks = SentMarks(engine, now)
@@ -296,7 +307,7 @@ def deliver(
     def send(item: Outgoing) -> None:
         if gate.stopping.is_set():
             return  # stopping: not claimed, so the next process sends it
-        pace.wait()  # before the claim: a claim says "the next part goes out now"
+        pace.wait(token)  # before the claim: a claim says "the next part goes out now"
         FOREGROUND.wait_idle()
         at = instant()
         claim = claim_delivery(engine=engine, workspace=item.workspace, kind=item.kind, recipient=item.recipient,
@@ -306,17 +317,21 @@ def deliver(
             return
         row = claim.row
         first = row.parts_sent
-        if claim.taken_over and reached_slack(client, item.channel, part_key(row.id or 0, first)) is not False:
+        in_slack = reached_slack(client, item.channel, part_key(row.id or 0, first)) if claim.taken_over else None
+        if claim.taken_over and in_slack is not False:
             # The process that died held this claim while part ``parts_sent`` went out, and Slack has it (or
             # we cannot tell: then sending it again could double it, so the ledger keeps at most once).
-            log.warning("%s to %s taken over from %s; part %d counted as sent", item.kind, item.channel,
-                        row.claimed_by, first + 1)
+            log.warning("%s to %s taken over from %s; part %d %s, so counted as sent", item.kind, item.channel,
+                        claim.previous_holder, first + 1, "is in Slack" if in_slack else "may be in Slack")
             first += 1
+        elif claim.taken_over:
+            log.warning("%s to %s taken over from %s; part %d is not in Slack, so it is sent now", item.kind,
+                        item.channel, claim.previous_holder, first + 1)
         try:
             messages = item.render()
             for index in range(first, len(messages)):
                 if index > first:
-                    pace.wait()
+                    pace.wait(token)
                     mark_part_sent(engine=engine, delivery_id=row.id or 0, parts_sent=index,
                                    lease_until=instant() + lease)
                 client.chat_postMessage(channel=item.channel, **messages[index],
