@@ -33,6 +33,7 @@ class Claim:
     row: Delivery
     # Taken over from a process that died holding it: part ``row.parts_sent`` may already be in Slack.
     taken_over: bool = False
+    previous_holder: str | None = None  # the process that died holding it (``row.claimed_by`` is now ours)
 
 
 def claim_delivery(
@@ -65,6 +66,9 @@ def claim_delivery(
         sa.and_(col(Delivery.lease_until).is_(None), col(Delivery.claimed_at) < now - UNLEASED_CLAIM_TIMEOUT)))
     for condition, taken_over in ((retryable, False), (dead, True)):
         with session_scope(engine) as session:
+            holder = session.exec(select(Delivery.claimed_by).where(
+                scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
+                Delivery.period_key == period_key)).first() if taken_over else None
             updated = session.exec(
                 sa.update(Delivery)
                 .where(scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
@@ -75,7 +79,7 @@ def claim_delivery(
             if updated == 1:
                 return Claim(session.exec(select(Delivery).where(
                     scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
-                    Delivery.period_key == period_key)).one(), taken_over)
+                    Delivery.period_key == period_key)).one(), taken_over, holder)
     return None
 
 

@@ -26,7 +26,7 @@ THURSDAY_EVENING = datetime(2026, 11, 5, 20, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=10)
 
 
-def test_a_claim_left_by_a_dead_process_is_taken_over_after_its_lease(team, fake_slack, app_and_ctx, engine):
+def test_a_claim_left_by_a_dead_process_is_taken_over_after_its_lease(team, fake_slack, app_and_ctx, engine, caplog):
     app, _ctx = app_and_ctx
     # A process claimed New York's reminder, posted it, and was killed before it could record that.
     claimed_at = THURSDAY_EVENING
@@ -42,6 +42,7 @@ def test_a_claim_left_by_a_dead_process_is_taken_over_after_its_lease(team, fake
     assert tick("reminder", app_and_ctx, claimed_at + LEASE + timedelta(minutes=1)).sent == 1
     assert tick("reminder", app_and_ctx, claimed_at + LEASE + timedelta(minutes=6)).sent == 0
     assert len(dms(fake_slack, NY)) == 1
+    assert f"reminder to {NY} taken over from dead-host:1; part 1 is in Slack, so counted as sent" in caplog.text
     assert [c.params["channel"] for c in fake_slack.calls_to("conversations.history")] == ["D" + NY]
     with Session(engine) as session:
         row = session.exec(select(Delivery).where(Delivery.recipient == NY)).one()
@@ -71,7 +72,7 @@ def test_a_taken_over_two_part_digest_sends_only_the_part_after_the_dead_ones(te
 
 
 def test_a_claim_whose_part_never_reached_slack_is_sent_by_the_process_taking_it_over(team, fake_slack,
-                                                                                     app_and_ctx, engine):
+                                                                                     app_and_ctx, engine, caplog):
     """The dead process claimed New York's reminder and died before posting it: nothing is lost."""
     claimed_at = THURSDAY_EVENING
     claim_delivery(engine=engine, workspace=WORKSPACE, kind="reminder", recipient=NY, period_key="2026-11-02",
@@ -81,9 +82,12 @@ def test_a_claim_whose_part_never_reached_slack_is_sent_by_the_process_taking_it
     assert tick("reminder", app_and_ctx, claimed_at + LEASE + timedelta(minutes=1)).sent == 1
     [reminder] = dms(fake_slack, NY)
     assert reminder.params["metadata"]["event_type"] == "referral_nudge_delivery"
+    # The operator can tell a resend from a part counted as sent.
+    assert f"reminder to {NY} taken over from dead-host:1; part 1 is not in Slack, so it is sent now" in caplog.text
 
 
-def test_when_slack_cannot_say_whether_the_part_arrived_it_counts_as_sent(team, fake_slack, app_and_ctx, engine):
+def test_when_slack_cannot_say_whether_the_part_arrived_it_counts_as_sent(team, fake_slack, app_and_ctx, engine,
+                                                                           caplog):
     """An install without the history scopes: the part in doubt is counted as sent (at most once), and the
     rest of the run goes on."""
     claimed_at = THURSDAY_EVENING
@@ -93,6 +97,7 @@ def test_when_slack_cannot_say_whether_the_part_arrived_it_counts_as_sent(team, 
     fake_slack.fail_next("conversations.history", status=200, error="missing_scope")
     assert tick("reminder", app_and_ctx, claimed_at + LEASE + timedelta(minutes=1)).sent == 1
     assert dms(fake_slack, NY) == []
+    assert "part 1 may be in Slack, so counted as sent" in caplog.text
     with Session(engine) as session:
         row = session.exec(select(Delivery).where(Delivery.recipient == NY)).one()
         assert row.status == "sent" and row.claimed_by != "dead-host:1"
