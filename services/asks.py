@@ -28,7 +28,6 @@ from storage.queries import (
     count_asks,
     count_referrals_of_ask,
     delete_ask,
-    find_earlier_ask_that_day,
     find_latest_ask,
     get_ask,
     set_ask_outcome,
@@ -87,16 +86,14 @@ def log_asks(
         teams = list_rep_teams(session=session, workspace=workspace, user_id=rep.user_id)
     logged, duplicates, again = [], [], []
     for entry in entries:
-        ask, created = add_ask(
+        ask, created, again_that_day = add_ask(
             session=session, workspace=workspace, rep_user_id=rep.user_id,
             asked_user_id=entry.asked.user_id, asked_name=entry.asked.name or entry.asked.user_id or "",
             for_whom=entry.for_whom, asked_on=entry.occurred_on, now=now,
         )
         if created:
             keep_commitments_for(session=session, workspace=workspace, ask=ask)
-            if find_earlier_ask_that_day(session=session, workspace=workspace, rep_user_id=rep.user_id,
-                                         asked_user_id=ask.asked_user_id, asked_name=ask.asked_name,
-                                         asked_on=ask.asked_on, before_id=ask.id or 0):
+            if again_that_day:
                 again.append(ask_record(ask))
         (logged if created else duplicates).append(ask_record(ask))
     return LoggedAsks(tuple(logged), tuple(duplicates),

@@ -130,20 +130,44 @@ class StoredAsk(NamedTuple):
     outcome: AskOutcome
 
 
-_SAME_ASK_JUST_NOW = Prebuilt(lambda in_workspace: sa.select(*(getattr(_ASK, field) for field in StoredAsk._fields)).where(
-    in_workspace(_ASK), _ASK.rep_user_id == sa.bindparam("rep_user_id"),
-    _ASK.dedupe_key.in_([sa.bindparam("key"), sa.bindparam("previous")])))
+class AddedAsk(NamedTuple):
+    ask: StoredAsk
+    created: bool  # False: the identical ask logged seconds ago, returned instead (a double submit)
+    again_that_day: bool  # created, though the rep had already logged the same person that day
+
+
+def _same_ask(same_person: Callable[[], sa.ColumnElement[bool]]) -> Prebuilt:
+    """One read before the insert, two index lookups: the rep's identical ask from seconds ago (its dedupe key,
+    ``just_now`` 1), else any ask of theirs of the same person on the same day (0); the first of those."""
+    def build(in_workspace: Callable[..., sa.ColumnElement[bool]]) -> Any:
+        fields = [getattr(_ASK, field) for field in StoredAsk._fields]
+        mine = sa.and_(in_workspace(_ASK), _ASK.rep_user_id == sa.bindparam("rep_user_id"))
+        found = sa.union_all(
+            sa.select(*fields, sa.literal(1).label("just_now")).where(
+                mine, _ASK.dedupe_key.in_([sa.bindparam("key"), sa.bindparam("previous")])),
+            sa.select(*fields, sa.literal(0).label("just_now")).where(
+                mine, _ASK.asked_on == sa.bindparam("asked_on"), same_person()),
+        ).subquery()
+        return sa.select(found).order_by(found.c.just_now.desc(), found.c.id).limit(1)
+    return Prebuilt(build)
+
+
+_SAME_ASK_OF_USER = _same_ask(lambda: _ASK.asked_user_id == sa.bindparam("asked_user_id"))
+_SAME_ASK_OF_NAME = _same_ask(lambda: sa.and_(_ASK.asked_user_id.is_(None),
+                                              sa.func.lower(_ASK.asked_name) == sa.bindparam("asked_name_lower")))
 _INSERT_ASK = sa.insert(Ask.__table__).returning(_ASK.id)
 
 
 def add_ask(
     *, session: Session, workspace: Workspace, rep_user_id: str, asked_user_id: str | None, asked_name: str,
     for_whom: str | None, asked_on: date, now: datetime,
-) -> tuple[StoredAsk, bool]:
-    """Insert an ask, or return the identical one logged seconds ago. Returns (ask, created).
+) -> AddedAsk:
+    """Insert an ask, or return the identical one logged seconds ago.
 
     The unique dedupe key catches two identical commands racing within one
     window; the look-back into the previous window catches a pair straddling it.
+    The same read tells whether the rep already logged this person that day (by Slack user, or by name
+    ignoring case when outside Slack), so a second ask of the day is said so.
     Written with Core (see ``Prebuilt``), and answered with a plain record.
     """
     bucket = int(now.timestamp()) // DUPLICATE_WINDOW_SECONDS
@@ -152,37 +176,17 @@ def add_ask(
                         bucket=b)
         for b in (bucket, bucket - 1)
     ]
-    existing = _SAME_ASK_JUST_NOW.rows(session, workspace, rep_user_id=rep_user_id, key=keys[0], previous=keys[1]).first()
-    if existing is not None:
-        return StoredAsk(*existing), False
+    same = dict(rep_user_id=rep_user_id, key=keys[0], previous=keys[1], asked_on=asked_on)
+    found = (_SAME_ASK_OF_USER.rows(session, workspace, **same, asked_user_id=asked_user_id) if asked_user_id
+             else _SAME_ASK_OF_NAME.rows(session, workspace, **same, asked_name_lower=asked_name.lower())).first()
+    if found is not None and found.just_now:
+        return AddedAsk(StoredAsk(*found[:len(StoredAsk._fields)]), created=False, again_that_day=False)
     ask_id = session.connection().execute(_INSERT_ASK, dict(
         team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, rep_user_id=rep_user_id,
         asked_user_id=asked_user_id, asked_name=asked_name, for_whom=for_whom, asked_on=asked_on,
         outcome=AskOutcome.PENDING, outcome_on=None, dedupe_key=keys[0], created_at=now)).scalar_one()
-    return StoredAsk(ask_id, rep_user_id, asked_user_id, asked_name, for_whom, asked_on, AskOutcome.PENDING), True
-
-
-def _earlier_ask(same_person: sa.ColumnElement[bool]) -> Prebuilt:
-    return Prebuilt(lambda in_workspace: sa.select(_ASK.id).where(
-        in_workspace(_ASK), _ASK.rep_user_id == sa.bindparam("rep_user_id"), _ASK.asked_on == sa.bindparam("asked_on"),
-        _ASK.id < sa.bindparam("before_id"), same_person).order_by(_ASK.id).limit(1))
-
-
-_EARLIER_ASK_OF_USER = _earlier_ask(_ASK.asked_user_id == sa.bindparam("asked_user_id"))
-_EARLIER_ASK_OF_NAME = _earlier_ask(sa.and_(_ASK.asked_user_id.is_(None),
-                                            sa.func.lower(_ASK.asked_name) == sa.bindparam("asked_name")))
-
-
-def find_earlier_ask_that_day(
-    *, session: Session, workspace: Workspace, rep_user_id: str, asked_user_id: str | None, asked_name: str,
-    asked_on: date, before_id: int,
-) -> int | None:
-    """The id of the rep's earlier ask of the same person on the same day, if any (ix_ask_rep_date serves it)."""
-    if asked_user_id:
-        return _EARLIER_ASK_OF_USER.rows(session, workspace, rep_user_id=rep_user_id, asked_on=asked_on,
-                                        before_id=before_id, asked_user_id=asked_user_id).scalar()
-    return _EARLIER_ASK_OF_NAME.rows(session, workspace, rep_user_id=rep_user_id, asked_on=asked_on,
-                                    before_id=before_id, asked_name=asked_name.lower()).scalar()
+    stored = StoredAsk(ask_id, rep_user_id, asked_user_id, asked_name, for_whom, asked_on, AskOutcome.PENDING)
+    return AddedAsk(stored, created=True, again_that_day=found is not None)
 
 
 def get_ask(*, session: Session, workspace: Workspace, rep_user_id: str, ask_id: int) -> Ask | None:

@@ -30,6 +30,16 @@ def test_the_same_ask_later_the_same_day_counts_and_offers_undo_in_one_click(sla
     assert [a.asked_name for a in all_asks(engine)] == ["Jane Doe"]  # the first one stays
 
 
+def test_the_same_slack_user_later_the_same_day_is_flagged_and_a_typed_name_is_someone_else(slack, engine, clock):
+    slack.asked("<@U0JANE|jane>")
+    clock.advance(minutes=30)
+    assert "already logged an ask of <@U0JANE> today" in text_of(slack.asked("<@U0JANE|jane>"))
+    # A typed name is matched against typed names only: "jane" may not be that Slack user.
+    assert "already logged" not in text_of(slack.asked("jane"))
+    assert "already logged" not in text_of(slack.asked("<@U0RAJ|raj>"))
+    assert len(all_asks(engine)) == 4
+
+
 def test_a_different_person_or_day_is_not_flagged(slack, engine, clock):
     slack.asked("Jane Doe yesterday")
     reply = slack.asked("Jane Doe; Raj")

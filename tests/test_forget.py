@@ -151,7 +151,7 @@ def test_forgetting_costs_the_same_statements_for_a_short_or_a_long_history(engi
     with session_scope(engine) as session:
         for rep, count in (("U0SHORT", 1), ("U0LONG", 60)):
             for i in range(count):
-                ask, _ = add_ask(session=session, workspace=workspace, rep_user_id=rep, asked_user_id=None,
+                ask, _created, _again = add_ask(session=session, workspace=workspace, rep_user_id=rep, asked_user_id=None,
                                  asked_name=f"Person {i}", for_whom="a CFO", asked_on=date(2026, 1, 1) + timedelta(i),
                                  now=now)
                 add_referral(session=session, workspace=workspace, rep_user_id=rep, prospect_name=f"Prospect {i}",
