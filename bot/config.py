@@ -52,6 +52,7 @@ class Settings:
     metrics_port: int = 9464  # /metrics and /healthz of a process without the web server (Socket Mode, worker)
     shutdown_drain_seconds: float = 10.0
     web_processes: int = 1  # HTTP mode: processes sharing the port (bot/web_processes.py)
+    web_threads: int = 4  # HTTP mode: request threads per web process (bot/server.py, SERVER_THREADS)
 
     @property
     def socket_mode_available(self) -> bool:
@@ -153,6 +154,13 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
         if not 1 <= web_processes <= 64:
             problems.append("WEB_PROCESSES must be a whole number from 1 to 64 (default 1; about one per core).")
 
+    web_threads = 4
+    raw_threads = get("WEB_THREADS")
+    if raw_threads is not None:
+        web_threads = int(raw_threads) if raw_threads.isdigit() else 0
+        if not 1 <= web_threads <= 64:
+            problems.append("WEB_THREADS must be a whole number from 1 to 64 (default 4).")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -169,6 +177,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
         metrics_port=metrics_port,
         shutdown_drain_seconds=drain,
         web_processes=web_processes,
+        web_threads=web_threads,
         **oauth,
     )
 

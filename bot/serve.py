@@ -111,14 +111,15 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
             except OSError as error:
                 return _cannot_start(f"port {port} on {args.host} can't be used ({error.strerror or error}): stop "
                                      "what is using it, or choose another with --port or PORT")
-        server = create_http_server(app, engine, sock=sock, gate=gate)
+        server = create_http_server(app, engine, sock=sock, gate=gate, threads=settings.web_threads)
         server_thread = threading.Thread(target=server.run, name="http", daemon=True)
         server_thread.start()
         if child:
-            log.info("web process %d answering on the shared port %d", os.getpid(), port)
+            log.info("web process %d answering on the shared port %d with %d request threads", os.getpid(), port,
+                     settings.web_threads)
         else:
-            log.info("listening for Slack on http://%s:%d/slack/events (readiness: /healthz, liveness: /livez)",
-                     args.host, port)
+            log.info("listening for Slack on http://%s:%d/slack/events with %d request threads (readiness: /healthz, "
+                     "liveness: /livez)", args.host, port, settings.web_threads)
         if processes > 1 and not child:
             from bot.web_processes import WebProcesses
 

@@ -30,11 +30,12 @@ def _free_port() -> int:
 
 
 class Serve:
-    def __init__(self, *, database_url: str, api_url: str, tmp_path: Path, drain: float, extra: list[str] = ()):
+    def __init__(self, *, database_url: str, api_url: str, tmp_path: Path, drain: float, extra: list[str] = (),
+                 env_extra: dict[str, str] | None = None):
         self.port = _free_port()
         env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                "SLACK_API_URL": api_url, "DATABASE_URL": database_url, "SHUTDOWN_DRAIN_SECONDS": str(drain),
-               "DEFAULT_TIMEZONE": "America/New_York", "PYTHONPATH": str(ROOT)}
+               "DEFAULT_TIMEZONE": "America/New_York", "PYTHONPATH": str(ROOT), **(env_extra or {})}
         env.pop("SLACK_APP_TOKEN", None)
         self.log = open(tmp_path / "serve.log", "w+")  # noqa: SIM115
         self.process = subprocess.Popen(

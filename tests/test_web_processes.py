@@ -62,7 +62,7 @@ def wait_until(condition, what: str, serve: Serve, timeout: float = 60):  # noqa
 @pytest.fixture
 def two_processes(database_url, engine, fake_slack, tmp_path):  # noqa: ANN001, ANN201
     serve = Serve(database_url=database_url, api_url=fake_slack.api_url, tmp_path=tmp_path, drain=10,
-                  extra=["--processes", "2"])
+                  extra=["--processes", "2"], env_extra={"WEB_THREADS": "3"})
     serve.child = wait_until(lambda: children_of(serve.process.pid), "the second web process", serve)[0]
     wait_until(lambda: "answering on the shared port" in serve.output(), "the second web process answering", serve)
     yield serve
@@ -85,6 +85,9 @@ def test_each_process_answers_alone_on_the_shared_port_and_a_replay_counts_once(
     serve = two_processes
     assert "2 web processes share the port" in serve.output()
     assert "cannot start" not in serve.output()
+    # WEB_THREADS reaches both processes' servers.
+    assert "/slack/events with 3 request threads" in serve.output()
+    assert "answering on the shared port" in serve.output() and f"{serve.port} with 3 request threads" in serve.output()
 
     pause(serve.process.pid, serve)  # only the second process accepts now
     assert asked(serve, fake_slack, "Ann") == 200
@@ -141,6 +144,15 @@ def test_web_processes_setting_is_checked():
     for wrong in ("0", "-1", "two", "65"):
         with pytest.raises(ConfigError, match="WEB_PROCESSES must be a whole number from 1 to 64"):
             load_settings({**base, "WEB_PROCESSES": wrong})
+
+
+def test_web_threads_setting_is_checked():
+    base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+    assert load_settings(base).web_threads == 4
+    assert load_settings({**base, "WEB_THREADS": "8"}).web_threads == 8
+    for wrong in ("0", "-1", "many", "65"):
+        with pytest.raises(ConfigError, match="WEB_THREADS must be a whole number from 1 to 64"):
+            load_settings({**base, "WEB_THREADS": wrong})
 
 
 def test_the_shared_socket_binds_ipv4_and_ipv6_hosts():
