@@ -31,6 +31,16 @@ class ConfigError(Exception):
         )
 
 
+# Request threads per web process (``WEB_THREADS``). Few, because a request never waits on Slack (the outbox
+# does) and its database work is short: it is CPU, and CPython runs one thread's Python at a time, so more
+# threads only take turns at the interpreter lock (and SQLite's write lock) in the middle of each other's
+# work. In bench/ack.py, 4 threads against 16, five runs each on two cores: two web processes went from a
+# median 0.67 to 0.83 of the bare app's acks per second and p99 2.88 to 2.49 times its p99; with Slack
+# answering after 2 s, the p99 against the no-latency run from 1.51 (over the 1.5 target in 3 of 5) to 1.16.
+# More processes (``WEB_PROCESSES``), not more threads, use more cores.
+DEFAULT_WEB_THREADS = 4
+
+
 @dataclass(frozen=True)
 class Settings:
     slack_bot_token: str = field(repr=False)
@@ -52,7 +62,7 @@ class Settings:
     metrics_port: int = 9464  # /metrics and /healthz of a process without the web server (Socket Mode, worker)
     shutdown_drain_seconds: float = 10.0
     web_processes: int = 1  # HTTP mode: processes sharing the port (bot/web_processes.py)
-    web_threads: int = 4  # HTTP mode: request threads per web process (bot/server.py, SERVER_THREADS)
+    web_threads: int = DEFAULT_WEB_THREADS  # HTTP mode: request threads per web process (bot/server.py)
 
     @property
     def socket_mode_available(self) -> bool:
@@ -154,12 +164,12 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
         if not 1 <= web_processes <= 64:
             problems.append("WEB_PROCESSES must be a whole number from 1 to 64 (default 1; about one per core).")
 
-    web_threads = 4
+    web_threads = DEFAULT_WEB_THREADS
     raw_threads = get("WEB_THREADS")
     if raw_threads is not None:
         web_threads = int(raw_threads) if raw_threads.isdigit() else 0
         if not 1 <= web_threads <= 64:
-            problems.append("WEB_THREADS must be a whole number from 1 to 64 (default 4).")
+            problems.append(f"WEB_THREADS must be a whole number from 1 to 64 (default {DEFAULT_WEB_THREADS}).")
 
     if problems:
         raise ConfigError(problems)

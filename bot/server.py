@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.config import DEFAULT_WEB_THREADS
 from bot.metrics import METRICS_PATH, metrics_wsgi
 from bot.request_guard import MAX_BODY_BYTES, RequestRejected, body_length, check_shape, check_signature, read_body
 
@@ -28,14 +29,6 @@ log = logging.getLogger(__name__)
 SLACK_EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 LIVENESS_PATH = "/livez"
-# Request threads per web process (``WEB_THREADS``). Few, because a request never waits on Slack (the outbox
-# does) and its database work is short: it is CPU, and CPython runs one thread's Python at a time, so more
-# threads only take turns at the interpreter lock (and SQLite's write lock) in the middle of each other's
-# work. In bench/ack.py, 4 threads against 16, five runs each on two cores: two web processes went from a
-# median 0.67 to 0.83 of the bare app's acks per second and p99 2.88 to 2.49 times its p99; with Slack
-# answering after 2 s, the p99 against the no-latency run from 1.51 (over the 1.5 target in 3 of 5) to 1.16.
-# More processes (``WEB_PROCESSES``), not more threads, use more cores.
-SERVER_THREADS = 4
 
 
 class Gate:
@@ -144,7 +137,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def create_http_server(app: App, engine: sa.Engine, *, host: str = "127.0.0.1", port: int = 0,
-                       sock: socket.socket | None = None, threads: int = SERVER_THREADS, gate: Gate | None = None,
+                       sock: socket.socket | None = None, threads: int = DEFAULT_WEB_THREADS, gate: Gate | None = None,
                        readiness: Callable[[], Any] | None = None):  # noqa: ANN201
     """A waitress server, not yet running: call ``.run()`` (blocking) and ``.close()``. It listens on ``sock``
     when given (see ``listening_socket``), else it binds ``host`` and ``port`` itself."""
