@@ -137,22 +137,15 @@ def test_the_other_web_processes_stop_when_the_first_is_killed(two_processes):
     assert "the first web process is gone; stopping" in serve.output()
 
 
-def test_web_processes_setting_is_checked():
+@pytest.mark.parametrize(("name", "field", "default"), [("WEB_PROCESSES", "web_processes", 1),
+                                                      ("WEB_THREADS", "web_threads", 4)])
+def test_web_process_and_thread_counts_are_checked(name: str, field: str, default: int):
     base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
-    assert load_settings(base).web_processes == 1
-    assert load_settings({**base, "WEB_PROCESSES": "4"}).web_processes == 4
+    assert getattr(load_settings(base), field) == default
+    assert getattr(load_settings({**base, name: "8"}), field) == 8
     for wrong in ("0", "-1", "two", "65"):
-        with pytest.raises(ConfigError, match="WEB_PROCESSES must be a whole number from 1 to 64"):
-            load_settings({**base, "WEB_PROCESSES": wrong})
-
-
-def test_web_threads_setting_is_checked():
-    base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
-    assert load_settings(base).web_threads == 4
-    assert load_settings({**base, "WEB_THREADS": "8"}).web_threads == 8
-    for wrong in ("0", "-1", "many", "65"):
-        with pytest.raises(ConfigError, match="WEB_THREADS must be a whole number from 1 to 64"):
-            load_settings({**base, "WEB_THREADS": wrong})
+        with pytest.raises(ConfigError, match=f"{name} must be a whole number from 1 to 64"):
+            load_settings({**base, name: wrong})
 
 
 def test_the_shared_socket_binds_ipv4_and_ipv6_hosts():
