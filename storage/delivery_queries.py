@@ -66,9 +66,14 @@ def claim_delivery(
         sa.and_(col(Delivery.lease_until).is_(None), col(Delivery.claimed_at) < now - UNLEASED_CLAIM_TIMEOUT)))
     for condition, taken_over in ((retryable, False), (dead, True)):
         with session_scope(engine) as session:
-            holder = session.exec(select(Delivery.claimed_by).where(
-                scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
-                Delivery.period_key == period_key)).first() if taken_over else None
+            holder = None
+            if taken_over:  # who died holding it, read before the update rewrites it (and no update if nobody did)
+                dead_row = session.exec(select(Delivery.id, Delivery.claimed_by).where(
+                    scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
+                    Delivery.period_key == period_key, condition)).first()
+                if dead_row is None:
+                    continue
+                holder = dead_row.claimed_by
             updated = session.exec(
                 sa.update(Delivery)
                 .where(scoped(Delivery, workspace), Delivery.kind == kind, Delivery.recipient == recipient,
