@@ -15,7 +15,7 @@ Every figure is a ratio against a baseline measured in the same run:
 - peak RSS during the digest tick (dry run) against the same process idle (measured in a child process);
   (the acks during a tick are probed from a process of their own, against a server whose fake Slack runs in a
   process of its own too, so that the interpreter lock of the process measured is the server's and its tick's
-  alone, as in a deployed ``serve``: see ``OutsideProcess``)
+  alone, as in a deployed ``serve``: see bench/outside.py)
 - fan-out of DMs against a fake Slack capped workspace-wide (``--cap`` a second) and at 1 a second per
   channel: wall time against what the cap allows, duplicates and losses.
 On PostgreSQL a throwaway cluster is started unless ``--database-url`` names one.
@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 import json
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -40,6 +38,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.fanout import SECRET, ack_latencies, percentile
+from bench.outside import OutsideProcess, ResponseUrls
 from bot.app import create_app
 from bot.config import Settings
 from bot.jobs import run_job
@@ -231,7 +230,7 @@ class Server:
 FAILED_ACKS: list[str] = []
 
 
-def timed_acks(base: str, fake: FakeSlack, count: int, stop: threading.Event | None = None) -> list[float]:
+def timed_acks(base: str, fake: FakeSlack | ResponseUrls, count: int, stop: threading.Event | None = None) -> list[float]:
     """Like bench.fanout's, but a command the app fails on is counted, not fatal: the run goes on."""
     results = []
     for _ in range(count):
@@ -266,13 +265,7 @@ def main() -> None:  # noqa: PLR0915
     parser.add_argument("--skip-busy", action="store_true", help="skip the acks measured during a tick to every rep")
     parser.add_argument("--busy-seconds", type=float, default=30.0,
                         help="how long the acks are probed idle and during the default-pace tick")
-    parser.add_argument("--fake-slack-process", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--probe-process", nargs=2, metavar=("SERVER", "SLACK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.fake_slack_process:
-        return serve_fake_slack()
-    if args.probe_process:
-        return probe_until_stopped(*args.probe_process)
 
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
@@ -355,7 +348,7 @@ def main() -> None:  # noqa: PLR0915
 
             # Ack p99 while a reminder tick to every rep runs in the same process, against the same probe idle.
             if not args.skip_busy:
-                with OutsideProcess("--fake-slack-process") as outside_slack:
+                with OutsideProcess("fake-slack", ACKER) as outside_slack:
                     busy_server = Server(urls["full"], outside_slack.answer + "/api/", BUSY_AT)
                     rows.extend(busy_rows(busy_server, engines["full"], outside_slack.answer, args.busy_seconds))
                     busy_server.stop()
@@ -379,88 +372,21 @@ def main() -> None:  # noqa: PLR0915
 BUSY_AT = datetime(2026, 11, 19, 23, 0, tzinfo=UTC)  # Thursday evening: every rep below a minimum of 50 is due
 
 
-class OutsideProcess:
-    """``python -m bench.scale <mode> [args]`` as a child process: it prints one line (its answer) once ready,
-    runs until SIGTERM, then prints what it has to report as its last line.
-
-    The acks measured during a tick are those of one process serving Slack and running the tick, as a
-    single ``serve`` does. In one process with the bench, the probing client's and the fake Slack's Python
-    took the interpreter lock too, and only while the tick sent (the fake Slack answers every DM): so the
-    busy figure also measured the bench. The two run here instead."""
-
-    def __init__(self, *args: str) -> None:
-        self._process = subprocess.Popen([sys.executable, "-m", "bench.scale", *args], stdout=subprocess.PIPE,
-                                         text=True, cwd=Path(__file__).resolve().parents[1])
-        self.answer = (self._process.stdout.readline() if self._process.stdout else "").strip()
-        if not self.answer:
-            raise SystemExit(f"bench.scale {' '.join(args)} did not start")
-
-    def finish(self) -> str:
-        """SIGTERM, then its last line."""
-        self._process.send_signal(signal.SIGTERM)
-        out, _ = self._process.communicate(timeout=60)
-        return out.strip().splitlines()[-1] if out.strip() else ""
-
-    def __enter__(self) -> OutsideProcess:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        if self._process.poll() is None:
-            self.finish()
-
-
-def _until_sigterm() -> threading.Event:
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    return stopping
-
-
-def serve_fake_slack() -> None:
-    """``--fake-slack-process``: a fake Slack (knowing the probing user) until SIGTERM; prints its base URL."""
-    stopping = _until_sigterm()
-    with FakeSlack() as fake:
-        fake.add_user(ACKER, tz="America/New_York")
-        print(fake.base_url, flush=True)
-        stopping.wait()
-    print("stopped", flush=True)
-
-
-class _ResponseUrls:
-    """What ``ack_latencies`` needs of a fake Slack in another process: response_urls on it."""
-
-    def __init__(self, slack_base: str) -> None:
-        self._base = slack_base
-        self._count = itertools.count()
-
-    def response_url(self) -> str:
-        return f"{self._base}/response/probe-{next(self._count)}"
-
-
-def probe_until_stopped(server_base: str, slack_base: str) -> None:
-    """``--probe-process``: /asked back to back until SIGTERM; prints the latencies (JSON) when stopped."""
-    stopping = _until_sigterm()
-    slack = _ResponseUrls(slack_base)
-    print("probing", flush=True)
-    latencies: list[float] = []
-    while not stopping.is_set():
-        latencies.extend(timed_acks(server_base, slack, 1))  # type: ignore[arg-type]
-    print(json.dumps(latencies), flush=True)
-
-
 def probed(server: Server, slack_base: str, work) -> tuple[list[float], float, object]:  # noqa: ANN001
-    """Ack latencies taken back to back by one client (a process of its own) while ``work`` runs, its wall time
-    and its result."""
-    with OutsideProcess("--probe-process", server.base, slack_base) as probe:
+    """Ack latencies taken back to back by one client (a process of its own, bench/outside.py) while ``work``
+    runs, its wall time and its result."""
+    with OutsideProcess("probe", server.base, slack_base) as prober:
         seconds, result = timed(work)
-        latencies = json.loads(probe.finish())
-    return latencies, seconds, result
+        report = json.loads(prober.finish())
+    FAILED_ACKS.extend(["probe"] * report["failed"])
+    return report["latencies"], seconds, result
 
 
 def busy_rows(server: Server, engine: sa.Engine, slack_base: str, window: float) -> list[str]:
     """Acks during a reminder tick to every rep, at the default pace for ``window`` seconds and at 1,000 a second
     to the end, each against the same probe run for ``window`` seconds with no tick (as many samples)."""
     at = BUSY_AT
-    timed_acks(server.base, _ResponseUrls(slack_base), 20)  # warm: connections, Bolt's first auth.test
+    timed_acks(server.base, ResponseUrls(slack_base), 20)  # warm: connections, Bolt's first auth.test
     with engine.begin() as connection:
         connection.execute(sa.update(SalesTeam.__table__).values(minimum=50))
     idle, _, _ = probed(server, slack_base, lambda: time.sleep(window))
