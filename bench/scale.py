@@ -8,14 +8,13 @@ Every figure is a ratio against a baseline measured in the same run:
 - ack p99 while a reminder tick to every rep runs inside the same (single-process) server, against the same
   probe for as long with no tick: at the default pace (``DELIVERY_MESSAGES_PER_SECOND``, 20 a second, so a
   10,000-rep tick sends for minutes) over its first ``--busy-seconds``, due computation included, then stopped
-  by the delivery gate's drain; and, as a stress, the whole tick at an artificial 1,000 a second;
+  by the delivery gate's drain; and, as a stress, the whole tick at an artificial 1,000 a second (the probe and
+  that server's fake Slack run as processes of their own, so that the interpreter lock of the process measured
+  is the server's and its tick's alone, as in a deployed ``serve``: see bench/outside.py);
 - the Monday digest tick (dry run, every manager due) against one hand-written SQL aggregate of the same
   per-rep counts (last week, month to date, quarter to date);
 - a quiet tick (nobody due) against the same tick on an empty database;
 - peak RSS during the digest tick (dry run) against the same process idle (measured in a child process);
-  (the acks during a tick are probed from a process of their own, against a server whose fake Slack runs in a
-  process of its own too, so that the interpreter lock of the process measured is the server's and its tick's
-  alone, as in a deployed ``serve``: see bench/outside.py)
 - fan-out of DMs against a fake Slack capped workspace-wide (``--cap`` a second) and at 1 a second per
   channel: wall time against what the cap allows, duplicates and losses.
 On PostgreSQL a throwaway cluster is started unless ``--database-url`` names one.
@@ -52,6 +51,7 @@ from tests.fake_slack import FakeSlack
 TEAM = "T0001"
 DIGEST_MONDAY = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # Monday 09:00 in Chicago: every digest is due
 QUIET_MONDAY = datetime(2026, 11, 16, 6, 0, tzinfo=UTC)  # nothing due for reminders on a Monday
+THURSDAY_EVENING = datetime(2026, 11, 19, 23, 0, tzinfo=UTC)  # reminders due to every rep below their minimum
 REP_ZONES = ("America/New_York", "Europe/Berlin", "Australia/Sydney", "America/Los_Angeles")
 ACKER = "U0ACKER"
 STAGES = ("introduced", "meeting_scheduled", "meeting_held", "won", "lost", "no_decision")
@@ -337,7 +337,7 @@ def main() -> None:  # noqa: PLR0915
 
             # /asked acks at full size against an empty workspace. Both servers live until the end: waitress
             # shuts down through a shared socket map, so a server started after another stopped would go too.
-            servers = {name: Server(urls[name], fake.api_url, datetime(2026, 11, 19, 23, 0, tzinfo=UTC))
+            servers = {name: Server(urls[name], fake.api_url, THURSDAY_EVENING)
                        for name in ("full", "empty")}
             latencies = {name: acks(server, fake, args.acks) for name, server in servers.items()}
             for q, label in ((0.5, "p50"), (0.99, "p99")):
@@ -349,7 +349,7 @@ def main() -> None:  # noqa: PLR0915
             # Ack p99 while a reminder tick to every rep runs in the same process, against the same probe idle.
             if not args.skip_busy:
                 with OutsideProcess("fake-slack", ACKER) as outside_slack:
-                    busy_server = Server(urls["full"], outside_slack.answer + "/api/", BUSY_AT)
+                    busy_server = Server(urls["full"], outside_slack.answer + "/api/", THURSDAY_EVENING)
                     rows.extend(busy_rows(busy_server, engines["full"], outside_slack.answer, args.busy_seconds))
                     busy_server.stop()
 
@@ -369,9 +369,6 @@ def main() -> None:  # noqa: PLR0915
         print(f"({len(FAILED_ACKS)} commands failed in the app and are left out of the ack figures)")
 
 
-BUSY_AT = datetime(2026, 11, 19, 23, 0, tzinfo=UTC)  # Thursday evening: every rep below a minimum of 50 is due
-
-
 def probed(server: Server, slack_base: str, work) -> tuple[list[float], float, object]:  # noqa: ANN001
     """Ack latencies taken back to back by one client (a process of its own, bench/outside.py) while ``work``
     runs, its wall time and its result."""
@@ -385,7 +382,7 @@ def probed(server: Server, slack_base: str, work) -> tuple[list[float], float, o
 def busy_rows(server: Server, engine: sa.Engine, slack_base: str, window: float) -> list[str]:
     """Acks during a reminder tick to every rep, at the default pace for ``window`` seconds and at 1,000 a second
     to the end, each against the same probe run for ``window`` seconds with no tick (as many samples)."""
-    at = BUSY_AT
+    at = THURSDAY_EVENING
     timed_acks(server.base, ResponseUrls(slack_base), 20)  # warm: connections, Bolt's first auth.test
     with engine.begin() as connection:
         connection.execute(sa.update(SalesTeam.__table__).values(minimum=50))
@@ -429,7 +426,7 @@ def fanout(url: str, engine: sa.Engine, fake: FakeSlack, reps: int, cap: float) 
     fake.clear()
     fake.set_workspace_rate_limit(cap)
     fake.set_channel_rate_limit(1.0)
-    at = datetime(2026, 11, 19, 23, 0, tzinfo=UTC)
+    at = THURSDAY_EVENING
     app, ctx = create_app(Settings(slack_bot_token="xoxb-bench", slack_api_url=fake.api_url, database_url=url,
                                    default_timezone="America/Chicago"), engine=engine, clock=lambda: at)
     # Just under the cap: a pace exactly at it meets 429s whenever two sends bunch up in one second.
