@@ -82,8 +82,8 @@ def test_the_heads_up_costs_the_same_statements_as_the_workspace_grows(team, sla
     from services.asks import ask_record
 
     with session_scope(engine) as session:
-        ask, _created, _again = add_ask(session=session, workspace=workspace, rep_user_id=NY, asked_user_id=None,
-                         asked_name="Maria Lopez", for_whom=None, asked_on=date(2026, 11, 2), now=now)
+        ask = add_ask(session=session, workspace=workspace, rep_user_id=NY, asked_user_id=None,
+                      asked_name="Maria Lopez", for_whom=None, asked_on=date(2026, 11, 2), now=now).ask
         logged = (ask_record(ask),)
 
     def measured() -> tuple[int, tuple]:

@@ -151,9 +151,9 @@ def test_forgetting_costs_the_same_statements_for_a_short_or_a_long_history(engi
     with session_scope(engine) as session:
         for rep, count in (("U0SHORT", 1), ("U0LONG", 60)):
             for i in range(count):
-                ask, _created, _again = add_ask(session=session, workspace=workspace, rep_user_id=rep, asked_user_id=None,
-                                 asked_name=f"Person {i}", for_whom="a CFO", asked_on=date(2026, 1, 1) + timedelta(i),
-                                 now=now)
+                ask = add_ask(session=session, workspace=workspace, rep_user_id=rep, asked_user_id=None,
+                              asked_name=f"Person {i}", for_whom="a CFO", asked_on=date(2026, 1, 1) + timedelta(i),
+                              now=now).ask
                 add_referral(session=session, workspace=workspace, rep_user_id=rep, prospect_name=f"Prospect {i}",
                              referrer_user_id=None, referrer_name=f"Person {i}", ask_id=ask.id,
                              introduced_on=date(2026, 1, 1) + timedelta(i), now=now)

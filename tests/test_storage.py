@@ -76,8 +76,8 @@ def test_like_wildcards_in_a_reference_match_literally(engine):
 def test_timestamps_come_back_aware_in_utc(engine):
     workspace = Workspace("T0ACME")
     with session_scope(engine) as session:
-        ask, _created, _again = add_ask(session=session, workspace=workspace, rep_user_id="U0REP1", asked_user_id=None,
-                         asked_name="Jane", for_whom=None, asked_on=date(2026, 11, 20), now=NOW)
+        add_ask(session=session, workspace=workspace, rep_user_id="U0REP1", asked_user_id=None,
+                asked_name="Jane", for_whom=None, asked_on=date(2026, 11, 20), now=NOW)
     with session_scope(engine) as session:
         [stored] = list_asks(session=session, workspace=workspace)
         assert stored.created_at == NOW and stored.created_at.tzinfo is not None
