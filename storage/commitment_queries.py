@@ -11,6 +11,7 @@ from domain.funnel import Workspace
 from storage.among import People, among
 from storage.models import Commitment
 from storage.queries import Prebuilt, scoped
+from storage.statements import Statement
 
 
 def add_commitment(*, session: Session, workspace: Workspace, rep_user_id: str, week_start: date,
@@ -44,8 +45,8 @@ def _first_open(who: sa.ColumnElement[bool]) -> Prebuilt:
 # Built once, in Core: logging an ask checks it against the week's commitments every time.
 _FIRST_OPEN_TO_USER = _first_open(_COMMITMENT.person_user_id == sa.bindparam("person_user_id"))
 _FIRST_OPEN_TO_NAME = _first_open(sa.func.lower(_COMMITMENT.person_name) == sa.bindparam("person_name"))
-_KEEP = sa.update(Commitment.__table__).where(_COMMITMENT.id == sa.bindparam("commitment_id")).values(
-    kept_ask_id=sa.bindparam("ask_id"))
+_KEEP = Statement(sa.update(Commitment.__table__).where(_COMMITMENT.id == sa.bindparam("commitment_id")).values(
+    kept_ask_id=sa.bindparam("ask_id")))
 
 
 def keep_commitment(*, session: Session, workspace: Workspace, rep_user_id: str, week_start: date,
@@ -57,5 +58,5 @@ def keep_commitment(*, session: Session, workspace: Workspace, rep_user_id: str,
                      _FIRST_OPEN_TO_NAME.rows(session, workspace, **week, person_name=person_name.lower())).scalar()
     if commitment_id is None:
         return False
-    session.execute(_KEEP, {"commitment_id": commitment_id, "ask_id": ask_id})
+    _KEEP.run(session, {"commitment_id": commitment_id, "ask_id": ask_id})
     return True

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from domain.funnel import CLOSED_STATUSES, AskOutcome, ReferralStatus, Workspace
 from storage.models import Ask, Referral, UserProfile
+from storage.statements import Rows, Statement
 
 # Two identical asks logged within this window are one ask fired twice.
 DUPLICATE_WINDOW_SECONDS = 10
@@ -34,33 +35,33 @@ class Prebuilt:
     Enterprise Grid id and without one. ``build`` gets ``in_workspace(model)``, the bound form of
     ``scoped``; ``model`` may be a mapped class or a table's columns (``Ask.__table__.c``).
 
-    The hottest ones (every /asked) are Core statements on table columns, returning plain rows: the
-    ORM's loading and unit of work cost about three times the statement itself on SQLite.
+    The hottest ones (every /asked) are Core statements on table columns, returning plain rows (``rows``):
+    the ORM's loading and unit of work cost about three times the statement itself on SQLite, and they run
+    below SQLAlchemy's execution layer too (storage/statements.py).
     """
 
     def __init__(self, build: Callable[[Callable[..., sa.ColumnElement[bool]]], Any]) -> None:
         self._build = build
-        self._shapes: dict[bool, Any] = {}
+        self._shapes: dict[bool, Statement] = {}
 
     def run(self, session: Session, workspace: Workspace, **params: Any) -> Any:
         """Run through the ORM session (for statements that load mapped objects)."""
         statement, bound = self._bound(workspace, params)
-        return session.exec(statement, params=bound)  # type: ignore[call-overload]
+        return session.exec(statement.statement, params=bound)  # type: ignore[call-overload]
 
-    def rows(self, session: Session, workspace: Workspace, **params: Any) -> sa.CursorResult:
-        """Run a Core statement (built on ``Model.__table__.c``) on the transaction's connection: plain rows,
-        without the ORM session's per-statement bookkeeping."""
+    def rows(self, session: Session, workspace: Workspace, **params: Any) -> Rows:
+        """Run a Core statement (built on ``Model.__table__.c``) in the session's transaction: plain rows."""
         statement, bound = self._bound(workspace, params)
-        return session.connection().execute(statement, bound)
+        return statement.run(session, bound)
 
-    def _bound(self, workspace: Workspace, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    def _bound(self, workspace: Workspace, params: dict[str, Any]) -> tuple[Statement, dict[str, Any]]:
         grid = workspace.enterprise_id is not None
         statement = self._shapes.get(grid)
         if statement is None:
-            statement = self._shapes[grid] = self._build(
+            statement = self._shapes[grid] = Statement(self._build(
                 lambda model: sa.and_(model.team_id == sa.bindparam("team_id"),
                                       model.enterprise_id == sa.bindparam("enterprise_id")) if grid
-                else sa.and_(model.team_id == sa.bindparam("team_id"), col(model.enterprise_id).is_(None)))
+                else sa.and_(model.team_id == sa.bindparam("team_id"), col(model.enterprise_id).is_(None))))
         return statement, {"team_id": workspace.team_id,
                            **({"enterprise_id": workspace.enterprise_id} if grid else {}), **params}
 
@@ -155,7 +156,9 @@ def _same_ask(same_person: Callable[[], sa.ColumnElement[bool]]) -> Prebuilt:
 _SAME_ASK_OF_USER = _same_ask(lambda: _ASK.asked_user_id == sa.bindparam("asked_user_id"))
 _SAME_ASK_OF_NAME = _same_ask(lambda: sa.and_(_ASK.asked_user_id.is_(None),
                                               sa.func.lower(_ASK.asked_name) == sa.bindparam("asked_name_lower")))
-_INSERT_ASK = sa.insert(Ask.__table__).returning(_ASK.id)
+_INSERT_ASK = Statement(sa.insert(Ask.__table__).values(
+    {column.name: sa.bindparam(column.name, type_=column.type) for column in Ask.__table__.c if column.name != "id"},
+).returning(_ASK.id))
 
 
 def add_ask(
@@ -181,7 +184,7 @@ def add_ask(
              else _SAME_ASK_OF_NAME.rows(session, workspace, **same, asked_name_lower=asked_name.lower())).first()
     if found is not None and found.just_now:
         return AddedAsk(StoredAsk(*found[:len(StoredAsk._fields)]), created=False, again_that_day=False)
-    ask_id = session.connection().execute(_INSERT_ASK, dict(
+    ask_id = _INSERT_ASK.run(session, dict(
         team_id=workspace.team_id, enterprise_id=workspace.enterprise_id, rep_user_id=rep_user_id,
         asked_user_id=asked_user_id, asked_name=asked_name, for_whom=for_whom, asked_on=asked_on,
         outcome=AskOutcome.PENDING, outcome_on=None, dedupe_key=keys[0], created_at=now)).scalar_one()

@@ -17,12 +17,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from storage.models import SeenRequest
+from storage.statements import Statement
 from storage.upserts import dialect_insert
 
 # Slack refuses a signature older than 5 minutes, so a replay can only come within them.
@@ -85,16 +85,16 @@ def remember_request(*, session: Session, key: str, now: datetime, keep_for: tim
         table = SeenRequest.__table__  # Core, not the ORM: see storage.queries.Prebuilt
         insert = dialect_insert(dialect, table)
         received_at = sa.bindparam("received_at", type_=table.c.received_at.type)
-        statement = _REMEMBER[dialect] = insert.values(
+        statement = _REMEMBER[dialect] = Statement(insert.values(
             signature=sa.bindparam("signature"), received_at=received_at,
-        ).on_conflict_do_nothing(index_elements=["signature"]).returning(table.c.id)
-    inserted = session.connection().execute(statement, {"signature": key, "received_at": now}).first()
+        ).on_conflict_do_nothing(index_elements=["signature"]).returning(table.c.id))
+    inserted = statement.run(session, {"signature": key, "received_at": now}).first()
     if _prune_due(now):
         session.exec(sa.delete(SeenRequest).where(col(SeenRequest.received_at) < now - keep_for))  # type: ignore[call-overload]
     return inserted is not None
 
 
-_REMEMBER: dict[str, Any] = {}  # the insert, built once per dialect
+_REMEMBER: dict[str, Statement] = {}  # the insert, built once per dialect
 _last_prune: list[datetime] = []
 
 
