@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from storage.replays import release, take_signed_request
+from storage.statements import execute_on_cursor
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,6 +45,7 @@ def create_db_engine(url: str) -> sa.Engine:
             connect_args={"isolation_level": None, "check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=8,
             max_overflow=16,
+            pool_use_lifo=True,
         )
 
         @event.listens_for(engine, "connect")
@@ -58,7 +60,9 @@ def create_db_engine(url: str) -> sa.Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):  # noqa: ANN001
             read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
-            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            # On the cursor (storage/statements.py): through exec_driver_sql, SQLAlchemy's execution context
+            # for this one word cost as much as all of SQLite's work in a /asked.
+            execute_on_cursor(connection, "BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
