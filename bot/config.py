@@ -31,14 +31,23 @@ class ConfigError(Exception):
         )
 
 
-# Request threads per web process (``WEB_THREADS``). Few, because a request never waits on Slack (the outbox
-# does) and its database work is short: it is CPU, and CPython runs one thread's Python at a time, so more
-# threads only take turns at the interpreter lock (and SQLite's write lock) in the middle of each other's
-# work. In bench/ack.py, 4 threads against 16, five runs each on two cores: two web processes went from a
-# median 0.67 to 0.83 of the bare app's acks per second and p99 2.88 to 2.49 times its p99; with Slack
-# answering after 2 s, the p99 against the no-latency run from 1.51 (over the 1.5 target in 3 of 5) to 1.16.
-# More processes (``WEB_PROCESSES``), not more threads, use more cores.
-DEFAULT_WEB_THREADS = 4
+# Request threads per web process (``WEB_THREADS``), by database. A request never waits on Slack (the outbox
+# does), so on SQLite its work is CPU under one interpreter lock and one write lock: a second thread only
+# takes turns at both in the middle of the first one's transaction and stretches it. In bench/ack.py on two
+# cores (2026-12-02, two runs each), one process with 1 thread answered 0.74-0.75 of the bare app's acks per
+# second with a p99 1.24-1.28 times the bare app's; with 2 threads 0.65-0.68 and 1.57-1.63; with 4 threads
+# 0.64-0.70 and 1.78-1.98 (16 were worse again); 4 threads taking turns in arrival order (a hand-over lock
+# around Bolt) 0.68-0.69 and 1.40-1.62, the hand-overs costing what the turns saved. The price of one thread:
+# /healthz and /livez wait for the Slack request in hand, which is short unless another process holds the
+# write lock (then at most the busy timeout). On PostgreSQL each statement waits on the network and writers
+# do not queue on one lock, so threads overlap those waits. More processes (``WEB_PROCESSES``), not more
+# threads, use more cores.
+DEFAULT_WEB_THREADS_SQLITE = 1
+DEFAULT_WEB_THREADS_SERVER = 4
+
+
+def default_web_threads(database_url: str) -> int:
+    return DEFAULT_WEB_THREADS_SQLITE if database_url.startswith("sqlite") else DEFAULT_WEB_THREADS_SERVER
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,7 @@ class Settings:
     metrics_port: int = 9464  # /metrics and /healthz of a process without the web server (Socket Mode, worker)
     shutdown_drain_seconds: float = 10.0
     web_processes: int = 1  # HTTP mode: processes sharing the port (bot/web_processes.py)
-    web_threads: int = DEFAULT_WEB_THREADS  # HTTP mode: request threads per web process (bot/server.py)
+    web_threads: int = DEFAULT_WEB_THREADS_SQLITE  # HTTP mode: request threads per web process (bot/server.py)
 
     @property
     def socket_mode_available(self) -> bool:
@@ -164,12 +173,13 @@ def load_settings(environ: Mapping[str, str] | None = None, *, http_mode: bool =
         if not 1 <= web_processes <= 64:
             problems.append("WEB_PROCESSES must be a whole number from 1 to 64 (default 1; about one per core).")
 
-    web_threads = DEFAULT_WEB_THREADS
+    web_threads = default_web_threads(database_url)
     raw_threads = get("WEB_THREADS")
     if raw_threads is not None:
         web_threads = int(raw_threads) if raw_threads.isdigit() else 0
         if not 1 <= web_threads <= 64:
-            problems.append(f"WEB_THREADS must be a whole number from 1 to 64 (default {DEFAULT_WEB_THREADS}).")
+            problems.append(f"WEB_THREADS must be a whole number from 1 to 64 (default {DEFAULT_WEB_THREADS_SQLITE} on "
+                            f"SQLite, {DEFAULT_WEB_THREADS_SERVER} on PostgreSQL).")
 
     if problems:
         raise ConfigError(problems)

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.config import DEFAULT_WEB_THREADS
+from bot.config import DEFAULT_WEB_THREADS_SQLITE
 from bot.metrics import METRICS_PATH, metrics_wsgi
 from bot.request_guard import MAX_BODY_BYTES, RequestRejected, body_length, check_shape, check_signature, read_body
 
@@ -137,7 +137,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def create_http_server(app: App, engine: sa.Engine, *, host: str = "127.0.0.1", port: int = 0,
-                       sock: socket.socket | None = None, threads: int = DEFAULT_WEB_THREADS, gate: Gate | None = None,
+                       sock: socket.socket | None = None, threads: int = DEFAULT_WEB_THREADS_SQLITE, gate: Gate | None = None,
                        readiness: Callable[[], Any] | None = None):  # noqa: ANN201
     """A waitress server, not yet running: call ``.run()`` (blocking) and ``.close()``. It listens on ``sock``
     when given (see ``listening_socket``), else it binds ``host`` and ``port`` itself."""

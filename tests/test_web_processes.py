@@ -138,7 +138,7 @@ def test_the_other_web_processes_stop_when_the_first_is_killed(two_processes):
 
 
 @pytest.mark.parametrize(("name", "field", "default"), [("WEB_PROCESSES", "web_processes", 1),
-                                                      ("WEB_THREADS", "web_threads", 4)])
+                                                      ("WEB_THREADS", "web_threads", 1)])
 def test_web_process_and_thread_counts_are_checked(name: str, field: str, default: int):
     base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
     assert getattr(load_settings(base), field) == default
@@ -146,6 +146,15 @@ def test_web_process_and_thread_counts_are_checked(name: str, field: str, defaul
     for wrong in ("0", "-1", "two", "65"):
         with pytest.raises(ConfigError, match=f"{name} must be a whole number from 1 to 64"):
             load_settings({**base, name: wrong})
+
+
+def test_request_threads_default_by_database():
+    """One on SQLite (its work is CPU under one write lock), four on PostgreSQL (statements wait on the network)."""
+    base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+    assert load_settings({**base, "DATABASE_URL": "sqlite:///data/referral.db"}).web_threads == 1
+    assert load_settings({**base, "DATABASE_URL": "postgresql+psycopg://bot@db/referral"}).web_threads == 4
+    assert load_settings({**base, "DATABASE_URL": "postgresql+psycopg://bot@db/referral",
+                          "WEB_THREADS": "2"}).web_threads == 2
 
 
 def test_the_shared_socket_binds_ipv4_and_ipv6_hosts():
