@@ -19,6 +19,10 @@ A statement whose SQL SQLAlchemy can only finish at run time (a bound list expan
 than on SQLite, literal binds, escaped names), one that leaves a column to a default computed in Python
 (an insert without every column bound), or a dialect with execution hooks of its own runs through SQLAlchemy, as
 before; so does every statement outside the few built with ``Statement``.
+
+It reads three of SQLAlchemy's internals (a compiled statement's bind processors and result columns, and
+the connection's DBAPI error handler). The lock file pins SQLAlchemy, and tests/test_statements.py runs
+statements both ways on both databases, so an upgrade that changes them fails there first.
 """
 from __future__ import annotations
 
