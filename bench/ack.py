@@ -16,6 +16,11 @@ replay):
 4. slow Slack: the one-process serve again, with the fake Slack answering every Web API call after 2 s and
    every response_url hanging. The Home refreshes queue on the outbox; the acks must not notice.
 
+Every server first answers ``--warm`` requests per web process (300 by default, the bare app's too), so the
+phases measure processes past their start. With 50, the run of 2026-12-02 measured the two-process p99 at
+1.97 times the bare app's where four runs with 300 gave 1.15 to 1.44, and the one-process p99 at 1.57
+against 1.16 to 1.41; which of a new process's first few hundred requests pay for what was not isolated.
+
 Figures are ratios against the same run's bare app (throughput, p99, the server's CPU per ack, its web
 processes included) and, for phase 4, against phase 2 (p99). Before each measured phase, the Home refreshes
 that the warm-up caused have reached the fake Slack, so a phase does not pay for the one before it.
@@ -251,6 +256,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--processes", type=int, default=2, help="WEB_PROCESSES of the second serve (default 2)")
+    parser.add_argument("--warm", type=int, default=300,
+                        help="warm-up requests per web process before the phases (default 300; see the docstring)")
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)  # the bare app's process
     parser.add_argument("--api-url", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -275,7 +282,7 @@ def main() -> None:
                                       "WEB_PROCESSES": str(args.processes)}, workdir, "serve-many", ready_only=True)
         try:
             for server in (bare_server, serve, many):  # warm up (connections, Bolt's first auth.test)
-                drive(server.base, fake, requests=50 * args.processes, clients=args.clients, tag="warm")
+                drive(server.base, fake, requests=args.warm * args.processes, clients=args.clients, tag="warm")
             settle_home_refreshes(fake)
             bare = drive(bare_server.base, fake, requests=args.requests, clients=args.clients, tag="bare",
                          server_pid=bare_server.process.pid)
