@@ -101,7 +101,11 @@ class _StderrHandler(logging.StreamHandler):
 
 def configure_logging(level: str, secrets: Iterable[str | None], log_format: str = "text") -> None:
     """One handler on the root logger. Quiet by default: APScheduler's two INFO lines a tick (about 2,900 a
-    day) are dropped; the scheduler logs one line for a tick that sent or failed something, none otherwise."""
+    day) are dropped; the scheduler logs one line for a tick that sent or failed something, none otherwise.
+    Waitress's "Task queue depth is N" warnings are dropped too: it writes one for every request that finds
+    no idle request thread, and with one thread per web process on SQLite (bot/config.py) that is every
+    request of a burst (in bench/ack.py, one warning line per ack). A wait for a thread shows in the ack
+    latency histogram (``/metrics``) instead."""
     handler = _StderrHandler()
     if log_format == "json":
         from pythonjsonlogger.json import JsonFormatter
@@ -116,3 +120,4 @@ def configure_logging(level: str, secrets: Iterable[str | None], log_format: str
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)

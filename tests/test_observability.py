@@ -8,6 +8,7 @@ import logging
 import sys
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -16,8 +17,8 @@ import sqlalchemy as sa
 from bot.logs import configure_logging
 from bot.metrics import start_ops_server
 from bot.scheduler import _tick
-from tests.conftest import BOT_TOKEN
-from tests.driver import command_body
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.driver import command_body, signed_headers
 from tests.test_http import RunningServer
 
 
@@ -46,13 +47,14 @@ def web(app_and_ctx, engine) -> Iterator[str]:  # noqa: ANN001
 @pytest.fixture
 def captured_logs() -> Iterator[io.StringIO]:
     """The production log set-up, writing into a buffer; the test run's own logging is put back afterwards."""
-    root, scheduler_logger = logging.getLogger(), logging.getLogger("apscheduler")
-    saved = (root.handlers[:], root.level, scheduler_logger.level)
+    root, quieted = logging.getLogger(), [logging.getLogger("apscheduler"), logging.getLogger("waitress.queue")]
+    saved = (root.handlers[:], root.level, [logger.level for logger in quieted])
     stream = io.StringIO()
     yield stream
-    root.handlers[:], _, _ = saved
+    root.handlers[:] = saved[0]
     root.setLevel(saved[1])
-    scheduler_logger.setLevel(saved[2])
+    for logger, level in zip(quieted, saved[2], strict=True):
+        logger.setLevel(level)
 
 
 def use_stream(stream: io.StringIO, log_format: str) -> None:
@@ -122,6 +124,27 @@ def test_apschedulers_per_tick_lines_and_bolts_client_warning_are_gone(captured_
     logging.getLogger("slack_bolt.App").warning("As you gave `client` as well, `token` will be unused.")
     logging.getLogger("referral").warning("still here")
     assert captured_logs.getvalue().count("\n") == 1 and "still here" in captured_logs.getvalue()
+
+
+def test_a_burst_of_commands_waiting_for_the_request_thread_logs_no_warning_per_request(captured_logs, fake_slack,
+                                                                                        web):
+    """With one request thread (SQLite's default), every request of a burst waits for it, and waitress warns
+    "Task queue depth is N" for each; the ack histogram shows the wait instead."""
+    use_stream(captured_logs, "text")
+    users = [f"U0BURST{n}" for n in range(10)]
+    for user in users:
+        fake_slack.add_user(user, tz="America/New_York")
+
+    def send(n: int) -> int:
+        body = command_body("/asked", f"Prospect {n}", user_id=users[n % 10], response_url=fake_slack.response_url())
+        request = urllib.request.Request(web + "/slack/events", data=body.encode(),
+                                         headers=signed_headers(SIGNING_SECRET, body), method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        assert list(pool.map(send, range(40))) == [200] * 40
+    assert "Task queue depth" not in captured_logs.getvalue()
 
 
 def test_database_errors_are_counted(engine, web):
