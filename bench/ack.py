@@ -51,6 +51,7 @@ from urllib.parse import urlsplit
 
 from bench.memory import ROOT, free_port, wait_until_answering
 from domain.funnel import Workspace
+from handlers.follow_ups import REFRESH_AFTER_CHANGE_SECONDS
 from storage.engine import create_db_engine, session_scope
 from storage.migrate import upgrade_schema
 from storage.queries import save_profile
@@ -243,12 +244,30 @@ def seeded_database(directory: Path) -> str:
     return url
 
 
-def settle_home_refreshes(fake: FakeSlack) -> None:
-    """Wait until every client's Home tab has been refreshed after the commands so far (a refresh waits 10 s
-    for more changes), so that the next phase does not pay for this one's follow-ups."""
+def settle_home_refreshes(fake: FakeSlack, servers: list[Server]) -> None:
+    """Wait until the Home refreshes that the phases so far caused have all been made (each waits
+    ``REFRESH_AFTER_CHANGE_SECONDS`` for more changes, in the server that took the command), and then until
+    the servers are idle, so that the next phase does not pay for the earlier ones' follow-ups. Seeing every
+    client's refresh once is not enough: the refreshes of a phase run just before on another server came
+    during the slow-Slack phase (its p99 1.8 to 2.2 times the first phase's where the same server alone
+    stayed at 1.1), and a refresh reaches the fake Slack before its worker has finished (the next phase's
+    first eight acks took about 50 ms)."""
     fake.clear()
     fake.wait_for(lambda calls: {c.params.get("user_id") for c in calls if c.method == "views.publish"} >= set(USERS),
                   timeout=120)
+    time.sleep(REFRESH_AFTER_CHANGE_SECONDS)  # the later servers' refreshes come due meanwhile
+    for server in servers:
+        wait_until_idle(server.process.pid)
+
+
+def wait_until_idle(pid: int, *, window: float = 0.2, busy: float = 0.005, timeout: float = 10.0) -> None:
+    """Until process ``pid`` (and its web processes) uses less than ``busy`` CPU seconds in ``window``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = process_cpu(pid)
+        time.sleep(window)
+        if process_cpu(pid) - before < busy:
+            return
 
 
 def main() -> None:
@@ -283,14 +302,14 @@ def main() -> None:
         try:
             for server in (bare_server, serve, many):  # warm up (connections, Bolt's first auth.test)
                 drive(server.base, fake, requests=args.warm * args.processes, clients=args.clients, tag="warm")
-            settle_home_refreshes(fake)
+            settle_home_refreshes(fake, [bare_server, serve, many])
             bare = drive(bare_server.base, fake, requests=args.requests, clients=args.clients, tag="bare",
                          server_pid=bare_server.process.pid)
             full = drive(serve.base, fake, requests=args.requests, clients=args.clients, tag="full",
                          server_pid=serve.process.pid)
             multi = drive(many.base, fake, requests=args.requests, clients=args.clients,
                           tag=f"full x{args.processes}", server_pid=many.process.pid)
-            settle_home_refreshes(fake)
+            settle_home_refreshes(fake, [serve, many])
             fake.set_latency(2)
             fake.hang_response_url()
             slow = drive(serve.base, fake, requests=args.requests, clients=args.clients, tag="slow Slack",
