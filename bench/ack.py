@@ -22,8 +22,9 @@ phases measure processes past their start. With 50, the run of 2026-12-02 measur
 against 1.16 to 1.41; which of a new process's first few hundred requests pay for what was not isolated.
 
 Figures are ratios against the same run's bare app (throughput, p99, the server's CPU per ack, its web
-processes included) and, for phase 4, against phase 2 (p99). Before each measured phase, the Home refreshes
-that the warm-up caused have reached the fake Slack, so a phase does not pay for the one before it.
+processes included) and, for phase 4, against phase 2 (p99). Before the first phase and before phase 4, the
+Home refreshes that the commands so far caused have come due and been made, and the servers are idle, so a
+phase does not pay for the ones before it (``settle_home_refreshes``).
 
 An earlier version ran both servers as threads of the bench process itself: the clients' and the fake
 Slack's Python then competed with the server for one interpreter lock, which weighed on the heavier server
