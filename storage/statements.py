@@ -162,7 +162,8 @@ class Statement:
         bound = prepared.bind(values) if prepared is not None else None
         if bound is None or (dialect._has_events and dialect.dispatch.do_execute):  # noqa: SLF001
             # (a dialect-level execute hook, none of ours, must see every statement)
-            return Rows(connection.execute(self.statement, values).all())
+            result = connection.execute(self.statement, values)
+            return Rows(result.all() if result.returns_rows else [])
         sql, parameters = bound
         fetched = execute_on_cursor(connection, sql, parameters, fetch=prepared.returns_rows)
         return Rows(prepared.rows(fetched) if prepared.returns_rows else [])

@@ -106,6 +106,22 @@ def test_an_insert_stores_what_sqlalchemy_would_store(seeded: sa.Engine, bound: 
             UserProfile.fetched_at == FETCHED)).scalar_one() == 3
 
 
+def test_an_update_of_a_bound_list_changes_the_same_rows(seeded: sa.Engine) -> None:
+    """A bound list in an UPDATE: expanded here on SQLite, left to SQLAlchemy on PostgreSQL; no rows either way."""
+    with Session(seeded) as session:
+        ids = list(session.execute(sa.select(_ASK.id).order_by(_ASK.id)).scalars())
+    update = sa.update(Ask.__table__).where(_ASK.id.in_(sa.bindparam("ids", expanding=True))).values(
+        outcome="introduced", outcome_on=sa.bindparam("on", type_=_ASK.outcome_on.type))
+    with Session(seeded) as session:
+        assert Statement(update).run(session, {"ids": ids[:2], "on": date(2026, 11, 5)}).all() == []
+        session.commit()
+    with Session(seeded) as session:
+        changed = session.execute(sa.select(_ASK.id, _ASK.outcome, _ASK.outcome_on).where(
+            _ASK.outcome == "introduced").order_by(_ASK.id)).all()
+    assert [tuple(row) for row in changed] == [(ids[0], "introduced", date(2026, 11, 5)),
+                                               (ids[1], "introduced", date(2026, 11, 5))]
+
+
 def test_cursor_listeners_see_each_statement_once(seeded: sa.Engine) -> None:
     seen: list[tuple[str, object]] = []
 
