@@ -22,10 +22,26 @@ from domain.funnel import Workspace
 from storage.engine import session_scope
 from storage.models import Delivery
 from storage.queries import scoped
+from storage.statements import Statement
 
 CLAIMED, SENT, FAILED, EXPIRED = "claimed", "sent", "failed", "expired"
 # Claims made before leases existed carry none; they count as dead after this long.
 UNLEASED_CLAIM_TIMEOUT = timedelta(hours=1)
+
+
+# The statements of every send, built once and run on the cursor (storage/statements.py): a tick to every rep
+# makes one claim per DM and records its sends in small batches, each in a write transaction that the acks
+# queue behind, so their time inside SQLite's write lock is the acks' wait during a tick.
+_DELIVERY = Delivery.__table__.c
+_INSERT_CLAIM = Statement(sa.insert(Delivery.__table__).values(
+    {column.name: sa.bindparam(column.name, type_=column.type) for column in Delivery.__table__.c if column.name != "id"},
+).returning(_DELIVERY.id))
+_MARK_PART_SENT = Statement(sa.update(Delivery.__table__).where(_DELIVERY.id == sa.bindparam("delivery_id")).values(
+    parts_sent=sa.bindparam("parts_sent"), lease_until=sa.bindparam("lease_until", type_=_DELIVERY.lease_until.type)))
+_MARK_SENT = Statement(sa.update(Delivery.__table__).where(
+    _DELIVERY.id.in_(sa.bindparam("delivery_ids", expanding=True))).values(
+    status=SENT, sent_at=sa.bindparam("now", type_=_DELIVERY.sent_at.type), last_error=None, next_attempt_at=None,
+    lease_until=None))
 
 
 @dataclass(frozen=True)
@@ -56,7 +72,7 @@ def claim_delivery(
     values = row.model_dump(exclude={"id"})
     try:
         with session_scope(engine) as session:
-            row.id = session.execute(sa.insert(Delivery).values(**values).returning(Delivery.id)).scalar_one()
+            row.id = _INSERT_CLAIM.run(session, values).scalar_one()
             return Claim(row)
     except IntegrityError:
         pass
@@ -91,8 +107,7 @@ def claim_delivery(
 def mark_part_sent(*, engine: sa.Engine, delivery_id: int, parts_sent: int, lease_until: datetime | None) -> None:
     """``parts_sent`` parts are in Slack and the next goes out now; the lease is extended (the holder lives)."""
     with session_scope(engine) as session:
-        session.exec(sa.update(Delivery).where(Delivery.id == delivery_id)
-                     .values(parts_sent=parts_sent, lease_until=lease_until))
+        _MARK_PART_SENT.run(session, {"delivery_id": delivery_id, "parts_sent": parts_sent, "lease_until": lease_until})
 
 
 def release_claims(*, engine: sa.Engine, claimed_by: str, now: datetime) -> int:
@@ -108,8 +123,7 @@ def mark_deliveries_sent(*, engine: sa.Engine, delivery_ids: Sequence[int], now:
     if not delivery_ids:
         return
     with session_scope(engine) as session:
-        session.exec(sa.update(Delivery).where(col(Delivery.id).in_(delivery_ids))
-                     .values(status=SENT, sent_at=now, last_error=None, next_attempt_at=None, lease_until=None))
+        _MARK_SENT.run(session, {"delivery_ids": list(delivery_ids), "now": now})
 
 
 def mark_delivery_failed(*, engine: sa.Engine, delivery_id: int, error: str, retry_at: datetime | None) -> None:
