@@ -22,7 +22,7 @@ from domain.funnel import Workspace
 from storage.engine import session_scope
 from storage.models import Delivery
 from storage.queries import scoped
-from storage.statements import Statement
+from storage.statements import Statement, insert_every_column
 
 CLAIMED, SENT, FAILED, EXPIRED = "claimed", "sent", "failed", "expired"
 # Claims made before leases existed carry none; they count as dead after this long.
@@ -33,9 +33,7 @@ UNLEASED_CLAIM_TIMEOUT = timedelta(hours=1)
 # makes one claim per DM and records its sends in small batches, each in a write transaction that the acks
 # queue behind, so their time inside SQLite's write lock is the acks' wait during a tick.
 _DELIVERY = Delivery.__table__.c
-_INSERT_CLAIM = Statement(sa.insert(Delivery.__table__).values(
-    {column.name: sa.bindparam(column.name, type_=column.type) for column in Delivery.__table__.c if column.name != "id"},
-).returning(_DELIVERY.id))
+_INSERT_CLAIM = insert_every_column(Delivery.__table__, returning=_DELIVERY.id)
 _MARK_PART_SENT = Statement(sa.update(Delivery.__table__).where(_DELIVERY.id == sa.bindparam("delivery_id")).values(
     parts_sent=sa.bindparam("parts_sent"), lease_until=sa.bindparam("lease_until", type_=_DELIVERY.lease_until.type)))
 _MARK_SENT = Statement(sa.update(Delivery.__table__).where(

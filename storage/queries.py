@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from domain.funnel import CLOSED_STATUSES, AskOutcome, ReferralStatus, Workspace
 from storage.models import Ask, Referral, UserProfile
-from storage.statements import Rows, Statement
+from storage.statements import Rows, Statement, insert_every_column
 
 # Two identical asks logged within this window are one ask fired twice.
 DUPLICATE_WINDOW_SECONDS = 10
@@ -156,9 +156,7 @@ def _same_ask(same_person: Callable[[], sa.ColumnElement[bool]]) -> Prebuilt:
 _SAME_ASK_OF_USER = _same_ask(lambda: _ASK.asked_user_id == sa.bindparam("asked_user_id"))
 _SAME_ASK_OF_NAME = _same_ask(lambda: sa.and_(_ASK.asked_user_id.is_(None),
                                               sa.func.lower(_ASK.asked_name) == sa.bindparam("asked_name_lower")))
-_INSERT_ASK = Statement(sa.insert(Ask.__table__).values(
-    {column.name: sa.bindparam(column.name, type_=column.type) for column in Ask.__table__.c if column.name != "id"},
-).returning(_ASK.id))
+_INSERT_ASK = insert_every_column(Ask.__table__, returning=_ASK.id)
 
 
 def add_ask(

@@ -169,6 +169,14 @@ class Statement:
         return Rows(prepared.rows(fetched) if prepared.returns_rows else [])
 
 
+def insert_every_column(table: sa.Table, *, returning: sa.ColumnElement[Any]) -> Statement:
+    """``INSERT`` with every column but the key bound by its own name: run with a value for each, it leaves
+    nothing to a default computed in Python, so it runs on the cursor (see ``_prepare``)."""
+    return Statement(sa.insert(table).values(
+        {column.name: sa.bindparam(column.name, type_=column.type) for column in table.c if not column.primary_key},
+    ).returning(returning))
+
+
 def execute_on_cursor(connection: sa.Connection, sql: str, parameters: Any = (), *, fetch: bool = False) -> list[Any]:
     """Run finished SQL on the connection's DBAPI cursor, as ``Connection.exec_driver_sql`` would but without its
     execution context: the cursor listeners fire, a DBAPI error is wrapped. Returns the fetched rows, raw."""
