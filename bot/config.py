@@ -47,6 +47,7 @@ DEFAULT_WEB_THREADS_SERVER = 4
 
 
 def default_web_threads(database_url: str) -> int:
+    """For a database URL, or its driver name alone (``sqlite``, ``postgresql+psycopg``)."""
     return DEFAULT_WEB_THREADS_SQLITE if database_url.startswith("sqlite") else DEFAULT_WEB_THREADS_SERVER
 
 

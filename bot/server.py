@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.config import DEFAULT_WEB_THREADS_SQLITE
+from bot.config import default_web_threads
 from bot.metrics import METRICS_PATH, metrics_wsgi
 from bot.request_guard import MAX_BODY_BYTES, RequestRejected, body_length, check_shape, check_signature, read_body
 
@@ -137,13 +137,15 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def create_http_server(app: App, engine: sa.Engine, *, host: str = "127.0.0.1", port: int = 0,
-                       sock: socket.socket | None = None, threads: int = DEFAULT_WEB_THREADS_SQLITE, gate: Gate | None = None,
+                       sock: socket.socket | None = None, threads: int | None = None, gate: Gate | None = None,
                        readiness: Callable[[], Any] | None = None):  # noqa: ANN201
     """A waitress server, not yet running: call ``.run()`` (blocking) and ``.close()``. It listens on ``sock``
-    when given (see ``listening_socket``), else it binds ``host`` and ``port`` itself."""
+    when given (see ``listening_socket``), else it binds ``host`` and ``port`` itself. ``threads``: request
+    threads, by default as ``WEB_THREADS`` defaults for this engine's database (bot/config.py)."""
     from waitress.server import create_server
 
     where = {"sockets": [sock]} if sock is not None else {"host": host, "port": port}
+    threads = threads or default_web_threads(engine.url.drivername)
     # waitress itself refuses a larger body (413) before buffering it; the guard checks again per request.
     return create_server(create_wsgi_app(app, engine, gate=gate, readiness=readiness), threads=threads,
                          ident="referral-nudge", clear_untrusted_proxy_headers=True,
