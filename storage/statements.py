@@ -32,6 +32,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
 
@@ -194,3 +196,24 @@ def execute_on_cursor(connection: sa.Connection, sql: str, parameters: Any = (),
         connection._handle_dbapi_exception(error, sql, parameters, cursor, None)  # noqa: SLF001 - raises, wrapped
     cursor.close()
     return fetched
+
+
+class not_by_index(FunctionElement):  # noqa: N801 - used like the SQL functions it sits among
+    """A column compared as is, which SQLite's planner must not pick an index for: SQLite writes it with a
+    unary ``+``, its documented way to take a term away from the index choice; other databases plan by
+    their statistics and get the column itself. Where SQLite, with no statistics, chooses the index that
+    matches the most columns, this steers it to a narrower one (see storage/queries.py ``_same_ask``)."""
+
+    inherit_cache = True
+    name = "not_by_index"
+    type = sa.String()
+
+
+@compiles(not_by_index)
+def _column_itself(element: not_by_index, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(not_by_index, "sqlite")
+def _column_with_unary_plus(element: not_by_index, compiler: Any, **kw: Any) -> str:
+    return "+" + compiler.process(element.clauses, **kw)

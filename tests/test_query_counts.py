@@ -150,3 +150,56 @@ def test_reads_take_no_write_lock(slack, engine, database_url, clock):
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+@contextmanager
+def sqlite_steps(engine: sa.Engine) -> Iterator[dict[str, int]]:
+    """The virtual-machine instructions SQLite ran for each statement (its progress handler, called at every
+    one): the work a statement did, rows read included, where its count of statements stays the same."""
+    steps: dict[str, int] = {}
+    current: list[str] = [""]
+
+    def step() -> int:
+        steps[current[0]] = steps.get(current[0], 0) + 1
+        return 0  # go on
+
+    def on_checkout(dbapi_connection, _record, _proxy) -> None:  # noqa: ANN001
+        dbapi_connection.set_progress_handler(step, 1)
+
+    def on_statement(_conn, _cursor, statement, *_rest) -> None:  # noqa: ANN001
+        current[0] = statement  # a SELECT's rows are read after execute: they count for it until the next
+
+    event.listen(engine, "checkout", on_checkout)
+    event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        yield steps
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+        event.remove(engine, "before_cursor_execute", on_statement)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_second_ask_of_the_day_is_found_by_the_person_not_by_the_reps_whole_day(slack, engine, clock):
+    """/asked looks for the same person asked earlier that day (the "already logged today" reply). It reads
+    that person's asks of the day, not every ask the rep logged that day: on a rep's 300th ask of the day the
+    lookup does the work it did on their 3rd. (With no statistics, SQLite chose the rep's index and read
+    their whole day; the statement's count stayed one, which is why this counts SQLite's own steps.)"""
+    now = clock()
+
+    def lookup_steps(name: str, *, again: bool = False) -> int:
+        clock.advance(minutes=1)  # past the double-submit window: each is an ask of its own
+        with sqlite_steps(engine) as steps:
+            reply = str(slack.asked(name, user=REP))
+        assert "Logged" in reply and ("already logged an ask of" in reply) == again, reply
+        [same_person] = [n for statement, n in steps.items() if "UNION ALL" in statement and "dedupe_key" in statement]
+        return same_person
+
+    slack.asked("Early Bird", user=REP)
+    few, few_again = lookup_steps("Contact A"), lookup_steps("contact a", again=True)
+    with session_scope(engine) as session:
+        for n in range(300):
+            add_ask(session=session, workspace=WORKSPACE, rep_user_id=REP, asked_user_id=None,
+                    asked_name=f"Someone {n}", for_whom=None, asked_on=now.date(), now=now)
+    many, many_again = lookup_steps("Contact B"), lookup_steps("contact b", again=True)
+    assert many <= few * 1.2, (few, many)
+    assert many_again <= few_again * 1.2, (few_again, many_again)
