@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.ack [--requests 1000] [--clients 10] [--rounds 3]
 
 Each server runs as its own process, as it is deployed: the bare app (a Bolt AsyncApp on aiohttp whose
-/asked acks with a line of text: the ceiling) and ``referral-bot serve --http`` itself (waitress, SQLite,
+/asked acks with a line of text: the ceiling) and ``referral-bot serve --http`` itself (aiohttp, SQLite,
 its scheduler, its outbox), once as one process and once with ``WEB_PROCESSES=--processes``, all talking to
 the fake Slack of the tests, which runs here in the bench process beside the clients. Four phases, each with
 ``--clients`` concurrent clients on keep-alive connections, every request signed and unique (so none is a

@@ -335,8 +335,7 @@ def main() -> None:  # noqa: PLR0915
                              memory["peak_kb"] / memory["idle_kb"]))
             print(rows[-1], flush=True)
 
-            # /asked acks at full size against an empty workspace. Both servers live until the end: waitress
-            # shuts down through a shared socket map, so a server started after another stopped would go too.
+            # /asked acks at full size against an empty workspace, both servers running side by side.
             servers = {name: Server(urls[name], fake.api_url, THURSDAY_EVENING)
                        for name in ("full", "empty")}
             latencies = {name: acks(server, fake, args.acks) for name, server in servers.items()}

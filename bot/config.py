@@ -31,7 +31,9 @@ class ConfigError(Exception):
         )
 
 
-# Request threads per web process (``WEB_THREADS``), by database. A request never waits on Slack (the outbox
+# Requests at once per web process (``WEB_THREADS``), by database: with 1 each runs on the HTTP server's event
+# loop, with more on a pool of that many threads (bot/server.py). Compared behind the earlier waitress server,
+# with request threads: a request never waits on Slack (the outbox
 # does), so on SQLite its work is CPU under one interpreter lock and one write lock: a second thread only
 # takes turns at both in the middle of the first one's transaction and stretches it. In bench/ack.py on two
 # cores (2026-12-02, two runs each), one process with 1 thread answered 0.74-0.75 of the bare app's acks per
@@ -72,7 +74,7 @@ class Settings:
     metrics_port: int = 9464  # /metrics and /healthz of a process without the web server (Socket Mode, worker)
     shutdown_drain_seconds: float = 10.0
     web_processes: int = 1  # HTTP mode: processes sharing the port (bot/web_processes.py)
-    web_threads: int = DEFAULT_WEB_THREADS_SQLITE  # HTTP mode: request threads per web process (bot/server.py)
+    web_threads: int = DEFAULT_WEB_THREADS_SQLITE  # HTTP mode: requests at once per web process (bot/server.py)
 
     @property
     def socket_mode_available(self) -> bool:

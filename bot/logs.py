@@ -120,4 +120,3 @@ def configure_logging(level: str, secrets: Iterable[str | None], log_format: str
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)

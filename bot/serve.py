@@ -115,10 +115,10 @@ def _run_until_stopped(args: argparse.Namespace, settings, stop) -> int:  # noqa
         server_thread = threading.Thread(target=server.run, name="http", daemon=True)
         server_thread.start()
         if child:
-            log.info("web process %d answering on the shared port %d with %d request threads", os.getpid(), port,
+            log.info("web process %d answering on the shared port %d, %d requests at once", os.getpid(), port,
                      settings.web_threads)
         else:
-            log.info("listening for Slack on http://%s:%d/slack/events with %d request threads (readiness: /healthz, "
+            log.info("listening for Slack on http://%s:%d/slack/events, %d requests at once (readiness: /healthz, "
                      "liveness: /livez)", args.host, port, settings.web_threads)
         if processes > 1 and not child:
             from bot.web_processes import WebProcesses

@@ -86,8 +86,8 @@ def test_each_process_answers_alone_on_the_shared_port_and_a_replay_counts_once(
     assert "2 web processes share the port" in serve.output()
     assert "cannot start" not in serve.output()
     # WEB_THREADS reaches both processes' servers.
-    assert "/slack/events with 3 request threads" in serve.output()
-    assert "answering on the shared port" in serve.output() and f"{serve.port} with 3 request threads" in serve.output()
+    assert "/slack/events, 3 requests at once" in serve.output()
+    assert "answering on the shared port" in serve.output() and f"{serve.port}, 3 requests at once" in serve.output()
 
     pause(serve.process.pid, serve)  # only the second process accepts now
     assert asked(serve, fake_slack, "Ann") == 200
