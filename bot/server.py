@@ -220,7 +220,7 @@ class HttpServer:
                 self._pool, _call_wsgi, self._wsgi, environ)
         code, _, reason = status.partition(" ")
         response = web.Response(status=int(code), reason=reason or None, body=answer,
-                                headers=[(k, v) for k, v in headers if k.lower() != "content-length"])
+                                headers=[(_canonical(k), v) for k, v in headers if k.lower() != "content-length"])
         response.headers["Server"] = SERVER_HEADER
         if over:
             response.force_close()  # the unread body must not be taken for the next request
@@ -247,6 +247,12 @@ class HttpServer:
 
 
 SERVER_HEADER = "referral-nudge"  # the Server header: no library or version named to the world
+
+
+def _canonical(name: str) -> str:
+    """A header name as servers conventionally write it (``set-cookie`` -> ``Set-Cookie``): Bolt hands some
+    in lower case, and a client that reads headers into a plain dict looks them up this way."""
+    return "-".join(part.capitalize() for part in name.split("-"))
 
 
 def _call_wsgi(wsgi: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
