@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.app import create_app
@@ -24,6 +23,7 @@ from storage.queries import add_ask, add_referral, save_profile
 from storage.team_queries import add_member, add_team
 from tests.conftest import SIGNING_SECRET
 from tests.driver import TEAM_ID, SlackDriver
+from tests.support.events import listening
 from tests.support.outbox import HeldOutbox
 
 WORKSPACE = Workspace(TEAM_ID)
@@ -45,13 +45,10 @@ def counted(engine: sa.Engine) -> Iterator[list[str]]:
         return frozen()
 
     rows_read: list[int] = []
-    event.listen(engine, "before_cursor_execute", count)
-    event.listen(Session, "do_orm_execute", rows_of)
     try:
-        yield statements
+        with listening((engine, "before_cursor_execute", count), (Session, "do_orm_execute", rows_of)):
+            yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", count)
-        event.remove(Session, "do_orm_execute", rows_of)
         statements.append(f"rows: {sum(rows_read)}")
 
 
@@ -169,13 +166,8 @@ def sqlite_steps(engine: sa.Engine) -> Iterator[dict[str, int]]:
     def on_statement(_conn, _cursor, statement, *_rest) -> None:  # noqa: ANN001
         current[0] = statement  # a SELECT's rows are read after execute: they count for it until the next
 
-    event.listen(engine, "checkout", on_checkout)
-    event.listen(engine, "before_cursor_execute", on_statement)
-    try:
+    with listening((engine, "checkout", on_checkout), (engine, "before_cursor_execute", on_statement)):
         yield steps
-    finally:
-        event.remove(engine, "checkout", on_checkout)
-        event.remove(engine, "before_cursor_execute", on_statement)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

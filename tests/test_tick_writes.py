@@ -14,13 +14,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlmodel import Session, select
 
 import services.delivery as delivery
 from domain.funnel import Workspace
 from services.delivery import FOREGROUND, DeliveryGate, Outgoing, Pace, deliver
 from storage.models import Delivery
+from tests.support.events import listening
 
 WORKSPACE = Workspace("T0001")
 NOW = datetime(2026, 11, 5, 20, 0, tzinfo=UTC)
@@ -50,13 +50,8 @@ def write_transactions(engine: sa.Engine) -> Iterator[list[str]]:
         if any(s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")) for s in statements):
             committed.append("; ".join(statements))
 
-    event.listen(engine, "before_cursor_execute", record)
-    event.listen(engine, "commit", commit)
-    try:
+    with listening((engine, "before_cursor_execute", record), (engine, "commit", commit)):
         yield committed
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-        event.remove(engine, "commit", commit)
 
 
 def ledger(engine: sa.Engine) -> list[Delivery]:
