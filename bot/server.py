@@ -166,6 +166,7 @@ class HttpServer:
         self._closed = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
+        self._response: Any = None  # aiohttp's web.Response, imported when the server runs, not per request
         host, port = sock.getsockname()[:2]
         self.effective_host, self.effective_port = host, port
 
@@ -193,6 +194,7 @@ class HttpServer:
         from aiohttp import web
 
         self._wake = asyncio.Event()
+        self._response = web.Response
         application = web.Application(client_max_size=self._max_body)
         application.router.add_route("*", "/{path:.*}", self._handle)
         runner = web.AppRunner(application, access_log=None, handle_signals=False, shutdown_timeout=1.0)
@@ -206,8 +208,6 @@ class HttpServer:
             await runner.cleanup()
 
     async def _handle(self, request: Any) -> Any:
-        from aiohttp import web
-
         declared = request.content_length
         over = declared is not None and declared > self._max_body
         # Over the cap: not a byte is read, and the guard refuses it from CONTENT_LENGTH (413).
@@ -219,7 +219,7 @@ class HttpServer:
             status, headers, answer = await asyncio.get_running_loop().run_in_executor(
                 self._pool, _call_wsgi, self._wsgi, environ)
         code, _, reason = status.partition(" ")
-        response = web.Response(status=int(code), reason=reason or None, body=answer,
+        response = self._response(status=int(code), reason=reason or None, body=answer,
                                 headers=[(_canonical(k), v) for k, v in headers if k.lower() != "content-length"])
         response.headers["Server"] = SERVER_HEADER
         if over:
@@ -237,9 +237,10 @@ class HttpServer:
         }
         for name, value in request.headers.items():
             key = name.upper().replace("-", "_")
-            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                if key == "CONTENT_TYPE":
-                    environ[key] = value
+            if key == "CONTENT_LENGTH":  # set above, from what was declared or read
+                continue
+            if key == "CONTENT_TYPE":
+                environ[key] = value
                 continue
             key = f"HTTP_{key}"
             environ[key] = f"{environ[key]},{value}" if key in environ else value  # repeated headers, as WSGI joins them
